@@ -1,0 +1,53 @@
+"""The application factory: one place where the service is assembled."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+from ttsservice import keys
+from ttsservice.settings import Settings
+from ttsservice.web import demo, health
+from ttsservice.web.errors import error_middleware
+from ttsservice.web.metrics import HttpMetrics, metrics_handler, metrics_middleware
+from ttsservice.web.openapi import openapi_handler
+
+logger = logging.getLogger(__name__)
+
+
+async def cpu_executor_ctx(app: web.Application) -> AsyncIterator[None]:
+    """A bounded thread pool for CPU-bound work, shut down with the app."""
+    settings = app[keys.SETTINGS]
+    executor = ThreadPoolExecutor(max_workers=settings.cpu_workers, thread_name_prefix="tts-cpu")
+    app[keys.CPU_EXECUTOR] = executor
+    try:
+        yield
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the service for ``settings``. Nothing is opened until the app starts."""
+    app = web.Application(
+        middlewares=[metrics_middleware, error_middleware],
+        client_max_size=settings.max_request_bytes,
+    )
+    registry = CollectorRegistry(auto_describe=True)
+    app[keys.SETTINGS] = settings
+    app[keys.REGISTRY] = registry
+    app[keys.HTTP_METRICS] = HttpMetrics(registry)
+    app[keys.READINESS_CHECKS] = []
+    app.cleanup_ctx.append(cpu_executor_ctx)
+
+    app.router.add_get("/", demo.index)
+    app.router.add_get("/healthz", health.healthz)
+    app.router.add_get("/readyz", health.readyz)
+    app.router.add_get("/metrics", metrics_handler)
+    app.router.add_get("/openapi.json", openapi_handler)
+    app.router.add_get("/demo", demo.demo_page)
+    app.router.add_get("/static/{name}", demo.demo_asset)
+    return app

@@ -1,0 +1,154 @@
+"""The ``ttsservice`` command: ``serve`` and the tools for the web team.
+
+Subcommands live next to the code they drive; each module offers
+``register(subparsers)`` which adds its parser and sets ``run`` (a function
+taking the parsed arguments and returning an exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import typing
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from ttsservice import __version__
+from ttsservice.settings import (
+    SettingsError,
+    describe,
+    env_name,
+    field_types,
+    load_settings,
+    setting_fields,
+)
+
+logger = logging.getLogger(__name__)
+
+Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+_GROUPS = {
+    "host": "web server",
+    "allowed_origins": "pages: fetching and extraction",
+    "voices_dir": "speech",
+    "keep_query": "feedback",
+}
+
+
+def add_settings_flags(parser: argparse.ArgumentParser, names: Sequence[str] | None = None) -> None:
+    """Add one flag per setting (``--port`` for ``TTS_PORT``…), grouped, each with help."""
+    group = parser.add_argument_group("web server")
+    types_ = field_types()
+    for f in setting_fields():
+        if names is not None and f.name not in names:
+            continue
+        if f.name in _GROUPS and names is None:
+            group = parser.add_argument_group(_GROUPS[f.name])
+        flag = "--" + f.name.replace("_", "-")
+        default = f.default
+        shown = ",".join(default) if isinstance(default, tuple) else default
+        if f.metadata["secret"]:
+            shown = "(secret)"
+        help_text = (
+            f"{f.metadata['help']} Accepts {describe(f.name)}. "
+            f"Env: {env_name(f.name)}; default: {shown!s}."
+        ).replace("%", "%%")
+        kwargs: dict[str, Any] = {"dest": f.name, "default": None, "help": help_text}
+        tp = types_[f.name]
+        if typing.get_origin(tp) is Literal:
+            kwargs["choices"] = typing.get_args(tp)
+        if tp is not bool:
+            kwargs["metavar"] = env_name(f.name)[4:]
+        group.add_argument(flag, **kwargs)
+
+
+def settings_from_args(args: argparse.Namespace) -> Any:
+    """Settings from the environment, with any given flags winning."""
+    overrides = {f.name: getattr(args, f.name, None) for f in setting_fields()}
+    return load_settings(overrides=overrides)
+
+
+def _register_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "serve",
+        help="run the web service",
+        description="Run the read-aloud and feedback service. Every flag can also be set "
+        "with its TTS_* environment variable; flags win.",
+    )
+    add_settings_flags(parser)
+    parser.set_defaults(run=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from ttsservice.app import create_app
+    from ttsservice.logsetup import RequestLogger, RequestLoggerWithIp, configure_logging
+
+    settings = settings_from_args(args)
+    configure_logging(settings.log_level, settings.log_format)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = create_app(settings)
+    base = settings.base_url
+
+    def announce(message: str) -> None:
+        print(f"ttsservice {__version__} listening on {settings.host}:{settings.port}", flush=True)
+        if settings.demo:
+            print(f"Demo page: {base}/demo", flush=True)
+        print(f"API description: {base}/openapi.json", flush=True)
+
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        shutdown_timeout=settings.shutdown_timeout,
+        access_log_class=RequestLoggerWithIp if settings.log_client_ip else RequestLogger,
+        access_log=logging.getLogger("ttsservice.access"),
+        print=announce,
+        handle_signals=True,
+    )
+    return 0
+
+
+def _registrars() -> list[Registrar]:
+    """Every subcommand's registrar, in the order ``--help`` lists them."""
+    registrars: list[Registrar] = [_register_serve]
+    return registrars
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (exposed for tests and docs)."""
+    parser = argparse.ArgumentParser(
+        prog="ttsservice",
+        description="Read-aloud and page feedback for Swedish public portals.",
+    )
+    parser.add_argument("--version", action="version", version=f"ttsservice {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    for register in _registrars():
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ttsservice`` console command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except SettingsError as exc:
+        print(f"ttsservice: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def path_arg(text: str) -> Path:
+    """argparse type for paths (kept here so subcommands share it)."""
+    return Path(text)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,31 @@
+"""Typed application state keys. All app state lives behind these, never in module globals."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+
+if TYPE_CHECKING:
+    from ttsservice.web.health import Check
+    from ttsservice.web.metrics import HttpMetrics
+
+from ttsservice.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+"""The validated settings the app was built with."""
+
+REGISTRY = web.AppKey("registry", CollectorRegistry)
+"""This app's own Prometheus registry (two apps in one process share nothing)."""
+
+HTTP_METRICS: web.AppKey[HttpMetrics] = web.AppKey("http_metrics")
+"""Request counters and latency histograms."""
+
+CPU_EXECUTOR = web.AppKey("cpu_executor", ThreadPoolExecutor)
+"""Bounded thread pool for CPU-bound work (parsing, synthesis, encoding)."""
+
+READINESS_CHECKS: web.AppKey[list[Callable[[], Awaitable[Check]]]] = web.AppKey("readiness_checks")
+"""Checks /readyz runs; each subsystem appends its own in its setup."""

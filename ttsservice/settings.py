@@ -1,0 +1,351 @@
+"""Service settings: one frozen dataclass, read from ``TTS_*`` variables and CLI flags.
+
+Every field is declared with :func:`setting`, which records its environment
+variable, its help text (the field's docstring, reused by ``--help`` and the
+README table) and how to validate it. :func:`load_settings` builds and
+validates the whole thing once at start; a bad value raises
+:class:`SettingsError` naming the variable and what it accepts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = ["Settings", "SettingsError", "load_settings", "setting_fields"]
+
+
+class SettingsError(ValueError):
+    """A setting has a value the service cannot use; the message says which and why."""
+
+
+def setting(
+    default: Any,
+    help: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    secret: bool = False,
+) -> Any:
+    """Declare a settings field with its documentation and limits."""
+    return field(
+        default=default,
+        metadata={"help": help, "min": minimum, "max": maximum, "secret": secret},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the service can be told. Defaults give a working demo on a laptop."""
+
+    # --- web server -------------------------------------------------------
+    host: str = setting("127.0.0.1", "Address to listen on (0.0.0.0 for all interfaces).")
+    port: int = setting(8080, "TCP port to listen on.", minimum=1, maximum=65535)
+    public_url: str = setting(
+        "",
+        "Public base URL of the service as browsers reach it (e.g. https://tts.example.se); "
+        "empty means http://HOST:PORT.",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = setting(
+        "info", "Lowest level of log lines written."
+    )
+    log_format: Literal["text", "json"] = setting(
+        "text", "Log line format: human-readable text or one JSON object per line."
+    )
+    log_client_ip: bool = setting(
+        False, "Write the client IP address in request logs (off: no IP is ever logged)."
+    )
+    shutdown_timeout: float = setting(
+        10.0,
+        "Seconds to let in-flight requests finish after SIGTERM before closing.",
+        minimum=0,
+        maximum=600,
+    )
+    max_request_bytes: int = setting(
+        65536, "Largest request body accepted, in bytes.", minimum=1024, maximum=10_000_000
+    )
+    demo: bool = setting(
+        True,
+        "Serve the demo page at /demo and allow the service's own origin, so the demo "
+        "can be read aloud and rated.",
+    )
+    data_dir: Path = setting(
+        Path("var"), "Folder for the feedback database and the audio cache, created if missing."
+    )
+    cpu_workers: int = setting(
+        2, "Threads for CPU-bound work (HTML parsing, synthesis, encoding).", minimum=1, maximum=64
+    )
+
+    # --- pages: fetching and extraction ------------------------------------
+    allowed_origins: tuple[str, ...] = setting(
+        ("https://www.regionstockholm.se",),
+        "Comma-separated origins (scheme://host[:port]) whose pages may be read aloud and rated.",
+    )
+    allow_private_addresses: bool = setting(
+        False,
+        "Allow fetching pages that resolve to loopback or private addresses (for tests and "
+        "intranets).",
+    )
+    fetch_timeout: float = setting(
+        10.0, "Seconds allowed for fetching one page, redirects included.", minimum=0.1, maximum=120
+    )
+    fetch_max_bytes: int = setting(
+        5_000_000, "Largest page body fetched, in bytes.", minimum=10_000, maximum=100_000_000
+    )
+    content_selector: str = setting(
+        "", "CSS selector of the content root to read; empty means main, [role=main] or article."
+    )
+    skip_selectors: tuple[str, ...] = setting(
+        (), "Comma-separated CSS selectors of elements never read aloud, besides .rs_skip."
+    )
+    read_asides: bool = setting(False, "Read aside elements inside the content root.")
+    read_image_alt: bool = setting(
+        True, "Read the alt text of meaningful images that have no caption."
+    )
+    lexicon_path: Path | None = setting(
+        None,
+        "Site lexicon file (TOML) with spoken forms of words and acronyms; empty means the "
+        "shipped Swedish public-sector list only.",
+    )
+
+    # --- speech -----------------------------------------------------------
+    voices_dir: Path = setting(Path("voices/models"), "Folder holding installed voice models.")
+    voice: str = setting("sv_SE-nst-medium", "Default voice for readings.")
+    offline: bool = setting(
+        False, "Never download voices; use installed ones or the offline fallback voice."
+    )
+    synthesis_queue_size: int = setting(
+        64,
+        "Sentences that may wait for synthesis; beyond it requests get 503 with Retry-After.",
+        minimum=1,
+        maximum=100_000,
+    )
+    cache_max_bytes: int = setting(
+        1_073_741_824,
+        "Upper bound of the on-disk audio cache in bytes; least recently used clips go first.",
+        minimum=1_000_000,
+    )
+    speak_max_chars: int = setting(
+        3000, "Longest text accepted by the read-selection endpoint.", minimum=10, maximum=100_000
+    )
+    speak_per_minute: int = setting(
+        20, "Read-selection requests allowed per client per minute.", minimum=1, maximum=100_000
+    )
+
+    # --- feedback -----------------------------------------------------------
+    keep_query: bool = setting(
+        False, "Keep the query string when identifying a rated page (off: it is dropped)."
+    )
+    trailing_slash: Literal["keep", "add", "strip"] = setting(
+        "add", "How a trailing slash in a rated page's path is treated."
+    )
+    sections: tuple[str, ...] = setting(
+        (),
+        "Comma-separated sections used as metric labels and in statistics, each a first path "
+        "segment or NAME=/path/prefix; other pages count as 'other'.",
+    )
+    votes_per_minute: int = setting(
+        30, "Votes and comments allowed per client per minute.", minimum=1, maximum=100_000
+    )
+    stats_token: str = setting(
+        "",
+        "Bearer token for the statistics API; empty disables it.",
+        secret=True,
+    )
+    min_responses: int = setting(
+        10, "Votes a page needs before it is ranked (below: 'för få svar').", minimum=1
+    )
+    comment_retention_days: int = setting(
+        365, "Days comments are kept before deletion.", minimum=1, maximum=36500
+    )
+    vote_retention_days: int = setting(
+        730,
+        "Days raw votes are kept before deletion (daily totals stay).",
+        minimum=1,
+        maximum=36500,
+    )
+
+    @property
+    def base_url(self) -> str:
+        """The URL browsers use to reach the service, without a trailing slash."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host  # noqa: S104
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def db_path(self) -> Path:
+        """Where the feedback database lives."""
+        return self.data_dir / "feedback.sqlite3"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Where cached audio clips live."""
+        return self.data_dir / "audio-cache"
+
+
+def env_name(name: str) -> str:
+    """The environment variable that sets the field ``name``."""
+    return "TTS_" + name.upper()
+
+
+def setting_fields() -> tuple[dataclasses.Field[Any], ...]:
+    """The documented fields of :class:`Settings`, in declaration order."""
+    return dataclasses.fields(Settings)
+
+
+def field_types() -> dict[str, Any]:
+    """Resolved type annotations of the settings fields."""
+    return typing.get_type_hints(Settings)
+
+
+def _describe(tp: Any, f: dataclasses.Field[Any]) -> str:
+    """What a field accepts, in words, for error messages and docs."""
+    lo, hi = f.metadata["min"], f.metadata["max"]
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if tp is bool:
+        return "true or false (1/0, yes/no, on/off)"
+    if tp in (int, float):
+        kind = "a whole number" if tp is int else "a number"
+        if lo is not None and hi is not None:
+            return f"{kind} from {lo:g} to {hi:g}"
+        if lo is not None:
+            return f"{kind} of at least {lo:g}"
+        return kind
+    if origin is tuple:
+        return "a comma-separated list"
+    if tp is Path or _optional_of(tp) is Path:
+        return "a file system path"
+    return "text"
+
+
+def _optional_of(tp: Any) -> Any:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return None
+
+
+def describe(name: str) -> str:
+    """What the field ``name`` accepts, in words."""
+    f = next(f for f in setting_fields() if f.name == name)
+    return _describe(field_types()[name], f)
+
+
+def _parse(name: str, raw: str, source: str) -> Any:
+    tp = field_types()[name]
+    f = next(f for f in setting_fields() if f.name == name)
+    text = raw.strip()
+    bad = SettingsError(f"{source} must be {_describe(tp, f)}, got {raw!r}")
+    origin = typing.get_origin(tp)
+    value: Any
+    if origin is Literal:
+        choices = typing.get_args(tp)
+        if text.lower() not in choices:
+            raise bad
+        value = text.lower()
+    elif tp is bool:
+        lowered = text.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            value = True
+        elif lowered in ("0", "false", "no", "off", ""):
+            value = False
+        else:
+            raise bad
+    elif tp is int:
+        try:
+            value = int(text.replace("_", ""))
+        except ValueError:
+            raise bad from None
+    elif tp is float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise bad from None
+        if value != value:  # NaN
+            raise bad
+    elif origin is tuple:
+        value = tuple(part.strip() for part in text.split(",") if part.strip())
+    elif tp is Path:
+        if not text:
+            raise bad
+        value = Path(text)
+    elif _optional_of(tp) is Path:
+        value = Path(text) if text else None
+    else:
+        value = text
+    lo, hi = f.metadata["min"], f.metadata["max"]
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if numeric and ((lo is not None and value < lo) or (hi is not None and value > hi)):
+        raise bad
+    return value
+
+
+def _validate(settings: Settings) -> None:
+    from urllib.parse import urlsplit
+
+    for origin in settings.allowed_origins:
+        parts = urlsplit(origin)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
+            raise SettingsError(
+                f"TTS_ALLOWED_ORIGINS must list origins like https://www.example.se, got {origin!r}"
+            )
+    if settings.public_url:
+        parts = urlsplit(settings.public_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(
+                "TTS_PUBLIC_URL must be an http(s) URL such as https://tts.example.se, "
+                f"got {settings.public_url!r}"
+            )
+    for section in settings.sections:
+        name, _, prefix = section.partition("=")
+        if not name.strip() or (prefix and not prefix.startswith("/")):
+            raise SettingsError(
+                "TTS_SECTIONS must list section names or NAME=/path/prefix entries, "
+                f"got {section!r}"
+            )
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Build validated settings from environment variables and flag overrides.
+
+    ``environ`` is the process environment unless given (tests inject a dict).
+    ``overrides`` maps field names to raw strings from CLI flags (or already
+    typed values); they win over the environment.
+    """
+    import os
+
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in setting_fields():
+        var = env_name(f.name)
+        if var in env:
+            values[f.name] = _parse(f.name, env[var], var)
+    for name, raw in (overrides or {}).items():
+        if raw is None:
+            continue
+        if name not in {f.name for f in setting_fields()}:
+            raise SettingsError(f"unknown setting {name!r}")
+        flag = "--" + name.replace("_", "-")
+        values[name] = _parse(name, raw, flag) if isinstance(raw, str) else raw
+    settings = Settings(**values)
+    _validate(settings)
+    return settings

@@ -1,0 +1,72 @@
+"""The demo page and its static assets, served from the package."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from aiohttp import web
+
+from ttsservice import keys
+from ttsservice.errors import NotFound
+from ttsservice.web.openapi import operation
+
+_STATIC_TYPES = {
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".svg": "image/svg+xml",
+    ".html": "text/html",
+}
+
+
+def read_static(name: str) -> bytes:
+    """Bytes of a file shipped in ``ttsservice/web/static``."""
+    return resources.files("ttsservice.web").joinpath("static", name).read_bytes()
+
+
+@operation(
+    summary="Demo page: a portal article with the read-aloud player and feedback form",
+    tags=["demo"],
+    responses={"200": {"description": "HTML page."}},
+)
+async def demo_page(request: web.Request) -> web.Response:
+    """Serve the demo page (a Swedish regional portal article)."""
+    if not request.app[keys.SETTINGS].demo:
+        raise NotFound("The demo page is turned off on this service (TTS_DEMO=false).")
+    return web.Response(
+        body=read_static("demo.html"),
+        content_type="text/html",
+        charset="utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+@operation(
+    summary="Demo page assets (style sheet, images)",
+    tags=["demo"],
+    responses={"200": {"description": "The file."}, "404": {"description": "No such file."}},
+)
+async def demo_asset(request: web.Request) -> web.Response:
+    """Serve a demo asset by name; only known file types, no paths."""
+    name = request.match_info["name"]
+    suffix = name[name.rfind(".") :] if "." in name else ""
+    if "/" in name or name.startswith(".") or suffix not in _STATIC_TYPES or name == "demo.html":
+        raise NotFound(f"There is no demo asset called {name!r}.")
+    try:
+        body = read_static(name)
+    except (FileNotFoundError, IsADirectoryError):
+        raise NotFound(f"There is no demo asset called {name!r}.") from None
+    return web.Response(
+        body=body, content_type=_STATIC_TYPES[suffix], headers={"Cache-Control": "no-cache"}
+    )
+
+
+async def index(request: web.Request) -> web.Response:
+    """Send visitors of the bare address to the demo page."""
+    raise web.HTTPFound("/demo")
+
+
+index.__openapi__ = {  # type: ignore[attr-defined]
+    "summary": "Redirect to the demo page",
+    "tags": ["demo"],
+    "responses": {"302": {"description": "To /demo."}},
+}
