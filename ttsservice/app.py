@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 from ttsservice import keys
 from ttsservice.settings import Settings
 from ttsservice.web import demo, health
+from ttsservice.web.cors import cors_middleware
 from ttsservice.web.errors import error_middleware
 from ttsservice.web.metrics import HttpMetrics, metrics_handler, metrics_middleware
 from ttsservice.web.openapi import openapi_handler
@@ -33,7 +34,7 @@ async def cpu_executor_ctx(app: web.Application) -> AsyncIterator[None]:
 def create_app(settings: Settings) -> web.Application:
     """Build the service for ``settings``. Nothing is opened until the app starts."""
     app = web.Application(
-        middlewares=[metrics_middleware, error_middleware],
+        middlewares=[metrics_middleware, cors_middleware, error_middleware],
         client_max_size=settings.max_request_bytes,
     )
     registry = CollectorRegistry(auto_describe=True)

@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 # Codes and person-readable messages for errors aiohttp raises itself.
 _HTTP_ERRORS: dict[int, tuple[str, str]] = {
     400: ("bad_request", "The request could not be understood."),
+    403: ("forbidden", "This origin or request is not allowed here."),
     404: ("not_found", "There is nothing at this address. See /openapi.json for the API."),
     405: ("method_not_allowed", "This address does not accept that method."),
     413: ("request_too_large", "The request body is too large."),

@@ -1,0 +1,55 @@
+"""Starting the real ``ttsservice serve`` in a subprocess for process-level tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_service(
+    env: Mapping[str, str], *args: str, timeout: float = 60.0
+) -> tuple[subprocess.Popen[str], str]:
+    """Start ``python -m ttsservice serve`` and wait until /healthz answers.
+
+    Returns the process and its base URL. The caller terminates it.
+    """
+    port = free_port()
+    full_env = {**os.environ, "TTS_OFFLINE": "1", "TTS_PORT": str(port), **env}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ttsservice", "serve", *args],
+        cwd=REPO,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            out, err = proc.communicate()
+            raise RuntimeError(f"service exited early ({proc.returncode}):\n{out}\n{err}")
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return proc, base
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("service did not answer /healthz in time")

@@ -1,0 +1,254 @@
+"""The shared web plumbing through the real app: errors, metrics, OpenAPI, health, CORS, demo."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from openapi_spec_validator import validate
+
+from ttsservice import keys
+from ttsservice.web.health import Check
+from ttsservice.web.openapi import build_document, openapi_path
+from ttsservice.web.requests import read_json_object
+
+AppFactory = Callable[..., web.Application]
+ClientFactory = Callable[[web.Application], Any]
+
+
+def assert_canonical_error(body: Any, status: int, code: str | None = None) -> None:
+    """The one error shape: {"error": {"code", "message", "status"}}."""
+    assert set(body) == {"error"}
+    error = body["error"]
+    assert {"code", "message", "status"} <= set(error)
+    assert error["status"] == status
+    assert isinstance(error["message"], str) and len(error["message"]) > 10
+    if code is not None:
+        assert error["code"] == code
+
+
+async def test_healthz(make_app: AppFactory, aiohttp_client: ClientFactory) -> None:
+    client: TestClient = await aiohttp_client(make_app())
+    response = await client.get("/healthz")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok"}
+
+
+async def test_readyz_reports_degraded_and_failed_checks(
+    make_app: AppFactory, aiohttp_client: ClientFactory
+) -> None:
+    app = make_app()
+
+    async def degraded() -> Check:
+        return Check("voice", "degraded", "fallback voice in use")
+
+    app[keys.READINESS_CHECKS].append(degraded)
+    client: TestClient = await aiohttp_client(app)
+    response = await client.get("/readyz")
+    body = await response.json()
+    assert response.status == 200
+    assert body["status"] == "degraded"
+    assert "voice: fallback voice in use" in body["reasons"]
+
+    async def failed() -> Check:
+        return Check("database", "failed", "not writable")
+
+    app[keys.READINESS_CHECKS].append(failed)
+    response = await client.get("/readyz")
+    assert response.status == 503
+    assert (await response.json())["status"] == "unavailable"
+
+
+async def test_unknown_path_is_canonical_404(
+    make_app: AppFactory, aiohttp_client: ClientFactory
+) -> None:
+    client: TestClient = await aiohttp_client(make_app())
+    response = await client.get("/no/such/page")
+    assert response.status == 404
+    assert_canonical_error(await response.json(), 404, "not_found")
+
+
+async def test_wrong_method_is_canonical_405_with_allow(
+    make_app: AppFactory, aiohttp_client: ClientFactory
+) -> None:
+    client: TestClient = await aiohttp_client(make_app())
+    response = await client.delete("/healthz")
+    assert response.status == 405
+    assert "GET" in response.headers["Allow"]
+    assert_canonical_error(await response.json(), 405, "method_not_allowed")
+
+
+@pytest.fixture
+def json_echo_app(make_app: AppFactory) -> web.Application:
+    """The real app plus one route that reads a JSON body the shared way."""
+    app = make_app(TTS_MAX_REQUEST_BYTES="2048")
+
+    async def echo(request: web.Request) -> web.Response:
+        return web.json_response(await read_json_object(request))
+
+    app.router.add_post("/test-echo", echo)
+    return app
+
+
+async def test_body_errors_are_canonical(
+    json_echo_app: web.Application, aiohttp_client: ClientFactory
+) -> None:
+    client: TestClient = await aiohttp_client(json_echo_app)
+    too_large = await client.post(
+        "/test-echo", data=b"{" + b" " * 5000 + b"}", headers={"Content-Type": "application/json"}
+    )
+    assert too_large.status == 413
+    body = await too_large.json()
+    assert_canonical_error(body, 413, "request_too_large")
+    assert "2048" in body["error"]["message"]
+
+    wrong_type = await client.post("/test-echo", data="url=x")
+    assert wrong_type.status == 415
+    assert_canonical_error(await wrong_type.json(), 415, "unsupported_media_type")
+
+    bad_json = await client.post(
+        "/test-echo", data=b"{nope", headers={"Content-Type": "application/json"}
+    )
+    assert bad_json.status == 400
+    assert_canonical_error(await bad_json.json(), 400, "bad_json")
+
+    not_object = await client.post("/test-echo", json=[1, 2])
+    assert not_object.status == 400
+    assert_canonical_error(await not_object.json(), 400, "bad_json")
+
+    ok = await client.post("/test-echo", json={"a": "å"})
+    assert ok.status == 200 and await ok.json() == {"a": "å"}
+
+
+async def test_unexpected_exception_is_a_canonical_500_without_traceback(
+    make_app: AppFactory, aiohttp_client: ClientFactory
+) -> None:
+    app = make_app()
+
+    async def broken(request: web.Request) -> web.Response:
+        raise RuntimeError("secret internals")
+
+    app.router.add_get("/test-broken", broken)
+    client: TestClient = await aiohttp_client(app)
+    response = await client.get("/test-broken")
+    assert response.status == 500
+    body = await response.json()
+    assert_canonical_error(body, 500, "internal_error")
+    assert "secret" not in str(body)
+
+
+async def test_metrics_use_route_templates_and_pass_promtool(
+    make_app: AppFactory, aiohttp_client: ClientFactory
+) -> None:
+    client: TestClient = await aiohttp_client(make_app())
+    for name in ("demo.css", "bokhyllor.svg", "missing.css"):
+        await client.get(f"/static/{name}")
+    await client.get("/no/such/page/12345")
+    text = await (await client.get("/metrics")).text()
+    assert 'route="/static/{name}"' in text
+    assert "demo.css" not in text and "12345" not in text
+    assert 'route="unmatched"' in text
+    promtool = shutil.which("promtool")
+    assert promtool is not None, "promtool is missing: install Debian's prometheus package"
+    proc = await asyncio.create_subprocess_exec(
+        promtool,
+        "check",
+        "metrics",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(proc.communicate(text.encode()), timeout=30)
+    assert proc.returncode == 0, output.decode()
+
+
+async def test_two_apps_in_one_process_share_no_metrics(
+    make_app: AppFactory, aiohttp_client: ClientFactory
+) -> None:
+    first: TestClient = await aiohttp_client(make_app())
+    second: TestClient = await aiohttp_client(make_app())
+    for _ in range(3):
+        await first.get("/healthz")
+    text = await (await second.get("/metrics")).text()
+    assert 'tts_http_requests_total{method="GET",route="/healthz",status="200"}' not in text
+    text = await (await first.get("/metrics")).text()
+    assert 'tts_http_requests_total{method="GET",route="/healthz",status="200"} 3.0' in text
+
+
+async def test_openapi_is_valid_and_matches_the_routes(
+    make_app: AppFactory, aiohttp_client: ClientFactory
+) -> None:
+    app = make_app()
+    client: TestClient = await aiohttp_client(app)
+    document = await (await client.get("/openapi.json")).json()
+    validate(document)
+    assert document["openapi"].startswith("3.1")
+    served = {
+        (openapi_path(route.resource.canonical), route.method.lower())
+        for route in app.router.routes()
+        if route.resource is not None and route.method != "HEAD"
+    }
+    described = {(path, method) for path, item in document["paths"].items() for method in item}
+    assert served == described
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            assert op["summary"] != "(undocumented)", f"{method.upper()} {path} is undocumented"
+            assert op["responses"], f"{method.upper()} {path} lists no responses"
+    assert build_document(app) == document
+
+
+async def test_demo_page_and_assets(make_app: AppFactory, aiohttp_client: ClientFactory) -> None:
+    client: TestClient = await aiohttp_client(make_app())
+    page = await client.get("/demo")
+    assert page.status == 200
+    assert "Regionbibliotek Stockholm" in await page.text()
+    css = await client.get("/static/demo.css")
+    assert css.status == 200 and css.content_type == "text/css"
+    for bad in ("../settings.py", "demo.html", ".hidden.css", "nope.py"):
+        response = await client.get(f"/static/{bad}")
+        assert response.status == 404, bad
+    root = await client.get("/", allow_redirects=False)
+    assert root.status == 302 and root.headers["Location"] == "/demo"
+
+
+async def test_demo_can_be_turned_off(make_app: AppFactory, aiohttp_client: ClientFactory) -> None:
+    client: TestClient = await aiohttp_client(make_app(TTS_DEMO="false"))
+    response = await client.get("/demo")
+    assert response.status == 404
+    assert_canonical_error(await response.json(), 404)
+
+
+async def test_cors_for_allowed_origins_only(
+    make_app: AppFactory, aiohttp_client: ClientFactory
+) -> None:
+    client: TestClient = await aiohttp_client(
+        make_app(TTS_ALLOWED_ORIGINS="https://www.regionstockholm.se")
+    )
+    preflight = await client.options(
+        "/healthz",
+        headers={
+            "Origin": "https://www.regionstockholm.se",
+            "Access-Control-Request-Method": "POST",
+        },
+    )
+    assert preflight.status == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://www.regionstockholm.se"
+    assert "Access-Control-Allow-Credentials" not in preflight.headers
+
+    refused = await client.options(
+        "/healthz",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert refused.status == 403
+    assert_canonical_error(await refused.json(), 403, "origin_not_allowed")
+
+    simple = await client.get("/no-such", headers={"Origin": "https://www.regionstockholm.se"})
+    assert simple.status == 404
+    assert simple.headers["Access-Control-Allow-Origin"] == "https://www.regionstockholm.se"
+    other = await client.get("/healthz", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
