@@ -34,6 +34,7 @@ _GROUPS = {
     "allowed_origins": "pages: fetching and extraction",
     "voices_dir": "speech",
     "keep_query": "feedback",
+    "dashboard_users": "dashboard",
 }
 
 

@@ -170,6 +170,20 @@ class Settings:
         maximum=36500,
     )
 
+    # --- dashboard ----------------------------------------------------------
+    dashboard_users: tuple[str, ...] = setting(
+        (),
+        "Comma-separated dashboard accounts as NAME:HASH, the hash made by "
+        "`ttsservice dashboard hash-password`; empty turns the dashboard off.",
+        secret=True,
+    )
+    dashboard_login_attempts: int = setting(
+        5,
+        "Failed dashboard logins allowed per client per 15 minutes before it must wait.",
+        minimum=1,
+        maximum=1000,
+    )
+
     @property
     def base_url(self) -> str:
         """The URL browsers use to reach the service, without a trailing slash."""
