@@ -1,0 +1,26 @@
+"""Shared voice fixtures. Use with ``pytest_plugins = ["tests.conftest_voices"]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.tinyvoice import make_tiny_voice
+
+TINY_VOICE_NAME = "sv_SE-test-tiny"
+"""Name under which :func:`tiny_voice_dir` writes the tiny voice."""
+
+
+@pytest.fixture(scope="session")
+def tiny_voice_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding ``sv_SE-test-tiny.onnx`` and its ``.onnx.json``, made once per session."""
+    folder = tmp_path_factory.mktemp("tiny-voice")
+    make_tiny_voice(folder, TINY_VOICE_NAME, "sv")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_voice_path(tiny_voice_dir: Path) -> Path:
+    """Path of the tiny voice's ``.onnx`` model."""
+    return tiny_voice_dir / f"{TINY_VOICE_NAME}.onnx"
