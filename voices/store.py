@@ -80,6 +80,16 @@ class InstalledVoice:
     """What was recorded at install (sha256 of the files, source), or None."""
 
     @property
+    def quality(self) -> str | None:
+        """Quality level from the config (``audio.quality``), if it says."""
+        try:
+            config = json.loads(self.config_path.read_text(encoding="utf-8"))
+            quality = config.get("audio", {}).get("quality")
+        except (OSError, ValueError, AttributeError):
+            return None
+        return str(quality) if quality else None
+
+    @property
     def size(self) -> int:
         """Size of the model file in bytes."""
         return self.model_path.stat().st_size
@@ -306,6 +316,8 @@ class VoiceStore:
             "source": source,
             "installed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
+        for path in (tmp_model, tmp_config):
+            path.chmod(0o644)  # mkstemp makes 0600; the service may run as another user
         os.replace(tmp_config, self.config_path(name))
         os.replace(tmp_model, self.model_path(name))
         _write_atomically(self.record_path(name), json.dumps(record, indent=2) + "\n")
@@ -358,6 +370,7 @@ def _write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        tmp.chmod(0o644)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
