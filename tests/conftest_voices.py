@@ -24,3 +24,13 @@ def tiny_voice_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_voice_path(tiny_voice_dir: Path) -> Path:
     """Path of the tiny voice's ``.onnx`` model."""
     return tiny_voice_dir / f"{TINY_VOICE_NAME}.onnx"
+
+
+@pytest.fixture
+def voices_dir_with_tiny(tmp_path: Path, tiny_voice_path: Path) -> Path:
+    """A voices folder where the tiny voice is installed (with its install record)."""
+    from voices.store import VoiceStore
+
+    folder = tmp_path / "voices"
+    VoiceStore(folder).install_from(tiny_voice_path)
+    return folder
