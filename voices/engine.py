@@ -41,6 +41,9 @@ Samples = npt.NDArray[np.float32]
 SENTENCE_PAUSE_SECONDS = 0.25
 """Silence put between sentences when one text holds several."""
 
+PEAK = 0.9
+"""Every voice's sentences are scaled to this peak: equal loudness, headroom for encoders."""
+
 
 class VoiceLoadError(Exception):
     """A voice model or its config cannot be read or run; the message says which file."""
@@ -119,6 +122,7 @@ class PiperSpeechVoice:
         *,
         name: str | None = None,
         deterministic: bool = False,
+        model_sha256: str | None = None,
     ) -> PiperSpeechVoice:
         """Load ``model_path`` (and ``model_path.json`` unless ``config_path`` is given).
 
@@ -126,7 +130,8 @@ class PiperSpeechVoice:
         ``deterministic`` the noise scales are 0, so the same text always gives
         the same samples (flatter prosody). Raises :class:`VoiceLoadError` when
         the files are missing, the config is not Piper's or onnxruntime cannot
-        load the model.
+        load the model. ``model_sha256`` saves hashing the model again when the
+        caller has just checked it.
         """
         from piper import PiperVoice
         from piper.phonemize_espeak import ESPEAK_DATA_DIR
@@ -149,7 +154,7 @@ class PiperSpeechVoice:
         digest = hashlib.sha256()
         for part in (
             "piper",
-            file_sha256(model_path),
+            model_sha256 or file_sha256(model_path),
             hashlib.sha256(config_bytes).hexdigest(),
             _version("piper-tts"),
             _version("onnxruntime"),
@@ -179,6 +184,8 @@ class PiperSpeechVoice:
             length_scale=length_scale,
             noise_scale=self.noise_scale,
             noise_w_scale=self.noise_w_scale,
+            normalize_audio=True,
+            volume=PEAK,
         )
         pause = np.zeros(int(self.sample_rate * SENTENCE_PAUSE_SECONDS), dtype=np.float32)
         parts: list[Samples] = []
@@ -334,5 +341,5 @@ class FallbackVoice:
         samples = self._library.synthesize(self.espeak_voice, text, rate)
         peak = float(np.max(np.abs(samples))) if samples.size else 0.0
         if peak > 1e-6:
-            samples = (samples * (0.9 / peak)).astype(np.float32)
+            samples = (samples * (PEAK / peak)).astype(np.float32)
         return samples

@@ -131,7 +131,13 @@ def _load_installed(store: VoiceStore, name: str) -> PiperSpeechVoice:
         raise VoiceLoadError(f"{name} is corrupt: {check.detail}")
     if check.status == "unrecorded":
         logger.warning("voice %s has no install record; its files are not checked", name)
-    return PiperSpeechVoice.load(installed.model_path, installed.config_path, name=name)
+    checked = installed.record.get("model_sha256") if check.ok and installed.record else None
+    return PiperSpeechVoice.load(
+        installed.model_path,
+        installed.config_path,
+        name=name,
+        model_sha256=str(checked) if checked else None,
+    )
 
 
 def _warm_up(voice: SpeechVoice) -> None:
