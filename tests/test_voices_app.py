@@ -203,3 +203,14 @@ async def test_voice_routes_are_documented(
     validate(document)
     assert "404" in document["paths"]["/api/v1/voices/{name}"]["get"]["responses"]
     assert document["paths"]["/api/v1/voices"]["get"]["summary"] != "(undocumented)"
+
+
+async def test_fallback_chosen_as_default_is_still_degraded(
+    aiohttp_client: Any, voices_dir_with_tiny: Path, tmp_path: Path
+) -> None:
+    app = create_app(_settings(voices_dir_with_tiny, tmp_path, TTS_VOICE="espeak-ng-sv"))
+    client = await aiohttp_client(app)
+    _, body, check = await _voice_check(client)
+    assert body["status"] == "degraded"
+    assert "configured default" in check["detail"]
+    assert app[keys.VOICES].get(TINY).name == TINY

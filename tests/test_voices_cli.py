@@ -80,3 +80,19 @@ def test_no_network_says_how_to_install_from_a_file(tmp_path: Path, unused_tcp_p
     assert "cannot download" in error
     assert "ttsservice voices install --from sv_SE-nst-medium.onnx" in error
     assert not (tmp_path / "voices").exists() or list((tmp_path / "voices").iterdir()) == []
+
+
+def test_install_by_name_skips_an_intact_voice(
+    tiny_voice_path: Path, tmp_path: Path, unused_tcp_port: int
+) -> None:
+    folder = tmp_path / "voices"
+    name = "sv_SE-nst-medium"
+    copied = _run("install", "--from", str(tiny_voice_path), "--name", name, voices_dir=folder)
+    assert copied.returncode == 0, copied.stderr
+    unreachable = {"TTS_VOICES_URL": f"http://127.0.0.1:{unused_tcp_port}/repo"}
+    again = _run("install", name, voices_dir=folder, **unreachable)
+    assert again.returncode == 0, again.stderr
+    assert "already installed and intact" in again.stdout
+    forced = _run("install", name, "--force", "--timeout", "5", voices_dir=folder, **unreachable)
+    assert "cannot download" in _one_line_error(forced)
+    assert (folder / f"{name}.onnx").read_bytes() == tiny_voice_path.read_bytes()

@@ -83,6 +83,10 @@ def test_fallback_voice_speaks_swedish() -> None:
     assert 0.5 < float(np.max(np.abs(samples))) <= 1.0
     slow = voice.synthesize(text, length_scale=1.5)
     assert slow.size > 1.3 * samples.size
+    # Swedish rules, not English ones: "sj" is one sound, so Swedish is much shorter.
+    swedish = voice.synthesize("sju sjösjuka sjömän")
+    english = FallbackVoice.load("en").synthesize("sju sjösjuka sjömän")
+    assert english.size > 1.25 * swedish.size
 
 
 def test_fallback_and_piper_share_a_process(tiny_voice_path: Path) -> None:

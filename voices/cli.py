@@ -83,6 +83,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     install.add_argument(
         "--no-progress", action="store_true", help="do not draw a download progress bar"
     )
+    install.add_argument(
+        "--force",
+        action="store_true",
+        help="download again even when NAME is installed and intact",
+    )
     add_settings_flags(install, names=_SETTINGS)
     install.set_defaults(run=_install)
 
@@ -164,6 +169,10 @@ def _install(args: argparse.Namespace) -> int:
             if not args.name:
                 known = ", ".join(store.catalog.names)
                 return _fail(f"name a voice to install ({known}) or give --from FILE.onnx")
+            present = store.find(args.name)
+            if present is not None and not args.force and store.verify_one(args.name).ok:
+                print(f"{args.name} is already installed and intact in {store.folder}.")
+                return 0
             if settings.offline:
                 return _fail(
                     "offline is set, so nothing is downloaded; install from a file with "

@@ -109,7 +109,9 @@ class VoiceRegistry:
                 {
                     "name": name,
                     "language": voice.language,
-                    "quality": "fallback" if voice.fallback else getattr(voice, "quality", None),
+                    "quality": "fallback"
+                    if voice.fallback
+                    else str(getattr(voice, "quality", None) or "unknown"),
                     "installed": True,
                     "fallback": voice.fallback,
                     "license": FALLBACK_LICENSE
@@ -163,11 +165,13 @@ def load_registry(
     try:
         fallback = FallbackVoice.load("sv")
         voices[fallback.name] = fallback
-    except (VoiceLoadError, OSError) as exc:
+    except (VoiceLoadError, OSError, ImportError) as exc:
         logger.error("the espeak-ng fallback voice is unavailable: %s", exc)
 
     reason: str | None = None
-    if store.find(name) is None:
+    if fallback is not None and name == fallback.name:
+        reason = f"{name} (the robotic fallback) is the configured default voice"
+    elif store.find(name) is None:
         if name not in catalogue.voices:
             reason = f"{name} is not installed in {store.folder}"
         elif settings.offline:
