@@ -96,3 +96,27 @@ def test_fallback_and_piper_share_a_process(tiny_voice_path: Path) -> None:
     first = piper_voice.synthesize("Hej världen")
     fallback.synthesize("Hej världen")
     assert np.array_equal(first, piper_voice.synthesize("Hej världen"))
+
+
+def test_voices_are_thread_safe(tiny_voice_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    piper_voice = PiperSpeechVoice.load(tiny_voice_path)
+    fallback = FallbackVoice.load("sv")
+    texts = [f"Mening nummer {n} om vården i länet." for n in range(6)]
+    expected = {
+        (kind, text): voice.synthesize(text)
+        for kind, voice in (("piper", piper_voice), ("fallback", fallback))
+        for text in texts
+    }
+    jobs = [(kind, text) for kind, text in expected] * 2
+    voices = {"piper": piper_voice, "fallback": fallback}
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda job: voices[job[0]].synthesize(job[1]), jobs))
+    for job, samples in zip(jobs, results, strict=True):
+        if job[0] == "piper":
+            assert np.array_equal(samples, expected[job]), job
+        else:
+            # espeak-ng carries waveform phase from one utterance to the next, so its
+            # output varies by a few samples; mixed-up buffers would differ by far more.
+            assert abs(samples.size - expected[job].size) < 0.01 * expected[job].size, job

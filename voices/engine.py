@@ -296,7 +296,11 @@ def espeak_library() -> EspeakLibrary:
 
 @dataclass(eq=False)
 class FallbackVoice:
-    """espeak-ng speaking Swedish: robotic but needs nothing beyond the pip packages."""
+    """espeak-ng speaking Swedish: robotic but needs nothing beyond the pip packages.
+
+    Not bit-exact from call to call: espeak-ng carries waveform phase from one
+    utterance to the next, so the same text may differ by a few samples.
+    """
 
     name: str
     language: str

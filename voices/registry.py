@@ -220,7 +220,9 @@ def load_registry(
     if reason is not None:
         logger.warning(
             "speaking with the robotic espeak-ng fallback voice because %s. "
-            "Install the neural voice with %s and restart.",
+            "Install the neural voice with %s (without network: copy NAME.onnx and "
+            "NAME.onnx.json here and run `ttsservice voices install --from NAME.onnx`) "
+            "and restart.",
             reason,
             registry.install_hint(),
         )
