@@ -44,6 +44,9 @@ SENTENCE_PAUSE_SECONDS = 0.25
 PEAK = 0.9
 """Every voice's sentences are scaled to this peak: equal loudness, headroom for encoders."""
 
+ENGINE_REVISION = "1"
+"""Bump when :meth:`SpeechVoice.synthesize` output changes for the same model (fingerprints)."""
+
 
 class VoiceLoadError(Exception):
     """A voice model or its config cannot be read or run; the message says which file."""
@@ -160,6 +163,7 @@ class PiperSpeechVoice:
             _version("onnxruntime"),
             _espeak_data_digest(Path(ESPEAK_DATA_DIR), espeak_voice),
             "deterministic" if deterministic else "noisy",
+            f"engine={ENGINE_REVISION} peak={PEAK} pause={SENTENCE_PAUSE_SECONDS}",
         ):
             digest.update(part.encode())
             digest.update(b"\0")
@@ -177,11 +181,14 @@ class PiperSpeechVoice:
         )
 
     def synthesize(self, text: str, *, length_scale: float = 1.0) -> Samples:
-        """Speak ``text``; several sentences are joined with a short pause."""
+        """Speak ``text``; several sentences are joined with a short pause.
+
+        ``length_scale`` is relative to the voice's own pace (its config's length scale).
+        """
         from piper import SynthesisConfig
 
         syn_config = SynthesisConfig(
-            length_scale=length_scale,
+            length_scale=self._voice.config.length_scale * length_scale,
             noise_scale=self.noise_scale,
             noise_w_scale=self.noise_w_scale,
             normalize_audio=True,
@@ -206,6 +213,7 @@ _POS_CHARACTER = 1
 _ESPEAK_RATE = 1
 _ESPEAK_DEFAULT_RATE = 175
 _EE_OK = 0
+_INITIALIZE_DONT_EXIT = 0x8000  # report data errors instead of calling exit()
 
 _SYNTH_CALLBACK = ctypes.CFUNCTYPE(
     ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
@@ -253,7 +261,10 @@ class EspeakLibrary:
         lib.espeak_Info.restype = ctypes.c_char_p
         # espeak_Initialize wants the folder that contains "espeak-ng-data".
         rate = lib.espeak_Initialize(
-            _AUDIO_OUTPUT_SYNCHRONOUS, 0, str(self.data_path.parent).encode(), 0
+            _AUDIO_OUTPUT_SYNCHRONOUS,
+            0,
+            str(self.data_path.parent).encode(),
+            _INITIALIZE_DONT_EXIT,
         )
         if rate <= 0:
             raise VoiceLoadError(f"espeak-ng failed to initialise with data in {self.data_path}")
@@ -323,6 +334,7 @@ class FallbackVoice:
             file_sha256(library.library_path),
             _espeak_data_digest(library.data_path, language),
             language,
+            f"engine={ENGINE_REVISION} peak={PEAK}",
         ):
             digest.update(part.encode())
             digest.update(b"\0")
