@@ -192,6 +192,10 @@ def test_install_from_file_verify_and_remove(tiny_voice_path: Path, tmp_path: Pa
     assert result.status == "corrupt"
     assert "sv-local.onnx" in result.detail
 
+    plain = store.install_from(tiny_voice_path, name="sv-plain")
+    assert plain.config_path.read_bytes() == Path(f"{tiny_voice_path}.json").read_bytes()
+    store.remove("sv-plain")
+
     store.remove("sv-local")
     assert _everything_in(store.folder) == []
     with pytest.raises(NotInstalled, match="sv-local"):

@@ -225,18 +225,18 @@ class VoiceStore:
                 "or give it with --config"
             )
         try:
-            config_data = json.loads(config.read_text(encoding="utf-8"))
+            config_bytes = config.read_bytes()
+            config_data = json.loads(config_bytes)
         except (OSError, ValueError) as exc:
             raise VoiceStoreError(f"{config} is not a JSON voice config: {exc}") from exc
         if not isinstance(config_data, dict) or "espeak" not in config_data:
             raise VoiceStoreError(f"{config} is not a Piper voice config (no 'espeak' section)")
         if espeak_voice:
             config_data["espeak"] = {**config_data["espeak"], "voice": espeak_voice}
+            config_bytes = json.dumps(config_data, ensure_ascii=False, indent=2).encode()
         self.folder.mkdir(parents=True, exist_ok=True)
         with self._temporary(name) as (tmp_model, tmp_config):
-            tmp_config.write_text(
-                json.dumps(config_data, ensure_ascii=False, indent=2), encoding="utf-8"
-            )
+            tmp_config.write_bytes(config_bytes)
             with model.open("rb") as src, tmp_model.open("wb") as dst:
                 while chunk := src.read(CHUNK_BYTES):
                     dst.write(chunk)
