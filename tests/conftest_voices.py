@@ -34,3 +34,16 @@ def voices_dir_with_tiny(tmp_path: Path, tiny_voice_path: Path) -> Path:
     folder = tmp_path / "voices"
     VoiceStore(folder).install_from(tiny_voice_path)
     return folder
+
+
+@pytest.fixture
+def tiny_voice_env(voices_dir_with_tiny: Path) -> dict[str, str]:
+    """Settings environment for an app whose default voice is the tiny voice (no downloads).
+
+    Merge into the mapping given to ``load_settings``.
+    """
+    return {
+        "TTS_VOICES_DIR": str(voices_dir_with_tiny),
+        "TTS_VOICE": TINY_VOICE_NAME,
+        "TTS_OFFLINE": "true",
+    }

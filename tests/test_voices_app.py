@@ -45,6 +45,11 @@ def _unrecorded_garbage_voice(folder: Path, tiny_voice_path: Path) -> Path:
     return folder
 
 
+def _add_broken_voice(folder: Path, name: str) -> None:
+    (folder / f"{name}.onnx").write_bytes(b"junk")
+    (folder / f"{name}.onnx.json").write_text("{}")
+
+
 async def _voice_check(client: TestClient[Any, Any]) -> tuple[int, dict[str, Any], dict[str, Any]]:
     response = await client.get("/readyz")
     body = await response.json()
@@ -214,3 +219,17 @@ async def test_fallback_chosen_as_default_is_still_degraded(
     assert body["status"] == "degraded"
     assert "configured default" in check["detail"]
     assert app[keys.VOICES].get(TINY).name == TINY
+
+
+async def test_tiny_voice_env_fixture_gives_an_app_on_the_tiny_voice(
+    aiohttp_client: Any, tiny_voice_env: dict[str, str], tmp_path: Path
+) -> None:
+    _add_broken_voice(Path(tiny_voice_env["TTS_VOICES_DIR"]), "sv-broken")
+    app = create_app(load_settings({**tiny_voice_env, "TTS_DATA_DIR": str(tmp_path / "var")}))
+    client = await aiohttp_client(app)
+    registry = app[keys.VOICES]
+    assert registry.default.name == TINY
+    # A broken extra voice is reported, not fatal, and not offered.
+    assert "sv-broken" in registry.problems
+    assert "sv-broken" not in registry.voices
+    assert (await client.get("/readyz")).status == 200

@@ -197,8 +197,10 @@ def load_registry(
         if other.name == name:
             continue
         try:
-            voices[other.name] = _load_installed(store, other.name)
-        except VoiceLoadError as exc:
+            extra = _load_installed(store, other.name)
+            _warm_up(extra)
+            voices[other.name] = extra
+        except Exception as exc:  # one bad extra voice must not stop the service
             problems[other.name] = str(exc)
             logger.warning("voice %s is not available: %s", other.name, exc)
 
