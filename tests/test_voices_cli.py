@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
 
 pytest_plugins = ["tests.conftest_voices"]
 
@@ -96,3 +102,69 @@ def test_install_by_name_skips_an_intact_voice(
     forced = _run("install", name, "--force", "--timeout", "5", voices_dir=folder, **unreachable)
     assert "cannot download" in _one_line_error(forced)
     assert (folder / f"{name}.onnx").read_bytes() == tiny_voice_path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("stop", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+)
+async def test_interrupted_download_leaves_nothing(
+    aiohttp_server: Any, tmp_path: Path, stop: signal.Signals, code: int
+) -> None:
+    started = asyncio.Event()
+
+    async def trickle(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Length": "4157"})
+        await response.prepare(request)
+        started.set()
+        for _ in range(200):
+            await response.write(b"x" * 20)
+            await asyncio.sleep(0.05)
+        return response
+
+    upstream = web.Application()
+    upstream.router.add_get("/{tail:.*}", trickle)
+    server = await aiohttp_server(upstream, host="127.0.0.1")
+    folder = tmp_path / "voices"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ttsservice",
+        "voices",
+        "install",
+        "sv_SE-nst-medium",
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "TTS_VOICES_DIR": str(folder),
+            "TTS_VOICES_URL": str(server.make_url("/repo")),
+        },
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await asyncio.wait_for(started.wait(), timeout=60)
+        partial = await _wait_for_partial_file(folder)
+        assert partial.name.startswith(".sv_SE-nst-medium.onnx")
+        await asyncio.sleep(0.3)  # well inside the trickling download
+        process.send_signal(stop)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == code, stderr
+    assert b"Traceback" not in stderr
+    assert sorted(folder.iterdir()) == []
+
+
+def _partial_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob(".*.part"))
+
+
+async def _wait_for_partial_file(folder: Path) -> Path:
+    for _ in range(400):
+        parts = await asyncio.to_thread(_partial_files, folder)
+        if parts:
+            return parts[0]
+        await asyncio.sleep(0.05)
+    raise AssertionError("the download never made its temporary files")

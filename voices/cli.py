@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 from ttsservice.cli import add_settings_flags, settings_from_args
 from ttsservice.settings import Settings
@@ -154,7 +159,29 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit so an install cleans up its temporary files."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _install(args: argparse.Namespace) -> int:
+    with _sigterm_unwinds():
+        return _install_now(args)
+
+
+def _install_now(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     store = _store(settings)
     try:

@@ -271,7 +271,7 @@ class VoiceStore:
                 length = response.headers.get("Content-Length")
                 total = expected.size or (int(length) if length and length.isdigit() else None)
                 with target.open("wb") as out, _progress_bar(progress, total, url) as bar:
-                    while chunk := response.read(CHUNK_BYTES):
+                    while chunk := response.read1(CHUNK_BYTES):
                         out.write(chunk)
                         md5.update(chunk)
                         written += len(chunk)
