@@ -80,7 +80,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     install.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=30.0,
         metavar="SECONDS",
         help="longest wait for the network at any one moment while downloading (default 30)",
@@ -112,6 +112,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     remove.add_argument("name", metavar="NAME", help="installed voice to delete")
     add_settings_flags(remove, names=_SETTINGS)
     remove.set_defaults(run=_remove)
+
+
+def _seconds(text: str) -> float:
+    """argparse type: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError("give between 0 and 3600 seconds")
+    return value
 
 
 def _store(settings: Settings) -> VoiceStore:
