@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+import voices
 from ttsservice import keys
 from ttsservice.settings import Settings
 from ttsservice.web import demo, health
@@ -43,6 +44,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.HTTP_METRICS] = HttpMetrics(registry)
     app[keys.READINESS_CHECKS] = []
     app.cleanup_ctx.append(cpu_executor_ctx)
+    voices.setup(app)
 
     app.router.add_get("/", demo.index)
     app.router.add_get("/healthz", health.healthz)

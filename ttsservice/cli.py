@@ -115,7 +115,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _registrars() -> list[Registrar]:
     """Every subcommand's registrar, in the order ``--help`` lists them."""
-    registrars: list[Registrar] = [_register_serve]
+    from voices.cli import register as register_voices
+
+    registrars: list[Registrar] = [_register_serve, register_voices]
     return registrars
 
 

@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 if TYPE_CHECKING:
     from ttsservice.web.health import Check
     from ttsservice.web.metrics import HttpMetrics
+    from voices.registry import VoiceRegistry
 
 from ttsservice.settings import Settings
 
@@ -29,3 +30,6 @@ CPU_EXECUTOR = web.AppKey("cpu_executor", ThreadPoolExecutor)
 
 READINESS_CHECKS: web.AppKey[list[Callable[[], Awaitable[Check]]]] = web.AppKey("readiness_checks")
 """Checks /readyz runs; each subsystem appends its own in its setup."""
+
+VOICES: web.AppKey[VoiceRegistry] = web.AppKey("voices")
+"""The loaded voices (default, by name, catalogue); set when the app starts."""

@@ -119,6 +119,11 @@ class Settings:
     offline: bool = setting(
         False, "Never download voices; use installed ones or the offline fallback voice."
     )
+    voices_url: str = setting(
+        "",
+        "Base URL of the Piper voices repository voices are downloaded from (files at "
+        "URL/REVISION/PATH); empty means Hugging Face's rhasspy/piper-voices.",
+    )
     synthesis_queue_size: int = setting(
         64,
         "Sentences that may wait for synthesis; beyond it requests get 503 with Retry-After.",
@@ -326,6 +331,13 @@ def _validate(settings: Settings) -> None:
             raise SettingsError(
                 "TTS_PUBLIC_URL must be an http(s) URL such as https://tts.example.se, "
                 f"got {settings.public_url!r}"
+            )
+    if settings.voices_url:
+        parts = urlsplit(settings.voices_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(
+                "TTS_VOICES_URL must be an http(s) URL such as "
+                f"https://huggingface.co/rhasspy/piper-voices/resolve, got {settings.voices_url!r}"
             )
     for section in settings.sections:
         name, _, prefix = section.partition("=")
