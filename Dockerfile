@@ -18,10 +18,11 @@ ARG TTS_VOICE=sv_SE-nst-medium
 COPY --from=build /opt/venv /opt/venv
 RUN mkdir -p /voices \
     && if [ -n "$TTS_VOICE" ]; then \
-         /opt/venv/bin/ttsservice voices install "$TTS_VOICE" --voices-dir /voices; \
+         /opt/venv/bin/ttsservice voices install "$TTS_VOICE" --voices-dir /voices --no-progress; \
        fi
 
 FROM python:3.11-slim-bookworm
+ARG TTS_VOICE=sv_SE-nst-medium
 LABEL org.opencontainers.image.title="ttsservice" \
       org.opencontainers.image.description="Read-aloud and page feedback for Swedish public portals"
 RUN groupadd --system --gid 10001 tts \
@@ -34,7 +35,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     TTS_HOST=0.0.0.0 \
     TTS_PORT=8080 \
     TTS_DATA_DIR=/srv/tts/var \
-    TTS_VOICES_DIR=/srv/tts/voices
+    TTS_VOICES_DIR=/srv/tts/voices \
+    TTS_VOICE=${TTS_VOICE}
 WORKDIR /srv/tts
 USER 10001:10001
 EXPOSE 8080
