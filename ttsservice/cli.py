@@ -40,13 +40,16 @@ _GROUPS = {
 
 def add_settings_flags(parser: argparse.ArgumentParser, names: Sequence[str] | None = None) -> None:
     """Add one flag per setting (``--port`` for ``TTS_PORT``…), grouped, each with help."""
-    group = parser.add_argument_group("web server")
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    title = "web server"
     types_ = field_types()
     for f in setting_fields():
+        title = _GROUPS.get(f.name, title)
         if names is not None and f.name not in names:
             continue
-        if f.name in _GROUPS and names is None:
-            group = parser.add_argument_group(_GROUPS[f.name])
+        if title not in groups:
+            groups[title] = parser.add_argument_group(f"settings: {title}")
+        group = groups[title]
         flag = "--" + f.name.replace("_", "-")
         default = f.default
         shown = ",".join(default) if isinstance(default, tuple) else default
