@@ -10,6 +10,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 if TYPE_CHECKING:
+    from ttsservice.speech.state import SpeechState
     from ttsservice.web.health import Check
     from ttsservice.web.metrics import HttpMetrics
     from voices.registry import VoiceRegistry
@@ -33,3 +34,6 @@ READINESS_CHECKS: web.AppKey[list[Callable[[], Awaitable[Check]]]] = web.AppKey(
 
 VOICES: web.AppKey[VoiceRegistry] = web.AppKey("voices")
 """The loaded voices (default, by name, catalogue); set when the app starts."""
+
+SPEECH: web.AppKey[SpeechState] = web.AppKey("speech")
+"""The read-aloud machinery (synthesis queue, audio cache, limits); set when the app starts."""

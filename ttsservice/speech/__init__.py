@@ -1,0 +1,83 @@
+"""Speech: the synthesis queue, audio encoding, the audio cache and the read-aloud API.
+
+:func:`setup` wires it into the app. At start (after the voices load) it
+opens the audio cache (scanning the folder in the executor), starts the
+synthesis queue and puts both, behind a :class:`~ttsservice.speech.speaker.Speaker`,
+at ``app[keys.SPEECH]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from ttsservice import keys
+from ttsservice.speech.api import audio_handler, speak_handler
+from ttsservice.speech.cache import AudioCache
+from ttsservice.speech.metrics import SpeechMetrics
+from ttsservice.speech.ratelimit import ClientLimiter
+from ttsservice.speech.speaker import Speaker
+from ttsservice.speech.state import SpeechState
+from ttsservice.speech.synthesizer import Priority, Synthesizer
+from ttsservice.web.health import Check
+
+__all__ = ["setup", "synthesis_concurrency"]
+
+
+def synthesis_concurrency(cpu_workers: int) -> int:
+    """Sentences synthesised at once: one thread is left for encoding, files and parsing.
+
+    onnxruntime already spreads one sentence over the cores, so running them
+    one by one loses no throughput and lets the most urgent sentence go first.
+    """
+    return max(1, cpu_workers - 1)
+
+
+def setup(app: web.Application) -> None:
+    """Register the read-aloud routes, metrics, readiness check and start-up."""
+    metrics = SpeechMetrics(app[keys.REGISTRY])
+
+    async def speech_ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[keys.SETTINGS]
+        executor = app[keys.CPU_EXECUTOR]
+        cache = AudioCache(
+            settings.cache_dir, executor, max_bytes=settings.cache_max_bytes, metrics=metrics
+        )
+        await cache.open()
+        synthesizer = Synthesizer(
+            executor,
+            queue_size=settings.synthesis_queue_size,
+            concurrency=synthesis_concurrency(settings.cpu_workers),
+            metrics=metrics,
+        )
+        await synthesizer.start()
+        speaker = Speaker(
+            app[keys.VOICES], cache, synthesizer, executor, on_cache=metrics.cache_result
+        )
+        app[keys.SPEECH] = SpeechState(
+            speaker=speaker, limiter=ClientLimiter(settings.speak_per_minute), metrics=metrics
+        )
+        try:
+            yield
+        finally:
+            await synthesizer.close()
+            await cache.close()
+
+    async def speech_check() -> Check:
+        state = app.get(keys.SPEECH)
+        if state is None:
+            return Check("speech", "failed", "the audio cache is still opening")
+        synthesizer = state.speaker.synthesizer
+        if not synthesizer.has_room(Priority.VISITOR):
+            return Check(
+                "speech",
+                "degraded",
+                f"synthesis queue full ({synthesizer.waiting} sentences waiting)",
+            )
+        return Check("speech", "ok", f"{synthesizer.waiting} sentences waiting")
+
+    app.cleanup_ctx.append(speech_ctx)
+    app[keys.READINESS_CHECKS].append(speech_check)
+    app.router.add_get("/api/v1/audio/{name}", audio_handler)
+    app.router.add_post("/api/v1/speak", speak_handler)
