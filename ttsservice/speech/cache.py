@@ -262,9 +262,9 @@ class AudioCache:
 
     def _set_times(self, rels: list[str]) -> None:
         now = time.time()
-        # Spread the times a little so the order survives a restart.
+        # One microsecond apart, so the order survives a restart.
         for offset, rel in enumerate(rels):
-            stamp = now - (len(rels) - offset) * 1e-3
+            stamp = now + offset * 1e-6
             try:
                 os.utime(self.folder / rel, (stamp, stamp))
             except FileNotFoundError:
