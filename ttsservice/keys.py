@@ -10,6 +10,9 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 if TYPE_CHECKING:
+    from ttsservice.reading import ReadingMetrics
+    from ttsservice.reading.fetch import PageFetcher
+    from ttsservice.reading.model import ExtractOptions
     from ttsservice.web.health import Check
     from ttsservice.web.metrics import HttpMetrics
     from voices.registry import VoiceRegistry
@@ -33,3 +36,12 @@ READINESS_CHECKS: web.AppKey[list[Callable[[], Awaitable[Check]]]] = web.AppKey(
 
 VOICES: web.AppKey[VoiceRegistry] = web.AppKey("voices")
 """The loaded voices (default, by name, catalogue); set when the app starts."""
+
+PAGE_FETCHER: web.AppKey[PageFetcher] = web.AppKey("page_fetcher")
+"""Fetches allow-listed pages over the one shared HTTP client session."""
+
+EXTRACT_OPTIONS: web.AppKey[ExtractOptions] = web.AppKey("extract_options")
+"""How pages are trimmed to their readable content (from the settings)."""
+
+READING_METRICS: web.AppKey[ReadingMetrics] = web.AppKey("reading_metrics")
+"""Page fetch outcomes and extraction time."""
