@@ -10,7 +10,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 import voices
-from ttsservice import keys, swedish
+from ttsservice import keys, reading, swedish
 from ttsservice.settings import Settings
 from ttsservice.web import demo, health
 from ttsservice.web.cors import cors_middleware
@@ -46,6 +46,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(cpu_executor_ctx)
     voices.setup(app)
     swedish.setup(app)
+    reading.setup(app)
 
     app.router.add_get("/", demo.index)
     app.router.add_get("/healthz", health.healthz)
