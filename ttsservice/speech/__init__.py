@@ -17,6 +17,11 @@ from ttsservice.speech.api import audio_handler, speak_handler
 from ttsservice.speech.cache import AudioCache
 from ttsservice.speech.metrics import SpeechMetrics
 from ttsservice.speech.ratelimit import ClientLimiter
+from ttsservice.speech.readings import (
+    readings_download_handler,
+    readings_get_handler,
+    readings_post_handler,
+)
 from ttsservice.speech.speaker import Speaker
 from ttsservice.speech.state import SpeechState
 from ttsservice.speech.synthesizer import Priority, Synthesizer
@@ -81,3 +86,6 @@ def setup(app: web.Application) -> None:
     app[keys.READINESS_CHECKS].append(speech_check)
     app.router.add_get("/api/v1/audio/{name}", audio_handler)
     app.router.add_post("/api/v1/speak", speak_handler)
+    app.router.add_post("/api/v1/readings", readings_post_handler)
+    app.router.add_get("/api/v1/readings", readings_get_handler)
+    app.router.add_get("/api/v1/readings/{name}", readings_download_handler)

@@ -13,7 +13,7 @@ from ttsservice.errors import BadRequest, NotFound, ServiceError
 from ttsservice.speech.audio import FORMATS, AudioFormat, format_for
 from ttsservice.speech.cache import CachedFile
 from ttsservice.speech.speaker import is_clip_key
-from ttsservice.speech.state import PlainNormalizer, TextNormalizer, normalizer_version
+from ttsservice.speech.state import TextNormalizer, normalizer_version
 from ttsservice.speech.synthesizer import Priority
 from ttsservice.web.openapi import error_ref, json_body, operation
 from ttsservice.web.requests import field_str, read_json_object
@@ -40,8 +40,8 @@ _AUDIO_CONTENT = {
 
 
 def normalizer_of(app: web.Application) -> TextNormalizer:
-    """The app's Swedish text normaliser."""
-    return PlainNormalizer()
+    """The app's Swedish text normaliser (its site lexicon may change while running)."""
+    return app[keys.NORMALIZER]
 
 
 def format_from_ext(ext: str) -> AudioFormat:

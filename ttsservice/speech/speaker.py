@@ -130,6 +130,11 @@ class Speaker:
         self._specs: OrderedDict[str, ClipSpec] = OrderedDict()
         self._wanted: dict[str, Priority] = {}  # most urgent priority asked for a render
 
+    @property
+    def rendering(self) -> int:
+        """Clips being made right now (queued, synthesising or encoding)."""
+        return len(self._renders)
+
     # --- specs and keys -----------------------------------------------------------------
     def spec(
         self, text: str, lang: str, voice: SpeechVoice, normalizer: str, length_scale: float = 1.0

@@ -9,7 +9,7 @@ from ttsservice.speech.metrics import SpeechMetrics
 from ttsservice.speech.ratelimit import ClientLimiter
 from ttsservice.speech.speaker import Speaker
 
-__all__ = ["PlainNormalizer", "SpeechState", "TextNormalizer"]
+__all__ = ["SpeechState", "TextNormalizer", "normalizer_version"]
 
 
 class TextNormalizer(Protocol):
@@ -18,16 +18,6 @@ class TextNormalizer(Protocol):
     def normalize(self, text: str, lang: str = "sv") -> str:
         """The text as it is to be spoken."""
         ...
-
-
-class PlainNormalizer:
-    """Whitespace only: used where no Swedish normaliser is set up (tools, tests of parts)."""
-
-    version = "plain-1"
-
-    def normalize(self, text: str, lang: str = "sv") -> str:
-        """``text`` with runs of whitespace made single spaces."""
-        return " ".join(text.split())
 
 
 def normalizer_version(normalizer: object) -> str:

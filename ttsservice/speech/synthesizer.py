@@ -153,6 +153,10 @@ class Synthesizer:
         """True when ``key`` is queued or being synthesised."""
         return key in self._jobs
 
+    def reject(self) -> None:
+        """Count a request refused for lack of room (the caller raises the 503)."""
+        self._metrics.rejected()
+
     def raise_priority(self, key: str, priority: Priority) -> None:
         """Make a waiting sentence more urgent (no-op when it is not waiting)."""
         job = self._jobs.get(key)
