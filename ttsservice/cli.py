@@ -119,9 +119,15 @@ def _serve(args: argparse.Namespace) -> int:
 def _registrars() -> list[Registrar]:
     """Every subcommand's registrar, in the order ``--help`` lists them."""
     from ttsservice.reading.cli import register as register_reading
+    from ttsservice.speech.cli import register as register_speech
     from voices.cli import register as register_voices
 
-    registrars: list[Registrar] = [_register_serve, register_voices, register_reading]
+    registrars: list[Registrar] = [
+        _register_serve,
+        register_voices,
+        register_reading,
+        register_speech,
+    ]
     return registrars
 
 
