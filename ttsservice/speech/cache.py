@@ -155,6 +155,20 @@ class AudioCache:
         self._metrics.size(self._total)
         return cached
 
+    async def write_many(self, items: list[tuple[str, bytes]]) -> None:
+        """Store several small files in one trip to the executor (sidecars of a reading)."""
+        if not items:
+            return
+        await self._run(self._write_files, items)
+        for rel, data in items:
+            old = self._index.pop(rel, None)
+            if old is not None:
+                self._total -= old
+            self._index[rel] = len(data)
+            self._total += len(data)
+        await self._evict(keep=items[-1][0])
+        self._metrics.size(self._total)
+
     def touch(self, rels: Iterable[str]) -> None:
         """Mark ``rels`` as just used (no disk work now)."""
         for rel in rels:
@@ -255,6 +269,10 @@ class AudioCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def _write_files(self, items: list[tuple[str, bytes]]) -> None:
+        for rel, data in items:
+            self._write_file(rel, data)
 
     def _unlink_all(self, rels: list[str]) -> None:
         for rel in rels:

@@ -151,9 +151,17 @@ class PreparedReading:
 
 
 async def prepare_reading(
-    app: web.Application, reading: Reading, voice: SpeechVoice
+    app: web.Application,
+    reading: Reading,
+    voice: SpeechVoice,
+    *,
+    start_in: AudioFormat | None = None,
 ) -> PreparedReading:
-    """Split, normalise and register a reading's sentences (nothing is synthesised yet)."""
+    """Split, normalise and register a reading's sentences.
+
+    With ``start_in``, the first sentences start synthesising (in that format)
+    before anything is written to disk: a listener is waiting for them.
+    """
     speaker = app[keys.SPEECH].speaker
     normalizer = normalizer_of(app)
     version = normalizer_version(normalizer)
@@ -162,6 +170,8 @@ async def prepare_reading(
         app[keys.CPU_EXECUTOR], plan_sentences, reading, normalizer
     )
     specs = [speaker.spec(s.spoken, s.lang, voice, version) for s in sentences]
+    if start_in is not None:
+        start_synthesis(speaker, speaker.remember(specs), specs, start_in)
     clip_keys = await speaker.register(specs)
     ident = reading_id(voice, clip_keys)
     record = {"url": reading.url, "title": reading.title, "voice": voice.name, "keys": clip_keys}
@@ -284,8 +294,7 @@ async def _reading_for(
         language = lang or "sv"
         block = Block(0, "paragraph", text, language, None, "")
         reading = Reading(url=None, title="", lang=language, blocks=(block,))
-    prepared = await prepare_reading(app, reading, voice)
-    start_synthesis(app[keys.SPEECH].speaker, prepared.keys, prepared.specs, hint)
+    prepared = await prepare_reading(app, reading, voice, start_in=hint)
     return web.json_response(prepared.to_json(), headers={"Cache-Control": "no-cache"})
 
 

@@ -13,7 +13,9 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -95,6 +97,30 @@ class ClipSpec:
         )
 
 
+BACKGROUND_NICENESS = 5
+"""Niceness of threads that synthesise and encode, so the event loop thread goes first."""
+
+
+def yield_to_event_loop() -> None:
+    """Lower the calling worker thread's CPU priority (Linux: niceness is per thread).
+
+    The event loop thread keeps its priority, so /healthz, metrics and votes are
+    answered at once however busy synthesis is. Only ever lowered: a thread that
+    is already nicer is left alone.
+    """
+    try:
+        tid = threading.get_native_id()
+        if os.getpriority(os.PRIO_PROCESS, tid) < BACKGROUND_NICENESS:
+            os.setpriority(os.PRIO_PROCESS, tid, BACKGROUND_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: keep the priority
+        return
+
+
+def _encode_in_background(samples: Samples, rate: int, audio_format: AudioFormat) -> bytes:
+    yield_to_event_loop()
+    return encode(samples, rate, audio_format)
+
+
 def is_clip_key(text: str) -> bool:
     """True when ``text`` looks like a clip key (64 lowercase hex digits)."""
     return _KEY.fullmatch(text) is not None
@@ -142,18 +168,26 @@ class Speaker:
         """The clip for already normalised ``text`` spoken by ``voice``."""
         return ClipSpec(text, lang, voice.name, voice.fingerprint, normalizer, length_scale)
 
-    async def register(self, specs: list[ClipSpec]) -> list[str]:
-        """Record the sidecars of ``specs`` (so their keys resolve after a restart); keys back."""
+    def remember(self, specs: list[ClipSpec]) -> list[str]:
+        """The keys of ``specs``, resolvable in this process at once (no disk work)."""
         keys: list[str] = []
         for spec in specs:
             key = spec.key()
             keys.append(key)
             self._remember_spec(key, spec)
+        return keys
+
+    async def register(self, specs: list[ClipSpec]) -> list[str]:
+        """Record the sidecars of ``specs`` (so their keys resolve after a restart); keys back."""
+        keys = self.remember(specs)
+        missing: list[tuple[str, bytes]] = []
+        for key, spec in zip(keys, specs, strict=True):
             sidecar = clip_path(key, "json")
             if sidecar in self.cache:
                 self.cache.touch([sidecar])
             else:
-                await self.cache.write(sidecar, spec.to_json())
+                missing.append((sidecar, spec.to_json()))
+        await self.cache.write_many(missing)
         return keys
 
     async def lookup(self, key: str) -> ClipSpec:
@@ -237,6 +271,7 @@ class Speaker:
         voice = self.voice_for(spec)
 
         def run() -> tuple[Samples, int]:
+            yield_to_event_loop()
             samples = voice.synthesize(spec.text, length_scale=spec.length_scale)
             return level_loudness(samples, voice.sample_rate), voice.sample_rate
 
@@ -277,7 +312,7 @@ class Speaker:
         samples = await self.samples(key, spec, self._wanted.get(key, priority))
         rate = self.voice_for(spec).sample_rate
         data = await asyncio.get_running_loop().run_in_executor(
-            self._executor, encode, samples, rate, audio_format
+            self._executor, _encode_in_background, samples, rate, audio_format
         )
         return await self.cache.write(clip_path(key, audio_format.ext), data)
 
