@@ -76,3 +76,23 @@ def test_silence_and_empty_input_encode_without_error(tmp_path: Path) -> None:
         ffprobe(data, tmp_path, f"empty.{ext}")
     quiet = np.zeros(22050, dtype=np.float32)
     assert np.array_equal(level_loudness(quiet, 22050), quiet)
+
+
+def test_long_sentences_are_spoken_in_clause_sized_parts() -> None:
+    from ttsservice.speech.speaker import MAX_CHUNK_CHARS, speech_chunks
+
+    sentence = (
+        "Att främja intresset för bildning, upplysning, utbildning och forskning kan bidra "
+        "till ökad livskvalitet och delaktighet, men också ökad sysselsättning i samhället, "
+        "samt öka den enskildas möjlighet."
+    )
+    parts = speech_chunks(sentence)
+    assert " ".join(parts) == sentence
+    assert len(parts) == 3
+    assert all(len(p) <= MAX_CHUNK_CHARS for p in parts)
+    assert all(p.endswith((",", ".")) for p in parts)  # cut after clauses, not mid-clause
+    assert speech_chunks("Kort mening.") == ["Kort mening."]
+    assert speech_chunks("   ") == []
+    words = " ".join(["ord"] * 60)  # no punctuation at all: cut between words
+    assert all(len(p) <= MAX_CHUNK_CHARS for p in speech_chunks(words))
+    assert " ".join(speech_chunks(words)) == words

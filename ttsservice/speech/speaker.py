@@ -39,8 +39,17 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 Samples = npt.NDArray[np.float32]
 
-CLIP_REVISION = "1"
+MAX_CHUNK_CHARS = 100
+"""Longest text given to the voice in one go. A VITS voice needs about 20 MB of memory
+per second of speech it makes at once, so long sentences are spoken in clause-sized parts."""
+
+CHUNK_PAUSE_SECONDS = 0.12
+"""Silence put where a long sentence was cut (about a comma's pause)."""
+
+CLIP_REVISION = f"2;chunk={MAX_CHUNK_CHARS};pause={CHUNK_PAUSE_SECONDS}"
 """Bump when the meaning of a clip key changes."""
+
+_CLAUSE_END = re.compile(r"(?<=[.!?,;:])\s+|\s+(?=[–—]\s)")
 
 _KEY = re.compile(r"[0-9a-f]{64}")
 
@@ -116,6 +125,50 @@ def yield_to_event_loop() -> None:
         return
 
 
+def speech_chunks(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
+    """``text`` in parts of at most ``max_chars``, cut after clause punctuation if possible.
+
+    Parts are joined back greedily, so a sentence is cut only as often as needed;
+    a clause longer than the limit is cut between words.
+    """
+    text = text.strip()
+    if len(text) <= max_chars:
+        return [text] if text else []
+    pieces: list[str] = []
+    for clause in _CLAUSE_END.split(text):
+        words = clause.split()
+        current = ""
+        for word in words:
+            if current and len(current) + 1 + len(word) > max_chars:
+                pieces.append(current)
+                current = word
+            else:
+                current = f"{current} {word}" if current else word
+        if current:
+            pieces.append(current)
+    parts: list[str] = []
+    for piece in pieces:
+        if parts and len(parts[-1]) + 1 + len(piece) <= max_chars:
+            parts[-1] = f"{parts[-1]} {piece}"
+        else:
+            parts.append(piece)
+    return parts
+
+
+def speak_in_chunks(voice: SpeechVoice, text: str, length_scale: float) -> Samples:
+    """Synthesise ``text`` part by part (see :func:`speech_chunks`), joined by short pauses."""
+    parts = speech_chunks(text)
+    if len(parts) <= 1:
+        return voice.synthesize(text, length_scale=length_scale)
+    pause = np.zeros(int(voice.sample_rate * CHUNK_PAUSE_SECONDS), dtype=np.float32)
+    pieces: list[Samples] = []
+    for part in parts:
+        if pieces:
+            pieces.append(pause)
+        pieces.append(voice.synthesize(part, length_scale=length_scale))
+    return np.concatenate(pieces).astype(np.float32, copy=False)
+
+
 def _encode_in_background(samples: Samples, rate: int, audio_format: AudioFormat) -> bytes:
     yield_to_event_loop()
     return encode(samples, rate, audio_format)
@@ -141,7 +194,7 @@ class Speaker:
         synthesizer: Synthesizer,
         executor: Executor,
         *,
-        samples_bytes: int = 48 * 1024 * 1024,
+        samples_bytes: int = 24 * 1024 * 1024,
         on_cache: Callable[[bool], None] | None = None,
     ) -> None:
         self.voices = voices
@@ -272,7 +325,7 @@ class Speaker:
 
         def run() -> tuple[Samples, int]:
             yield_to_event_loop()
-            samples = voice.synthesize(spec.text, length_scale=spec.length_scale)
+            samples = speak_in_chunks(voice, spec.text, spec.length_scale)
             return level_loudness(samples, voice.sample_rate), voice.sample_rate
 
         return await self.synthesizer.synthesize(
