@@ -139,3 +139,25 @@ async def test_closing_fails_waiting_callers() -> None:
             await future
     with pytest.raises(Overloaded):
         synthesizer.submit("after", "v", gate.job("after"), Priority.VISITOR)
+
+
+async def test_encoding_runs_between_sentences_most_urgent_first(queue: Synthesizer) -> None:
+    gate = Gate()
+    running = queue.submit("busy", "v", gate.job("busy"), Priority.VISITOR)
+    await asyncio.to_thread(gate.started.wait, 5)
+    sentence = queue.submit("next", "v", gate.job("next"), Priority.PREFETCH)
+
+    def encode(name: str) -> Callable[[], str]:
+        def run() -> str:
+            gate.ran.append(name)
+            return name
+
+        return run
+
+    later = queue.run_between(encode("encode-prefetch"), Priority.PREFETCH)
+    first = queue.run_between(encode("encode-visitor"), Priority.VISITOR)
+    assert queue.waiting == 1  # encoding is not a waiting sentence
+    gate.release.set()
+    assert await first == "encode-visitor"
+    await asyncio.gather(running, sentence, later)
+    assert gate.ran == ["busy", "encode-visitor", "encode-prefetch", "next"]

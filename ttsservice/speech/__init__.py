@@ -57,15 +57,14 @@ def setup(app: web.Application) -> None:
             metrics=metrics,
         )
         await synthesizer.start()
-        speaker = Speaker(
-            app[keys.VOICES], cache, synthesizer, executor, on_cache=metrics.cache_result
-        )
+        speaker = Speaker(app[keys.VOICES], cache, synthesizer, on_cache=metrics.cache_result)
         app[keys.SPEECH] = SpeechState(
             speaker=speaker, limiter=ClientLimiter(settings.speak_per_minute), metrics=metrics
         )
         try:
             yield
         finally:
+            await speaker.close()
             await synthesizer.close()
             await cache.close()
 

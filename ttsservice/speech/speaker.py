@@ -10,6 +10,7 @@ and encoding in the CPU executor, then storing the result.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
@@ -18,7 +19,6 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
@@ -192,7 +192,6 @@ class Speaker:
         voices: VoiceRegistry,
         cache: AudioCache,
         synthesizer: Synthesizer,
-        executor: Executor,
         *,
         samples_bytes: int = 24 * 1024 * 1024,
         on_cache: Callable[[bool], None] | None = None,
@@ -200,7 +199,6 @@ class Speaker:
         self.voices = voices
         self.cache = cache
         self.synthesizer = synthesizer
-        self._executor = executor
         self._samples: OrderedDict[str, Samples] = OrderedDict()
         self._samples_total = 0
         self._samples_bytes = samples_bytes
@@ -213,6 +211,13 @@ class Speaker:
     def rendering(self) -> int:
         """Clips being made right now (queued, synthesising or encoding)."""
         return len(self._renders)
+
+    async def close(self) -> None:
+        """Stop making clips nobody will be able to fetch any more (at shutdown)."""
+        tasks = list(self._renders.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     # --- specs and keys -----------------------------------------------------------------
     def spec(
@@ -364,8 +369,9 @@ class Speaker:
     ) -> CachedFile:
         samples = await self.samples(key, spec, self._wanted.get(key, priority))
         rate = self.voice_for(spec).sample_rate
-        data = await asyncio.get_running_loop().run_in_executor(
-            self._executor, _encode_in_background, samples, rate, audio_format
+        data = await self.synthesizer.run_between(
+            functools.partial(_encode_in_background, samples, rate, audio_format),
+            self._wanted.get(key, priority),
         )
         return await self.cache.write(clip_path(key, audio_format.ext), data)
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +32,7 @@ __all__ = ["Priority", "SynthesisFailed", "Synthesizer"]
 logger = logging.getLogger(__name__)
 
 Samples = npt.NDArray[np.float32]
+T = TypeVar("T")
 
 
 class Priority(enum.IntEnum):
@@ -57,6 +58,14 @@ class _Entry:
     priority: int
     seq: int
     job: _Job = field(compare=False)
+
+
+@dataclass(order=True)
+class _SideTask:
+    priority: int
+    seq: int
+    run: Callable[[], Any] = field(compare=False)
+    future: asyncio.Future[Any] = field(compare=False)
 
 
 @dataclass(eq=False)
@@ -100,6 +109,7 @@ class Synthesizer:
         self.concurrency = max(1, concurrency)
         self._metrics = metrics or SynthesisMetrics()
         self._heap: list[_Entry] = []
+        self._side: list[_SideTask] = []
         self._jobs: dict[str, _Job] = {}
         self._waiting = 0
         self._seq = itertools.count()
@@ -130,6 +140,13 @@ class Synthesizer:
                     Overloaded("The service is shutting down; try again shortly.", retry_after=5)
                 )
                 job.future.exception()  # mark retrieved: nobody may be waiting any more
+        for side in self._side:
+            if not side.future.done():
+                side.future.set_exception(
+                    Overloaded("The service is shutting down; try again shortly.", retry_after=5)
+                )
+                side.future.exception()
+        self._side.clear()
         self._jobs.clear()
         self._heap.clear()
         self._set_waiting(0)
@@ -212,6 +229,20 @@ class Synthesizer:
         self._poke()
         return future
 
+    def run_between(self, run: Callable[[], T], priority: Priority) -> asyncio.Future[T]:
+        """Run short CPU work (encoding) in the synthesis lane, between two sentences.
+
+        It goes before sentences of the same priority and never runs beside a
+        synthesis, whose onnxruntime threads would otherwise wait for a busy core.
+        Not bounded by the queue: it only follows synthesis that was admitted.
+        """
+        if self._closed or self._wakeup is None:
+            raise Overloaded("The speech service is not running; try again shortly.", retry_after=5)
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._side, _SideTask(int(priority), next(self._seq), run, future))
+        self._poke()
+        return future
+
     async def synthesize(
         self,
         key: str,
@@ -237,15 +268,40 @@ class Synthesizer:
         if self._wakeup is not None:
             self._wakeup.set()
 
-    def _next_job(self) -> _Job | None:
+    def _next_job(self) -> _Job | _SideTask | None:
         while self._heap:
-            entry = heapq.heappop(self._heap)
+            entry = self._heap[0]
             job = entry.job
             # Entries left behind by a priority raise, or for finished jobs, are stale.
             if job.started or entry.priority != job.priority or self._jobs.get(job.key) is not job:
+                heapq.heappop(self._heap)
                 continue
-            return job
+            break
+        if self._side and (not self._heap or self._side[0].priority <= self._heap[0].priority):
+            return heapq.heappop(self._side)
+        if self._heap:
+            return heapq.heappop(self._heap).job
         return None
+
+    async def _run_side(self, task: _SideTask) -> None:
+        if task.future.done():
+            return
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(self._executor, task.run)
+        except asyncio.CancelledError:
+            if not task.future.done():
+                task.future.set_exception(
+                    Overloaded("The service is shutting down.", retry_after=5)
+                )
+                task.future.add_done_callback(_ignore_result)
+            raise
+        except Exception as exc:
+            if not task.future.done():
+                task.future.set_exception(exc)
+                task.future.add_done_callback(_ignore_result)
+            return
+        if not task.future.done():
+            task.future.set_result(result)
 
     async def _worker(self) -> None:
         assert self._wakeup is not None
@@ -255,6 +311,9 @@ class Synthesizer:
             if job is None:
                 self._wakeup.clear()
                 await self._wakeup.wait()
+                continue
+            if isinstance(job, _SideTask):
+                await self._run_side(job)
                 continue
             job.started = True
             self._set_waiting(self._waiting - 1)
