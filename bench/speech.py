@@ -8,11 +8,13 @@ local allow-listed server. Figures:
 * time to first audio byte, cold cache: POST /api/v1/readings, then the first
   sentence's MP3 with ?priority=high, on a fresh service and empty cache each
   run; baseline: Piper's own ``python -m piper.http_server`` given the whole text;
-* synthesis throughput (seconds of speech per second): the whole page through
-  the service (synthesis, levelling, MP3 encoding, cache, HTTP) next to raw
-  ``PiperVoice.synthesize`` in-process on the same sentences;
+* synthesis throughput: the rest of the page through the service (synthesis,
+  levelling, MP3 encoding, cache, HTTP) next to raw ``PiperVoice.synthesize``
+  in-process on the same sentences, as seconds of speech per CPU second (what
+  other programs on a shared machine do weighs little on it) and per wall second;
 * cached sentence requests per second with wrk, next to nginx serving the same
-  file (both one process: nginx ``worker_processes 1``);
+  file (both one process: nginx ``worker_processes 1``), also with the service's
+  request log off;
 * peak RSS of the service; kB of audio per minute of speech (MP3 and Ogg/Opus).
 
     python bench/speech.py [--runs 5] [--wrk-seconds 5]
@@ -99,7 +101,9 @@ def serve_seed() -> tuple[http.server.ThreadingHTTPServer, str]:
 class Service:
     """``ttsservice serve`` in a subprocess with the stand-in voice."""
 
-    def __init__(self, voices_dir: Path, data_dir: Path, origin: str, log: Path) -> None:
+    def __init__(
+        self, voices_dir: Path, data_dir: Path, origin: str, log: Path, **extra: str
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {
@@ -111,6 +115,7 @@ class Service:
             "TTS_PORT": str(self.port),
             "TTS_ALLOWED_ORIGINS": origin,
             "TTS_ALLOW_PRIVATE_ADDRESSES": "1",
+            **extra,
         }
         self._log = log.open("ab")
         self.proc = subprocess.Popen(
@@ -411,16 +416,24 @@ def main() -> int:
     # 4. Cached sentence requests per second, service vs nginx on the same bytes.
     sentence = reading["sentences"][1]["audio"]["mp3"]
     clip = fetch(service.base + sentence)
+    peak_rss = service.peak_rss_mb()
+    # The same service and cache with request logging off (TTS_LOG_LEVEL=warning).
+    quiet = Service(voices_dir, work / f"data{args.runs - 1}", origin, log, TTS_LOG_LEVEL="warning")
+    fetch(quiet.base + sentence)
     service_runs: list[float] = []
+    quiet_runs: list[float] = []
     nginx_runs: list[float] = []
-    for round_ in range(3):  # alternate, so changing load on a shared machine hits both
+    for round_ in range(3):  # alternate, so changing load on a shared machine hits all
         service_runs.append(wrk(service.base + sentence, args.wrk_seconds))
+        quiet_runs.append(wrk(quiet.base + sentence, args.wrk_seconds))
         nginx_folder = work / f"nginx{round_}"
         nginx_folder.mkdir()
         nginx_runs.append(nginx_rps(nginx_folder, sentence, clip, args.wrk_seconds))
     service_rps = statistics.median(service_runs)
+    quiet_rps = statistics.median(quiet_runs)
     nginx = statistics.median(nginx_runs)
-    peak_rss = service.peak_rss_mb()
+    peak_rss = max(peak_rss, service.peak_rss_mb())
+    quiet.stop()
     service.stop()
 
     step("Piper's own http_server")
@@ -474,6 +487,9 @@ def main() -> int:
             "nginx_rps": nginx,
             "nginx_rps_runs": nginx_runs,
             "rps_ratio": service_rps / nginx,
+            "service_cached_rps_without_access_log": quiet_rps,
+            "service_cached_rps_without_access_log_runs": quiet_runs,
+            "rps_ratio_without_access_log": quiet_rps / nginx,
             "peak_rss_mb": peak_rss,
             "page_speech_seconds": page_seconds,
             "sentences": len(reading["sentences"]),
@@ -523,6 +539,11 @@ def main() -> int:
             "cached sentence, wrk req/s (median of 3)",
             f"{r['service_cached_rps']:.0f}",
             f"{r['rps_ratio']:.2f}× nginx (≥ 0.25)",
+        ),
+        (
+            "  the same, request logging off",
+            f"{r['service_cached_rps_without_access_log']:.0f}",
+            f"{r['rps_ratio_without_access_log']:.2f}× nginx",
         ),
         ("  nginx, same file, 1 worker (median of 3)", f"{r['nginx_rps']:.0f}", "baseline"),
         ("peak RSS of the service", f"{r['peak_rss_mb']:.0f} MB", "≤ 400 MB"),
