@@ -68,7 +68,7 @@ class AudioCache:
         executor: Executor,
         *,
         max_bytes: int,
-        memory_bytes: int = 16 * 1024 * 1024,
+        memory_bytes: int = 8 * 1024 * 1024,
         memory_item_bytes: int = 2 * 1024 * 1024,
         metrics: CacheMetrics | None = None,
         flush_interval: float = 30.0,

@@ -192,13 +192,14 @@ class Speaker:
         cache: AudioCache,
         synthesizer: Synthesizer,
         *,
-        samples_bytes: int = 24 * 1024 * 1024,
+        samples_bytes: int = 16 * 1024 * 1024,
         on_cache: Callable[[bool], None] | None = None,
     ) -> None:
         self.voices = voices
         self.cache = cache
         self.synthesizer = synthesizer
-        self._samples: OrderedDict[str, Samples] = OrderedDict()
+        # Recent clips' samples as 16-bit PCM (half of float32), for encoding other formats.
+        self._samples: OrderedDict[str, npt.NDArray[np.int16]] = OrderedDict()
         self._samples_total = 0
         self._samples_bytes = samples_bytes
         self._renders: dict[str, asyncio.Task[CachedFile]] = {}
@@ -324,7 +325,7 @@ class Speaker:
         kept = self._samples.get(key)
         if kept is not None:
             self._samples.move_to_end(key)
-            return kept
+            return (kept.astype(np.float32) / np.float32(32767)).astype(np.float32)
         voice = self.voice_for(spec)
 
         def run() -> tuple[Samples, int]:
@@ -377,8 +378,9 @@ class Speaker:
     def _keep_samples(self, key: str, samples: Samples) -> None:
         if key in self._samples:
             return
-        self._samples[key] = samples
-        self._samples_total += samples.nbytes
+        pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
+        self._samples[key] = pcm
+        self._samples_total += pcm.nbytes
         while self._samples_total > self._samples_bytes and self._samples:
             _, dropped = self._samples.popitem(last=False)
             self._samples_total -= dropped.nbytes
