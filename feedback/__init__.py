@@ -5,3 +5,7 @@ statistics API for the dashboard and scripts is :mod:`feedback.stats`.
 """
 
 from __future__ import annotations
+
+from feedback.web import setup
+
+__all__ = ["setup"]

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+import feedback
 import voices
 from ttsservice import keys
 from ttsservice.settings import Settings
@@ -45,6 +46,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.READINESS_CHECKS] = []
     app.cleanup_ctx.append(cpu_executor_ctx)
     voices.setup(app)
+    feedback.setup(app)
 
     app.router.add_get("/", demo.index)
     app.router.add_get("/healthz", health.healthz)

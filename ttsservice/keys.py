@@ -10,6 +10,8 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 if TYPE_CHECKING:
+    from feedback.guard import FeedbackGuard
+    from feedback.store import FeedbackStore
     from ttsservice.web.health import Check
     from ttsservice.web.metrics import HttpMetrics
     from voices.registry import VoiceRegistry
@@ -33,3 +35,9 @@ READINESS_CHECKS: web.AppKey[list[Callable[[], Awaitable[Check]]]] = web.AppKey(
 
 VOICES: web.AppKey[VoiceRegistry] = web.AppKey("voices")
 """The loaded voices (default, by name, catalogue); set when the app starts."""
+
+FEEDBACK: web.AppKey[FeedbackStore] = web.AppKey("feedback")
+"""The open feedback store (votes, comments, totals); pass it to feedback.stats functions."""
+
+FEEDBACK_GUARD: web.AppKey[FeedbackGuard] = web.AppKey("feedback_guard")
+"""In-memory abuse guard for votes (rate limit, duplicate suppression) and feedback metrics."""
