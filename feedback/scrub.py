@@ -14,7 +14,9 @@ What is replaced:
   (an order number, an invoice number) so comments stay readable;
 - e-mail addresses;
 - phone numbers: Swedish (``08-123 456 78``, ``070-123 45 67``) and
-  international (``+46 70 123 45 67``, ``0046…``), 7 to 15 digits;
+  international (``+46 70 123 45 67``, ``0046…``), 7 to 15 digits; a
+  number written like an identity number (``YYMMDD-NNNN``) that failed its
+  checks is not taken for a phone number;
 - street addresses with a number (``Storgatan 12B``, ``Sveavägen 44``) and
   postcodes followed by a town (``114 52 Stockholm``).
 """
@@ -46,7 +48,7 @@ _IDNUMBER = re.compile(
     r"(?P<sep>[-+ ]?)(?P<serial>\d{3})(?P<check>\d)(?!\w)"
 )
 _PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d(?:[ \-()/]{0,2}\d){6,16}(?![\w])")
-_IDNUMBER_SHAPE = re.compile(r"^(?:\d{2})?\d{6}[-+ ]?\d{4}$")
+_IDNUMBER_SHAPE = re.compile(r"^(?:\d{2})?\d{6}[-+]\d{4}$")
 _STREET_SUFFIXES = (
     "gatan|gata|vägen|väg|gränden|gränd|torget|torg|stigen|stig|allén|allé|backen|backe|"
     "leden|stråket|platsen|kajen|promenaden|esplanaden|slingan|gången|vägen|parken|strand"
