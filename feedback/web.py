@@ -178,8 +178,13 @@ async def _once(
     """Run ``store`` unless an identical submission is recent; (answer, was_duplicate)."""
     earlier = guard.recent(fingerprint)
     if earlier is not None:
-        with contextlib.suppress(Exception):
+        try:
             return dict(await asyncio.shield(earlier)), True
+        except asyncio.CancelledError:
+            if not earlier.cancelled():
+                raise  # this request itself is being cancelled
+        except Exception:  # noqa: S110 - the first attempt failed: this one stores
+            pass
     future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
     guard.remember(fingerprint, future)
     try:
