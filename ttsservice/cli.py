@@ -119,9 +119,11 @@ def _serve(args: argparse.Namespace) -> int:
 def _registrars() -> list[Registrar]:
     """Every subcommand's registrar, in the order ``--help`` lists them."""
     from feedback.cli import register as register_feedback
+    from ttsservice.dashboard.cli import register as register_dashboard
     from voices.cli import register as register_voices
 
     registrars: list[Registrar] = [_register_serve, register_voices, register_feedback]
+    registrars.append(register_dashboard)
     return registrars
 
 
