@@ -29,14 +29,14 @@ _LEFT, _RIGHT, _TOP, _BOTTOM = 48, 12, 12, 40
 
 
 def _nice_max(value: int) -> int:
-    if value <= 5:
-        return 5
-    magnitude = 10 ** int(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        top = int(step * magnitude)
-        if top >= value:
-            return top
-    return value
+    """A round top for the axis at or above ``value``, in four whole-number ticks."""
+    quarter = max(1.0, value / 4)
+    magnitude = 10 ** math.floor(math.log10(quarter))
+    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        tick = step * magnitude
+        if tick >= quarter and tick == int(tick):
+            return int(tick) * 4
+    return int(10 * magnitude) * 4
 
 
 def _frame(chart_id: str, title: str, desc: str, body: list[str]) -> Markup:
@@ -52,8 +52,9 @@ def _frame(chart_id: str, title: str, desc: str, body: list[str]) -> Markup:
 
 def _x_labels(labels: Sequence[str], x_of: list[float], body: list[str]) -> None:
     every = max(1, math.ceil(len(labels) / 8))
+    last = len(labels) - 1
     for i, label in enumerate(labels):
-        if i % every and i != len(labels) - 1:
+        if i != last and (i % every or last - i < every * 0.75):
             continue
         body.append(
             f'<text x="{x_of[i]:.1f}" y="{_H - _BOTTOM + 18}" text-anchor="middle" '
@@ -81,16 +82,16 @@ def stacked_bars(
     *,
     yes_label: str,
     no_label: str,
+    mark: tuple[int, str] | None = None,
 ) -> Markup:
-    """Stacked bars of (label, yes, no): "Ja" at the bottom, "Nej" on top, with a legend."""
+    """Stacked bars of (label, yes, no): "Ja" at the bottom, "Nej" on top, with a legend.
+
+    ``mark`` = (index, text) draws a dashed line before that bar with the text (an edit).
+    """
     top = _nice_max(max((yes + no for _, yes, no in rows), default=0))
     plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
     body: list[str] = []
-    _y_axis(
-        top,
-        [str(round(top * i / 4)) if top % 4 == 0 else f"{top * i / 4:g}" for i in range(5)],
-        body,
-    )
+    _y_axis(top, [str(top * i // 4) for i in range(5)], body)
     slot = plot_w / max(1, len(rows))
     width = max(1.0, slot * 0.7)
     centres = []
@@ -117,6 +118,14 @@ def stacked_bars(
         f'stroke="{_AXIS}" stroke-width="1"/>'
     )
     _x_labels([label for label, _, _ in rows], centres, body)
+    if mark is not None and 0 <= mark[0] < len(rows):
+        x = _LEFT + mark[0] * slot
+        body.append(
+            f'<line x1="{x:.1f}" y1="{_TOP}" x2="{x:.1f}" y2="{_TOP + plot_h}" stroke="#1a1a1a" '
+            'stroke-width="2" stroke-dasharray="6 4"/>'
+            f'<text x="{x + 4:.1f}" y="{_TOP + 12}" font-size="12" fill="#1a1a1a">'
+            f"{escape(mark[1])}</text>"
+        )
     legend_y = _H - 8
     body.append(
         f'<rect x="{_LEFT}" y="{legend_y - 10}" width="12" height="12" fill="{YES_COLOUR}"/>'
@@ -138,29 +147,23 @@ def share_line(
     *,
     percent: str = "%",
 ) -> Markup:
-    """A line of shares (0 to 1) per label; None leaves a gap (no votes that day)."""
+    """A line of shares (0 to 1) per label; None (no votes that day) has no point."""
     plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
     body: list[str] = []
     _y_axis(100, [f"{v}{percent}" for v in (0, 25, 50, 75, 100)], body)
     slot = plot_w / max(1, len(rows))
     xs = [_LEFT + slot * (i + 0.5) for i in range(len(rows))]
-    segment: list[str] = []
-    segments: list[list[str]] = []
-    for x, (_, share) in zip(xs, rows, strict=True):
-        if share is None:
-            if segment:
-                segments.append(segment)
-            segment = []
-            continue
-        segment.append(f"{x:.1f},{_TOP + plot_h * (1 - share):.1f}")
-    if segment:
-        segments.append(segment)
-    for points in segments:
-        if len(points) > 1:
-            body.append(
-                f'<polyline points="{" ".join(points)}" fill="none" stroke="{YES_COLOUR}" '
-                'stroke-width="2"/>'
-            )
+    # The line joins the days that have votes; quiet days have no point of their own.
+    points = [
+        f"{x:.1f},{_TOP + plot_h * (1 - share):.1f}"
+        for x, (_, share) in zip(xs, rows, strict=True)
+        if share is not None
+    ]
+    if len(points) > 1:
+        body.append(
+            f'<polyline points="{" ".join(points)}" fill="none" stroke="{YES_COLOUR}" '
+            'stroke-width="2"/>'
+        )
     for x, (label, share) in zip(xs, rows, strict=True):
         if share is not None:
             body.append(

@@ -147,6 +147,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "changed_date": ("Datum för ändringen", "Date of the edit"),
     "changed_button": ("Jämför före och efter", "Compare before and after"),
     "changed_mark": ("Ändrad {day}", "Changed {day}"),
+    "before_after_caption": ("Svar före och efter ändringen", "Votes before and after the edit"),
     "before": ("Före", "Before"),
     "after": ("Efter", "After"),
     "before_after_period": (

@@ -655,6 +655,12 @@ async def page(request: web.Request, view: View) -> web.StreamResponse:
     compared = await before_after(store, url, changed, store.today(), min_n) if changed else None
     t = view.t
     weeks = [(f"v{w.week_start.isocalendar().week}", w.yes, w.no) for w in detail.weeks]
+    mark = None
+    if changed is not None:
+        monday = changed - timedelta(days=changed.weekday())
+        starts = [w.week_start for w in detail.weeks]
+        if monday in starts:
+            mark = (starts.index(monday), t("changed_mark", day=t.day(changed)))
     chart = stacked_bars(
         "weekly",
         t("chart_weekly"),
@@ -662,6 +668,7 @@ async def page(request: web.Request, view: View) -> web.StreamResponse:
         weeks,
         yes_label=t("yes"),
         no_label=t("no"),
+        mark=mark,
     )
     reasons = [ReasonCount(code, t.reason(code), n) for code, n in detail.reasons.items()]
     return await render(
