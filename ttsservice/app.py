@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 
 import feedback
 import voices
-from ttsservice import keys
+from ttsservice import keys, swedish
 from ttsservice.settings import Settings
 from ttsservice.web import demo, health
 from ttsservice.web.cors import cors_middleware
@@ -46,6 +46,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.READINESS_CHECKS] = []
     app.cleanup_ctx.append(cpu_executor_ctx)
     voices.setup(app)
+    swedish.setup(app)
     feedback.setup(app)
 
     app.router.add_get("/", demo.index)

@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 if TYPE_CHECKING:
     from feedback.guard import FeedbackGuard
     from feedback.store import FeedbackStore
+    from ttsservice.swedish import LexiconWatch, Normalizer
     from ttsservice.web.health import Check
     from ttsservice.web.metrics import HttpMetrics
     from voices.registry import VoiceRegistry
@@ -35,6 +36,12 @@ READINESS_CHECKS: web.AppKey[list[Callable[[], Awaitable[Check]]]] = web.AppKey(
 
 VOICES: web.AppKey[VoiceRegistry] = web.AppKey("voices")
 """The loaded voices (default, by name, catalogue); set when the app starts."""
+
+NORMALIZER: web.AppKey[Normalizer] = web.AppKey("normalizer")
+"""Swedish text normaliser (spoken forms, site lexicon); thread-safe, use it in the executor."""
+
+LEXICON_WATCH: web.AppKey[LexiconWatch] = web.AppKey("lexicon_watch")
+"""Keeps the normaliser's site lexicon in step with its file (mtime, SIGHUP)."""
 
 FEEDBACK: web.AppKey[FeedbackStore] = web.AppKey("feedback")
 """The open feedback store (votes, comments, totals); pass it to feedback.stats functions."""
