@@ -335,7 +335,16 @@ class FeedbackStore:
                 "Too many votes are waiting to be saved. Try again in a second.",
                 retry_after=1,
             ) from None
-        result: T = await job.future
+        try:
+            result: T = await job.future
+        except sqlite3.Error as exc:
+            logger.error("feedback database write failed: %s", exc)
+            raise ServiceError(
+                "The feedback could not be saved just now. Please try again in a minute.",
+                code="database_unavailable",
+                status=503,
+                headers={"Retry-After": "30"},
+            ) from exc
         return result
 
     async def _write_loop(self) -> None:

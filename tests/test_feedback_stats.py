@@ -228,3 +228,19 @@ async def test_database_is_wal_with_named_migrations_and_no_times(store: Feedbac
     assert columns == ["id", "url", "answer", "reasons", "token_key", "day"]
     assert day == "2026-03-02"  # a day, never a time
     assert "abc" not in key and len(key) == 64
+
+
+async def test_a_locked_database_is_a_503_not_a_crash(store: FeedbackStore) -> None:
+    blocker = sqlite3.connect(store.path, timeout=0)
+    blocker.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+    assert store._writer is not None
+    await store._writer.execute("PRAGMA busy_timeout=100")
+    try:
+        with pytest.raises(ServiceError) as error:
+            await store.add_vote(A, "yes")
+        assert (error.value.status, error.value.code) == (503, "database_unavailable")
+        assert error.value.headers["Retry-After"] == "30"
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert (await store.add_vote(A, "yes")).id  # the writer lives on
