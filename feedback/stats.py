@@ -39,14 +39,17 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from feedback.store import FeedbackStore, reasons_list
+from feedback.store import COMMENT_STATUSES, REASONS, FeedbackStore, reasons_list
 
 __all__ = [
+    "COMMENT_STATUSES",
+    "REASONS",
     "CommentRow",
     "PageDetail",
     "PageStat",
     "SectionStat",
     "WeekTrend",
+    "get_comment",
     "list_comments",
     "page_detail",
     "page_stats",

@@ -71,6 +71,7 @@ async def test_vote_is_stored_counted_and_listed(client: TestClient) -> None:
     assert response.status == 201
     pages = await (await client.get("/api/v1/stats/pages", headers=auth())).json()
     (page,) = pages["pages"]
+    assert pages["min_responses"] == 10
     assert (page["url"], page["yes"], page["no"], page["section"]) == (PAGE, 1, 1, "vard")
     assert page["ranked"] is False
     text = await metrics_text(client)
