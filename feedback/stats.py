@@ -163,7 +163,7 @@ class CommentRow:
     status_reason: str | None
     """Why a comment is ej_åtgärdbar (or a note)."""
     vote_id: str | None
-    """The vote it belongs to (None once that vote was deleted by retention... or never)."""
+    """The vote it came with (kept after retention deletes the vote itself)."""
 
 
 @dataclass(frozen=True, slots=True)
