@@ -106,7 +106,7 @@ _STATS_ERRORS = {
 }
 
 
-# --- helpers -------------------------------------------------------------------
+# --- reading the request -------------------------------------------------------------------
 def _reasons(data: dict[str, Any], answer: str | None) -> list[str]:
     value = data.get("reasons")
     if value is None:
