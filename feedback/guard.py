@@ -55,6 +55,7 @@ REJECTION_REASONS = (
     "unknown_vote",
     "comment_exists",
     "overloaded",
+    "database_unavailable",
     "other",
 )
 """Every value of the ``reason`` label of ``tts_feedback_rejections_total``."""

@@ -39,9 +39,11 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from feedback.store import FeedbackStore, reasons_list
+from feedback.store import COMMENT_STATUSES, REASONS, FeedbackStore, reasons_list
 
 __all__ = [
+    "COMMENT_STATUSES",
+    "REASONS",
     "CommentRow",
     "DayTotal",
     "PageDetail",
@@ -50,6 +52,7 @@ __all__ = [
     "SectionStat",
     "WeekTrend",
     "daily_totals",
+    "get_comment",
     "list_comments",
     "page_detail",
     "page_period",
@@ -166,7 +169,7 @@ class CommentRow:
     status_reason: str | None
     """Why a comment is ej_åtgärdbar (or a note)."""
     vote_id: str | None
-    """The vote it belongs to (None once that vote was deleted by retention... or never)."""
+    """The vote it came with (kept after retention deletes the vote itself)."""
 
 
 @dataclass(frozen=True, slots=True)

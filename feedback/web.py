@@ -78,6 +78,8 @@ _VOTE_SCHEMA: dict[str, Any] = {
         "comment": {"type": ["string", "null"], "maxLength": MAX_COMMENT_CHARS},
         "token": {
             "type": ["string", "null"],
+            "minLength": 16,
+            "maxLength": 200,
             "description": "The widget's random token, sent only after consent; a later vote "
             "with it replaces the earlier one on the same page.",
         },
@@ -104,7 +106,7 @@ _STATS_ERRORS = {
 }
 
 
-# --- helpers -------------------------------------------------------------------
+# --- reading the request -------------------------------------------------------------------
 def _reasons(data: dict[str, Any], answer: str | None) -> list[str]:
     value = data.get("reasons")
     if value is None:
@@ -441,7 +443,12 @@ def _jsonable(value: Any) -> Any:
 
 
 def _rows_response(
-    request: web.Request, name: str, rows: list[Any], row_type: type, key: str
+    request: web.Request,
+    name: str,
+    rows: list[Any],
+    row_type: type,
+    key: str,
+    extra: dict[str, Any] | None = None,
 ) -> web.Response:
     if _csv_wanted(request):
         body = stats.to_csv(rows, columns=[f.name for f in dataclasses.fields(row_type)])
@@ -451,7 +458,7 @@ def _rows_response(
             charset="utf-8",
             headers={**_NO_STORE, "Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
-    return web.json_response({key: _jsonable(rows)}, headers=_NO_STORE)
+    return web.json_response({key: _jsonable(rows), **(extra or {})}, headers=_NO_STORE)
 
 
 @operation(
@@ -470,15 +477,17 @@ async def stats_pages(request: web.Request) -> web.Response:
     """Page statistics; pages under min_responses are last and not ranked."""
     _require_token(request)
     settings = request.app[keys.SETTINGS]
+    minimum = _int(request, "min_responses", settings.min_responses, 1, 1_000_000)
     rows = await stats.page_stats(
         request.app[keys.FEEDBACK],
         since=_date(request, "since"),
         until=_date(request, "until"),
         prefix=request.query.get("prefix") or None,
         section=request.query.get("section") or None,
-        min_responses=_int(request, "min_responses", settings.min_responses, 1, 1_000_000),
+        min_responses=minimum,
     )
-    return _rows_response(request, "pages", rows, stats.PageStat, "pages")
+    extra = {"min_responses": minimum}
+    return _rows_response(request, "pages", rows, stats.PageStat, "pages", extra)
 
 
 @operation(
@@ -539,13 +548,15 @@ async def stats_sections(request: web.Request) -> web.Response:
     """Section statistics, worst first."""
     _require_token(request)
     settings = request.app[keys.SETTINGS]
+    minimum = _int(request, "min_responses", settings.min_responses, 1, 1_000_000)
     rows = await stats.section_stats(
         request.app[keys.FEEDBACK],
         since=_date(request, "since"),
         until=_date(request, "until"),
-        min_responses=_int(request, "min_responses", settings.min_responses, 1, 1_000_000),
+        min_responses=minimum,
     )
-    return _rows_response(request, "sections", rows, stats.SectionStat, "sections")
+    extra = {"min_responses": minimum}
+    return _rows_response(request, "sections", rows, stats.SectionStat, "sections", extra)
 
 
 @operation(

@@ -8,6 +8,7 @@ import io
 import re
 import shutil
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from feedback.store import FeedbackStore
 from ttsservice import keys
 
 AppFactory = Callable[..., web.Application]
@@ -69,6 +71,7 @@ async def test_vote_is_stored_counted_and_listed(client: TestClient) -> None:
     assert response.status == 201
     pages = await (await client.get("/api/v1/stats/pages", headers=auth())).json()
     (page,) = pages["pages"]
+    assert pages["min_responses"] == 10
     assert (page["url"], page["yes"], page["no"], page["section"]) == (PAGE, 1, 1, "vard")
     assert page["ranked"] is False
     text = await metrics_text(client)
@@ -446,3 +449,24 @@ async def test_metrics_after_votes_pass_promtool_with_bounded_series(
     )
     output, _ = await asyncio.wait_for(proc.communicate(text.encode()), timeout=30)
     assert proc.returncode == 0, output.decode()
+
+
+async def test_retention_runs_when_the_service_starts(
+    make_app: AppFactory, aiohttp_client: ClientFactory, tmp_path: Path
+) -> None:
+    old = datetime(2020, 1, 15, 12, tzinfo=UTC)
+    async with FeedbackStore(tmp_path / "data" / "feedback.sqlite3", clock=lambda: old) as store:
+        await store.add_vote(PAGE, "no", comment="Från 2020")
+    client: TestClient = await aiohttp_client(make_app(TTS_STATS_TOKEN=TOKEN))
+    for _ in range(100):
+        listed = await (await client.get("/api/v1/stats/comments", headers=auth())).json()
+        if not listed["comments"]:
+            break
+        await asyncio.sleep(0.05)
+    assert listed["comments"] == []
+    entries = await client.app[keys.FEEDBACK].audit_entries()
+    assert entries[0]["action"] == "retention"
+    assert entries[0]["detail"]["comments_deleted"] == 1
+    assert entries[0]["detail"]["votes_deleted"] == 1
+    pages = await (await client.get("/api/v1/stats/pages", headers=auth())).json()
+    assert pages["pages"][0]["no"] == 1  # the daily total stays

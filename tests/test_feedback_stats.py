@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import sqlite3
@@ -10,7 +11,7 @@ from datetime import date
 import pytest
 
 from feedback import stats
-from feedback.store import FeedbackStore
+from feedback.store import FeedbackStore, VoteResult
 from ttsservice.errors import ServiceError
 
 pytest_plugins = ["tests.conftest_feedback"]
@@ -228,3 +229,41 @@ async def test_database_is_wal_with_named_migrations_and_no_times(store: Feedbac
     assert columns == ["id", "url", "answer", "reasons", "token_key", "day"]
     assert day == "2026-03-02"  # a day, never a time
     assert "abc" not in key and len(key) == 64
+
+
+async def test_a_locked_database_is_a_503_not_a_crash(store: FeedbackStore) -> None:
+    blocker = sqlite3.connect(store.path, timeout=0)
+    blocker.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+    assert store._writer is not None
+    await store._writer.execute("PRAGMA busy_timeout=100")
+    try:
+        with pytest.raises(ServiceError) as error:
+            await store.add_vote(A, "yes")
+        assert (error.value.status, error.value.code) == (503, "database_unavailable")
+        assert error.value.headers["Retry-After"] == "30"
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert (await store.add_vote(A, "yes")).id  # the writer lives on
+
+
+async def test_concurrent_votes_share_commits_and_keep_totals_exact(store: FeedbackStore) -> None:
+    async def vote(i: int) -> VoteResult:
+        if i % 5 == 0:  # consented: the later vote on A replaces the earlier one
+            return await store.add_vote(A, "no", ["incorrect"], token=f"token-{i % 10:02d}" * 4)
+        if i % 3 == 0:
+            return await store.add_vote(B, "no", ["not_found"], comment=f"kommentar {i}")
+        return await store.add_vote(B, "yes")
+
+    results = await asyncio.gather(*(vote(i) for i in range(200)))
+    assert len({r.id for r in results}) == 200
+    detail_a = await stats.page_detail(store, A)
+    assert (detail_a.stat.yes, detail_a.stat.no) == (0, 2)  # two tokens, one vote each
+    assert detail_a.reasons == {"incorrect": 2}
+    detail_b = await stats.page_detail(store, B)
+    b_no = sum(1 for i in range(200) if i % 5 and i % 3 == 0)
+    assert (detail_b.stat.no, detail_b.stat.yes) == (b_no, 160 - b_no)
+    assert detail_b.reasons == {"not_found": b_no}
+    assert len(detail_b.comments) == b_no
+    rows = await store.fetchall("SELECT COUNT(*) AS n FROM votes")
+    assert rows[0]["n"] == 162

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 
 import feedback
 import voices
-from ttsservice import keys
+from ttsservice import keys, reading, swedish
 from ttsservice.dashboard import setup as setup_dashboard
 from ttsservice.settings import Settings
 from ttsservice.web import demo, health
@@ -47,6 +47,8 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.READINESS_CHECKS] = []
     app.cleanup_ctx.append(cpu_executor_ctx)
     voices.setup(app)
+    swedish.setup(app)
+    reading.setup(app)
     feedback.setup(app)
     setup_dashboard(app)
 

@@ -120,9 +120,15 @@ def _registrars() -> list[Registrar]:
     """Every subcommand's registrar, in the order ``--help`` lists them."""
     from feedback.cli import register as register_feedback
     from ttsservice.dashboard.cli import register as register_dashboard
+    from ttsservice.reading.cli import register as register_reading
     from voices.cli import register as register_voices
 
-    registrars: list[Registrar] = [_register_serve, register_voices, register_feedback]
+    registrars: list[Registrar] = [
+        _register_serve,
+        register_voices,
+        register_reading,
+        register_feedback,
+    ]
     registrars.append(register_dashboard)
     return registrars
 

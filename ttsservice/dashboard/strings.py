@@ -264,14 +264,14 @@ class Texts:
 
     def status(self, code: str) -> str:
         """A comment status's label."""
-        from feedback.store import COMMENT_STATUSES
+        from feedback.stats import COMMENT_STATUSES
 
         labels = COMMENT_STATUSES.get(code)
         return labels[self.lang] if labels else code
 
     def reason(self, code: str) -> str:
         """A reason code's label."""
-        from feedback.store import REASONS
+        from feedback.stats import REASONS
 
         labels = REASONS.get(code)
         return labels[self.lang] if labels else code

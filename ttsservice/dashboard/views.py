@@ -22,7 +22,8 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from feedback import stats
-from feedback.store import COMMENT_STATUSES, FeedbackStore
+from feedback.stats import COMMENT_STATUSES
+from feedback.store import FeedbackStore
 from ttsservice import keys
 from ttsservice.dashboard.auth import (
     SESSION_SECONDS,
