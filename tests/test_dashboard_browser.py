@@ -121,8 +121,11 @@ async def page(browser: Browser, live: Live) -> AsyncIterator[Page]:
 
     def on_console(message: Any) -> None:
         where = message.location.get("url", "")
-        expected = where.endswith("/favicon.ico") or (
-            urlsplit(where).path == "/dashboard/login" and "401" in message.text  # wrong password
+        path = urlsplit(where).path
+        expected = (
+            path == "/favicon.ico"
+            or (path == "/dashboard/login" and "401" in message.text)  # the wrong password
+            or (path == "/dashboard/pages" and "400" in message.text)  # the bad filter
         )
         if message.type == "error" and not expected:
             errors.append(f"{message.text} ({where})")
@@ -191,6 +194,11 @@ async def test_sign_in_overview_sections_and_accessibility(page: Page, live: Liv
     await assert_accessible(page)
     await page.get_by_role("link", name="English").click()
     assert await page.get_by_role("heading", level=1).inner_text() == "Sections"
+    await assert_accessible(page)
+    # A bad filter gets a page of its own that says what to do, accessible too.
+    response = await page.goto(live.base + "/dashboard/pages?since=igår")
+    assert response is not None and response.status == 400
+    assert "Skriv datum som ÅÅÅÅ-MM-DD" in await page.get_by_role("alert").inner_text()
     await assert_accessible(page)
 
 
