@@ -383,6 +383,21 @@ async def test_before_and_after_an_edit_with_a_significance_test(dash: Client) -
     assert "Före: 2026-03-09 – 2026-03-19. Efter: 2026-03-20 – 2026-03-30" in words
     assert "Skillnad: +50 procentenheter." in words
     assert "Skillnaden är statistiskt säker" in words
+    table = await dash.get(f"/dashboard/csv/before-after.csv?url={A}&changed=2026-03-20")
+    rows = read_csv(await table.read())
+    assert rows[0] == [
+        "period", "since", "until", "yes", "no", "n", "share", "low", "high", "p_value",
+        "significant",
+    ]  # fmt: skip
+    assert rows[1][:6] == ["before", "2026-03-09", "2026-03-19", "5", "25", "30"]
+    assert rows[2][:6] == ["after", "2026-03-20", "2026-03-30", "20", "10", "30"]
+    assert rows[2][9:] == [f"{test.p_value:.4f}".replace(".", ","), "ja"]
+    assert (
+        "before-after.csv"
+        in await (await dash.get(f"/dashboard/page?url={A}&changed=2026-03-20")).text()
+    )
+    no_date = await dash.get(f"/dashboard/csv/before-after.csv?url={A}")
+    assert no_date.status == 400
     small = f"{SITE}/vard/liten/"
     await add_votes(store, small, 2, 3, day=date(2026, 3, 10))
     await add_votes(store, small, 3, 2, day=date(2026, 3, 22))

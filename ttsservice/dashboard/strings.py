@@ -148,6 +148,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "changed_button": ("Jämför före och efter", "Compare before and after"),
     "changed_mark": ("Ändrad {day}", "Changed {day}"),
     "before_after_caption": ("Svar före och efter ändringen", "Votes before and after the edit"),
+    "before_after_table": ("före och efter", "before and after"),
+    "week_short": ("v{week}", "w{week}"),
     "before": ("Före", "Before"),
     "after": ("Efter", "After"),
     "before_after_period": (

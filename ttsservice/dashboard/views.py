@@ -605,6 +605,52 @@ class BeforeAfter:
     test: stats.ProportionTest
     """The two-proportion test of before against after."""
 
+    def rows(self) -> list[PeriodRow]:
+        """The before/after table as rows (the CSV download)."""
+        before_row = PeriodRow(
+            "before", self.before_since, self.before_until, *_figures(self.before), None, None
+        )
+        after_row = PeriodRow(
+            "after",
+            self.changed,
+            self.after_until,
+            *_figures(self.after),
+            self.test.p_value,
+            self.test.significant,
+        )
+        return [before_row, after_row]
+
+
+def _figures(stat: stats.PageStat) -> tuple[int, int, int, float, float, float]:
+    return stat.yes, stat.no, stat.n, stat.share, stat.low, stat.high
+
+
+class PeriodRow(NamedTuple):
+    """One row of the before/after table."""
+
+    period: str
+    """before or after."""
+    since: date
+    """First day."""
+    until: date
+    """Last day."""
+    yes: int
+    """"Ja" votes."""
+    no: int
+    """"Nej" votes."""
+    n: int
+    """All votes."""
+    share: float
+    """Share of "Ja"."""
+    low: float
+    """Lower bound of the 95 % Wilson interval."""
+    high: float
+    """Upper bound of the 95 % Wilson interval."""
+    p_value: float | None
+    """Two-proportion z-test of after against before (on the after row)."""
+    significant: bool | None
+    """Whether that difference is significant at 5 % (on the after row)."""
+
 
 async def before_after(
     store: FeedbackStore, url: str, changed: date, today: date, min_n: int
@@ -655,7 +701,9 @@ async def page(request: web.Request, view: View) -> web.StreamResponse:
     changed = _date(request.query, "changed")
     compared = await before_after(store, url, changed, store.today(), min_n) if changed else None
     t = view.t
-    weeks = [(f"v{w.week_start.isocalendar().week}", w.yes, w.no) for w in detail.weeks]
+    weeks = [
+        (t("week_short", week=w.week_start.isocalendar().week), w.yes, w.no) for w in detail.weeks
+    ]
     mark = None
     if changed is not None:
         monday = changed - timedelta(days=changed.weekday())
@@ -784,7 +832,7 @@ async def comment_status(request: web.Request, view: View) -> web.StreamResponse
 
 # --- CSV and the stylesheet ----------------------------------------------------
 
-CSV_TABLES = ("overview", "pages", "sections", "weeks", "reasons", "comments")
+CSV_TABLES = ("overview", "pages", "sections", "weeks", "reasons", "comments", "before-after")
 """Every table the dashboard shows, downloadable as CSV."""
 
 
@@ -795,7 +843,8 @@ CSV_TABLES = ("overview", "pages", "sections", "weeks", "reasons", "comments")
 )
 @dashboard_page()
 async def csv_table(request: web.Request, view: View) -> web.StreamResponse:
-    """overview, pages, sections (period filters) or weeks, reasons, comments (``?url=``)."""
+    """overview, pages, sections (period filters); weeks, reasons, comments (``?url=``);
+    before-after (``?url=&changed=``)."""
     store = request.app[keys.FEEDBACK]
     table = request.match_info["table"]
     if table not in CSV_TABLES:
@@ -823,6 +872,13 @@ async def csv_table(request: web.Request, view: View) -> web.StreamResponse:
             store, since=filters.since, until=filters.until, min_responses=min_n
         )
         body = stats.to_csv(sections_rows, [f for f in stats.SectionStat.__dataclass_fields__])
+    elif table == "before-after":
+        url = _url_param(request)
+        changed = _date(request.query, "changed")
+        if changed is None:
+            raise BadRequest("Give the date of the edit as ?changed=.", code="bad_date")
+        compared = await before_after(store, url, changed, store.today(), min_n)
+        body = stats.to_csv(compared.rows(), PeriodRow._fields)
     else:
         url = _url_param(request)
         detail = await stats.page_detail(
