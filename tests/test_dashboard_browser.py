@@ -53,7 +53,7 @@ class Live:
 
 
 async def seed(store: FeedbackStore) -> list[str]:
-    """Four weeks of votes on a handful of pages, and comments on one."""
+    """Four weeks of votes on a handful of pages (and some before), and comments on one."""
     pages = {
         PAGE_A: (6, 18),
         f"{SITE}/vard/vardcentraler/": (14, 6),
@@ -65,6 +65,9 @@ async def seed(store: FeedbackStore) -> list[str]:
         day = date(2026, 3, 9 + 7 * week)
         for url, (yes, no) in pages.items():
             await add_votes(store, url, yes // 4 + week % 2, no // 4, day=day)
+    # The month before (the trend arrows compare with it); /om-oss/ had no votes then.
+    for url, (yes, no) in list(pages.items())[:4]:
+        await add_votes(store, url, no // 2, yes // 2, day=date(2026, 2, 16))
     ids = []
     for text, reasons in (
         ("Telefonnumret till akuten går inte fram.", ["incorrect"]),
@@ -219,6 +222,7 @@ async def test_worst_pages_table_is_in_statistics_order(page: Page, live: Live) 
     assert len(shown) == 5
     last_row = page.locator("#worst-pages tbody tr").last
     assert "för få svar" in await last_row.inner_text()  # /om-oss/ has under 5 votes
+    await page.screenshot(path=_shot("pages"), full_page=True)
     await assert_accessible(page)
     # Filter by section with the form.
     await page.get_by_label("Sektion").select_option("kultur")
