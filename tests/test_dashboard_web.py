@@ -154,6 +154,7 @@ async def test_next_never_leaves_the_dashboard(
     for target, expected in (
         ("https://evil.example/", "/dashboard"),
         ("//evil.example/dashboard", "/dashboard"),
+        ("/dashboard\r\nSet-Cookie: x=1", "/dashboard"),
         ("/dashboard/sections?lang=en", "/dashboard/sections?lang=en"),
     ):
         response = await client.post(

@@ -332,7 +332,8 @@ def trend(t: Texts, current: stats.PageStat | stats.SectionStat, previous: Any) 
 def _safe_next(raw: object) -> str:
     text = raw if isinstance(raw, str) else ""
     parts = urlsplit(text)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/dashboard") or "\\" in text:
+    unsafe = "\\" in text or any(ord(c) < 32 or ord(c) == 127 for c in text)
+    if unsafe or parts.scheme or parts.netloc or not parts.path.startswith("/dashboard"):
         return "/dashboard"
     return text
 
