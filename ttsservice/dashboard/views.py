@@ -48,6 +48,9 @@ PAGE_SIZE = 50
 DEFAULT_DAYS = 30
 """The period shown when no dates are given: the last 30 days."""
 
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
+"""Dates the filters accept (periods before them could not even be computed)."""
+
 BEFORE_AFTER_MAX_DAYS = 56
 """Longest window compared before and after an edit (8 weeks each side)."""
 
@@ -274,9 +277,12 @@ def _date(query: MultiMapping[str], name: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
-        raise BadRequest(f"{name} must be a date like 2026-03-01.", code="bad_date") from None
+        value = None
+    if value is None or not EARLIEST <= value <= LATEST:
+        raise BadRequest(f"{name} must be a date like 2026-03-01.", code="bad_date")
+    return value
 
 
 def read_filters(request: web.Request) -> Filters:
