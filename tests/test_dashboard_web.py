@@ -381,6 +381,26 @@ async def test_triage_goes_through_the_statistics_api(dash: Client) -> None:
     assert (await stats.get_comment(store, comment_id)).status == "åtgärdad"  # type: ignore[union-attr]
     shown = await (await dash.get(missing.headers["Location"])).text()
     assert "Skriv en anledning" in shown and 'aria-invalid="true"' in shown
+    odd = await dash.post(
+        f"/dashboard/comments/{comment_id}/status",
+        data={"csrf": token, "status": "raderad", "back": back},
+        allow_redirects=False,
+    )
+    assert "error=bad_status" in odd.headers["Location"]
+    assert "Välj en av knapparna" in await (await dash.get(odd.headers["Location"])).text()
+    too_long = await dash.post(
+        f"/dashboard/comments/{comment_id}/status",
+        data={"csrf": token, "status": "läst", "reason": "x" * 501, "back": back},
+        allow_redirects=False,
+    )
+    shown = await (await dash.get(too_long.headers["Location"])).text()
+    assert "högst 500 tecken" in shown
+    foreign_back = await dash.post(
+        f"/dashboard/comments/{comment_id}/status",
+        data={"csrf": token, "status": "åtgärdad", "back": "https://evil.example/dashboard/page"},
+        allow_redirects=False,
+    )
+    assert foreign_back.headers["Location"] == "/dashboard/pages"
     forged = await dash.post(
         f"/dashboard/comments/{comment_id}/status",
         data={"csrf": "x" * 43, "status": "läst", "back": back},

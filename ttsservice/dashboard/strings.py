@@ -181,6 +181,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "status_reason": ("Anledning (krävs för ej åtgärdbar)", "Reason (needed for cannot be fixed)"),
     "scrubbed": ("Personuppgifter har tagits bort.", "Personal data was removed."),
     "triaged": ("Status sparad: {status}.", "Status saved: {status}."),
+    "triage_too_long": (
+        "Anledningen är för lång: högst 500 tecken.",
+        "The reason is too long: at most 500 characters.",
+    ),
+    "triage_failed": (
+        "Statusen kunde inte sparas. Välj en av knapparna.",
+        "The status could not be saved. Choose one of the buttons.",
+    ),
     "missing_reason": (
         "Skriv en anledning för att markera kommentaren som ej åtgärdbar.",
         "Write a reason to mark the comment as cannot be fixed.",

@@ -747,6 +747,7 @@ async def page(request: web.Request, view: View) -> web.StreamResponse:
             "statuses": list(COMMENT_STATUSES),
             "triaged": request.query.get("triaged"),
             "error": request.query.get("error"),
+            "triage_errors": TRIAGE_ERRORS,
             "error_comment": request.query.get("comment"),
             "back": request.path_qs,
             "min_n": min_n,
@@ -838,6 +839,9 @@ async def comment_status(request: web.Request, view: View) -> web.StreamResponse
 
 
 # --- CSV and the stylesheet ----------------------------------------------------
+
+TRIAGE_ERRORS = {"missing_reason": "missing_reason", "too_long": "triage_too_long"}
+"""Triage refusals (codes from feedback.stats) → texts; others say "choose a button"."""
 
 CSV_TABLES = ("overview", "pages", "sections", "weeks", "reasons", "comments", "before-after")
 """Every table the dashboard shows, downloadable as CSV."""
