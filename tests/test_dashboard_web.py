@@ -325,6 +325,31 @@ async def test_hostile_queries_get_an_answer_never_a_500(dash: Client, query: st
     assert "<script>" not in text
 
 
+async def test_every_page_renders_in_english(dash: Client) -> None:
+    store = store_of(dash)
+    await add_votes(store, A, 3, 9, day=date(2026, 3, 10))
+    await add_votes(store, A, 6, 1, day=date(2026, 3, 25))
+    await store.add_vote(A, "no", ["outdated"], comment="Old")
+    for path in (
+        "/dashboard/login",
+        "/dashboard",
+        "/dashboard/pages",
+        "/dashboard/sections",
+        f"/dashboard/page?url={A}&changed=2026-03-20",
+        "/dashboard/pages?since=bad",
+    ):
+        response = await dash.get(path + ("&" if "?" in path else "?") + "lang=en")
+        assert response.url.query.get("lang") == "en", path  # redirects keep the choice
+        text = visible(await response.text())
+        assert response.status in (200, 400), path
+        assert "Sämsta sidorna" not in text and "Logga ut" not in text, path
+    words = visible(
+        await (await dash.get(f"/dashboard/page?url={A}&changed=2026-03-20&lang=en")).text()
+    )
+    assert "Changed 2026-03-20" in words and "percentage points" in words
+    assert "Status: New" in words and "Cannot be fixed" in words
+
+
 async def test_english_by_query_or_accept_language(dash: Client) -> None:
     english = await (await dash.get("/dashboard/pages?lang=en")).text()
     assert '<html lang="en">' in english and "Worst pages" in english

@@ -344,12 +344,19 @@ def _safe_next(raw: object) -> str:
     return text
 
 
+def _with_lang(view: View, target: str) -> str:
+    """``target`` keeping an explicitly chosen language."""
+    if not view.explicit_lang or "lang=" in target:
+        return target
+    return target + ("&" if "?" in target else "?") + urlencode({"lang": view.t.lang})
+
+
 @operation(summary="Dashboard sign-in form", tags=_TAGS, responses=_HTML)
 @dashboard_page(signed_in=False)
 async def login_form(request: web.Request, view: View) -> web.StreamResponse:
     """The sign-in form (or straight on when already signed in)."""
     if view.session is not None:
-        raise web.HTTPSeeOther(_safe_next(request.query.get("next")))
+        raise web.HTTPSeeOther(_with_lang(view, _safe_next(request.query.get("next"))))
     return await _login_page(request, view, None, 200)
 
 
@@ -411,7 +418,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     user = form.get("user")
     password = form.get("password")
-    next_url = _safe_next(form.get("next"))
+    next_url = _with_lang(view, _safe_next(form.get("next")))
     user_text = user.strip()[:200] if isinstance(user, str) else ""
     password_text = password[:1024] if isinstance(password, str) else ""
     loop = asyncio.get_running_loop()
