@@ -254,8 +254,6 @@ class Filters:
     """Only this section's pages."""
     prefix: str | None
     """Only pages whose address starts with this."""
-    explicit: bool
-    """True when the dates came from the query (links then keep them)."""
 
     @property
     def previous(self) -> tuple[date, date]:
@@ -295,8 +293,7 @@ def read_filters(request: web.Request) -> Filters:
         raise BadRequest("since is after until.", code="bad_range")
     section = query.get("section", "").strip()[:100] or None
     prefix = query.get("prefix", "").strip()[:500] or None
-    explicit = "since" in query or "until" in query
-    return Filters(since, until, section, prefix, explicit)
+    return Filters(since, until, section, prefix)
 
 
 async def _section_names(store: FeedbackStore, filters: Filters) -> list[str]:
