@@ -9,8 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+import feedback
 import voices
 from ttsservice import keys, reading, speech, swedish
+from ttsservice.dashboard import setup as setup_dashboard
 from ttsservice.settings import Settings
 from ttsservice.web import demo, health
 from ttsservice.web.cors import cors_middleware
@@ -48,6 +50,8 @@ def create_app(settings: Settings) -> web.Application:
     swedish.setup(app)
     reading.setup(app)
     speech.setup(app)
+    feedback.setup(app)
+    setup_dashboard(app)
 
     app.router.add_get("/", demo.index)
     app.router.add_get("/healthz", health.healthz)

@@ -118,6 +118,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _registrars() -> list[Registrar]:
     """Every subcommand's registrar, in the order ``--help`` lists them."""
+    from feedback.cli import register as register_feedback
+    from ttsservice.dashboard.cli import register as register_dashboard
     from ttsservice.reading.cli import register as register_reading
     from ttsservice.speech.cli import register as register_speech
     from voices.cli import register as register_voices
@@ -127,7 +129,9 @@ def _registrars() -> list[Registrar]:
         register_voices,
         register_reading,
         register_speech,
+        register_feedback,
     ]
+    registrars.append(register_dashboard)
     return registrars
 
 
