@@ -20,7 +20,7 @@ class SpeechMetrics(SynthesisMetrics, CacheMetrics):
     def __init__(self, registry: CollectorRegistry) -> None:
         self.synthesis_seconds = Histogram(
             "tts_synthesis_seconds",
-            "Time to synthesise one sentence, by voice.",
+            "Time to synthesise one sentence (and encode it for the listener who asked), by voice.",
             ["voice"],
             buckets=(0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2.5, 5, 10, 30),
             registry=registry,

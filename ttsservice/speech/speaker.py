@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 Samples = npt.NDArray[np.float32]
 
-MAX_CHUNK_CHARS = 100
+MAX_CHUNK_CHARS = 90
 """Longest text given to the voice in one go. A VITS voice needs about 20 MB of memory
 per second of speech it makes at once, so long sentences are spoken in clause-sized parts."""
 
@@ -320,8 +320,21 @@ class Speaker:
         self._render_task(key, spec, audio_format, priority)
         return True
 
-    async def samples(self, key: str, spec: ClipSpec, priority: Priority) -> Samples:
-        """The clip's levelled samples: kept in memory when recent, else synthesised."""
+    async def samples(
+        self,
+        key: str,
+        spec: ClipSpec,
+        priority: Priority,
+        *,
+        encode_as: AudioFormat | None = None,
+        encoded: dict[str, bytes] | None = None,
+    ) -> Samples:
+        """The clip's levelled samples: kept in memory when recent, else synthesised.
+
+        When this call starts the synthesis, the samples are also encoded as
+        ``encode_as`` into ``encoded`` in the same step, so the listener's audio
+        does not wait behind the next sentence.
+        """
         kept = self._samples.get(key)
         if kept is not None:
             self._samples.move_to_end(key)
@@ -331,7 +344,10 @@ class Speaker:
         def run() -> tuple[Samples, int]:
             yield_to_event_loop()
             samples = speak_in_chunks(voice, spec.text, spec.length_scale)
-            return level_loudness(samples, voice.sample_rate), voice.sample_rate
+            levelled = level_loudness(samples, voice.sample_rate)
+            if encode_as is not None and encoded is not None:
+                encoded[encode_as.ext] = encode(levelled, voice.sample_rate, encode_as)
+            return levelled, voice.sample_rate
 
         return await self.synthesizer.synthesize(
             key, voice.name, run, priority, on_done=lambda s: self._keep_samples(key, s)
@@ -367,12 +383,21 @@ class Speaker:
     async def _render(
         self, key: str, spec: ClipSpec, audio_format: AudioFormat, priority: Priority
     ) -> CachedFile:
-        samples = await self.samples(key, spec, self._wanted.get(key, priority))
-        rate = self.voice_for(spec).sample_rate
-        data = await self.synthesizer.run_between(
-            functools.partial(_encode_in_background, samples, rate, audio_format),
+        encoded: dict[str, bytes] = {}
+        samples = await self.samples(
+            key,
+            spec,
             self._wanted.get(key, priority),
+            encode_as=audio_format,
+            encoded=encoded,
         )
+        data = encoded.get(audio_format.ext)
+        if data is None:  # the samples were made for another format, or kept in memory
+            rate = self.voice_for(spec).sample_rate
+            data = await self.synthesizer.run_between(
+                functools.partial(_encode_in_background, samples, rate, audio_format),
+                self._wanted.get(key, priority),
+            )
         return await self.cache.write(clip_path(key, audio_format.ext), data)
 
     def _keep_samples(self, key: str, samples: Samples) -> None:
