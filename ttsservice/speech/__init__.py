@@ -9,6 +9,7 @@ at ``app[keys.SPEECH]``.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -32,9 +33,11 @@ from voices.engine import SpeechVoice
 
 __all__ = ["setup", "synthesis_concurrency", "warm_up"]
 
+logger = logging.getLogger(__name__)
+
 
 def synthesis_concurrency(cpu_workers: int) -> int:
-    """Sentences synthesised at once: one thread is left for encoding, files and parsing.
+    """Sentences synthesised at once: one thread is left for files and page parsing.
 
     onnxruntime already spreads one sentence over the cores, so running them
     one by one loses no throughput and lets the most urgent sentence go first.
@@ -51,12 +54,15 @@ def warm_up(voice: SpeechVoice) -> None:
 
     The voices are warmed up on a word when they load; a full sentence also
     settles onnxruntime's memory plan, and the first MP3 and Opus encodes load
-    libsndfile's codecs. Together that is a few hundred milliseconds a first
-    listener would otherwise wait for.
+    libsndfile's codecs: time a first listener would otherwise wait for. A
+    failure is logged, never fatal (the voice already spoke when it loaded).
     """
-    samples = level_loudness(voice.synthesize(WARM_UP_SENTENCE), voice.sample_rate)
-    for audio_format in FORMATS.values():
-        encode(samples[: voice.sample_rate // 10], voice.sample_rate, audio_format)
+    try:
+        samples = level_loudness(voice.synthesize(WARM_UP_SENTENCE), voice.sample_rate)
+        for audio_format in FORMATS.values():
+            encode(samples[: voice.sample_rate // 10], voice.sample_rate, audio_format)
+    except Exception:
+        logger.exception("warming up speech with voice %s failed", voice.name)
 
 
 def setup(app: web.Application) -> None:
