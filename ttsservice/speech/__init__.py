@@ -86,7 +86,9 @@ def setup(app: web.Application) -> None:
         await asyncio.get_running_loop().run_in_executor(
             executor, warm_up, app[keys.VOICES].default
         )
-        speaker = Speaker(app[keys.VOICES], cache, synthesizer, on_cache=metrics.cache_result)
+        speaker = Speaker(
+            app[keys.VOICES], cache, synthesizer, executor, on_cache=metrics.cache_result
+        )
         app[keys.SPEECH] = SpeechState(
             speaker=speaker, limiter=ClientLimiter(settings.speak_per_minute), metrics=metrics
         )

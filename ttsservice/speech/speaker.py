@@ -19,6 +19,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -191,6 +192,7 @@ class Speaker:
         voices: VoiceRegistry,
         cache: AudioCache,
         synthesizer: Synthesizer,
+        executor: Executor,
         *,
         samples_bytes: int = 16 * 1024 * 1024,
         on_cache: Callable[[bool], None] | None = None,
@@ -198,6 +200,7 @@ class Speaker:
         self.voices = voices
         self.cache = cache
         self.synthesizer = synthesizer
+        self._executor = executor
         # Recent clips' samples as 16-bit PCM (half of float32), for encoding other formats.
         self._samples: OrderedDict[str, npt.NDArray[np.int16]] = OrderedDict()
         self._samples_total = 0
@@ -383,21 +386,27 @@ class Speaker:
     async def _render(
         self, key: str, spec: ClipSpec, audio_format: AudioFormat, priority: Priority
     ) -> CachedFile:
+        wanted = self._wanted.get(key, priority)
         encoded: dict[str, bytes] = {}
+        # A listener waiting: encode in the synthesis step itself, before the next sentence.
+        # Otherwise the spare thread encodes beside the next synthesis, which leaves a core
+        # partly idle anyway: better throughput for prefetching and downloads.
+        urgent = wanted == Priority.VISITOR
         samples = await self.samples(
             key,
             spec,
-            self._wanted.get(key, priority),
-            encode_as=audio_format,
+            wanted,
+            encode_as=audio_format if urgent else None,
             encoded=encoded,
         )
         data = encoded.get(audio_format.ext)
-        if data is None:  # the samples were made for another format, or kept in memory
+        if data is None:
             rate = self.voice_for(spec).sample_rate
-            data = await self.synthesizer.run_between(
-                functools.partial(_encode_in_background, samples, rate, audio_format),
-                self._wanted.get(key, priority),
-            )
+            job = functools.partial(_encode_in_background, samples, rate, audio_format)
+            if urgent:
+                data = await self.synthesizer.run_between(job, wanted)
+            else:
+                data = await asyncio.get_running_loop().run_in_executor(self._executor, job)
         return await self.cache.write(clip_path(key, audio_format.ext), data)
 
     def _keep_samples(self, key: str, samples: Samples) -> None:
