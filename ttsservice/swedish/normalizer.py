@@ -34,7 +34,7 @@ _SOFT_HYPHEN = "\u00ad"
 
 _UP = "A-ZÅÄÖÉÜ"
 _LO = "a-zåäöéü"
-_NUM = r"\d{1,3}(?: \d{3})+(?!\d)|\d+"
+_NUM = r"\d{1,3}(?: \d{3}){1,4}(?!\d)|\d+"
 _NUM_DEC = rf"(?:{_NUM})(?:,\d+)?"
 _DASH = r"\s?[-–—‒]\s?"
 
@@ -120,8 +120,8 @@ def _number(text: str, gender: num.Gender = "ett") -> str:
     return num.cardinal(int(plain), gender)
 
 
-def _is_year(value: int, written: str) -> bool:
-    return len(written) == 4 and 1100 <= value <= 2099
+def _is_year(written: str) -> bool:
+    return len(written) == 4 and written.isdigit() and 1100 <= int(written) <= 2099
 
 
 def _spell(acronym: str) -> str:
@@ -182,6 +182,9 @@ _DAY_MONTH = re.compile(
     rf"(?<![\d,.])(\d{{1,2}})(?:\.|:e|:a)?\s+({_MONTH_ALT})\b(\.)?", re.IGNORECASE
 )
 _DEN_DAY = re.compile(r"\b([Dd]en)\s+(\d{1,2})(?:\.|:e|:a)?(?=\s*(?:och|till|[-–,.;)]|$))")
+_DATE_BEFORE = re.compile(
+    r"(?:\b(?:[Dd]en|[Ff]rån|[Ss]enast|[Ee]fter|[Ff]öre|[Tt]ill och med|[Ff]rån och med))\s*$"
+)
 _MONTH_RANGE = re.compile(rf"\b({_MONTH_ALT})\.?{_DASH}({_MONTH_ALT})\b\.?", re.IGNORECASE)
 _WEEKDAY_RANGE = re.compile(
     rf"(?<![\w])({_WEEKDAY_ALT})\.?{_DASH}({_WEEKDAY_ALT})\b\.?(?!\w)", re.IGNORECASE
@@ -243,10 +246,12 @@ _VULGAR = {
     "⅞": (7, 8),
     "⅒": (1, 10),
 }
-_VULGAR_RE = re.compile(r"(\d+)?\s?([" + "".join(_VULGAR) + "])")
+_VULGAR_RE = re.compile(r"(?:(\d+)\s?)?([" + "".join(_VULGAR) + "])")
 _SLASH_FRACTION = re.compile(r"(?<![\d/.,])(\d{1,4})/(\d{1,4})(?![\d/])")
 _PLAIN = re.compile(r"(?<![\d])([-−](?=\d))?(" + _NUM + r")(,\d+)?")
 _DIGITS = re.compile(r"\d+")
+_DOTTED = re.compile(r"(?<![\d.,])\d+(?:\.\d+)+(?![\d])")
+_LIST_NUMBER = re.compile(r"^([ \t]*)\(?(\d{1,3})[.)](?=[ \t]+\S)", re.MULTILINE)
 _ROMAN_AFTER = re.compile(rf"\b([{_UP}][{_LO}]+)\s+([IVXLC]+)(:s)?(?![\w])")
 _ACRONYM = re.compile(rf"(?<![\w])([{_UP}]{{2,}})(?::([{_LO}]+))?(?![\w])")
 _LETTER_COMPOUND = re.compile(rf"(?<![\w-])([{_UP}])-(?=[{_LO}])")
@@ -303,6 +308,13 @@ class Normalizer:
             return ""
         if lang.lower().replace("_", "-").split("-")[0] not in ("sv", "swe", ""):
             return _squeeze(text)
+        if len(text) > _CHUNK:
+            return "\n".join(self._normalize_sv(chunk, lexicon) for chunk in _chunks(text))
+        return self._normalize_sv(text, lexicon)
+
+    @staticmethod
+    def _normalize_sv(text: str, lexicon: Lexicon) -> str:
+        text = _LONG_DIGITS.sub(lambda m: f" {num.digits(m.group(0))} ", text)
         shield = _Shield()
         text = _PHONEME_BLOCK.sub(lambda m: shield(m.group(0)), text)
         text = lexicon.apply(text, shield)
@@ -311,6 +323,31 @@ class Normalizer:
         for step in _STEPS:
             text = step(text, lexicon)
         return _squeeze(shield.restore(text))
+
+
+_CHUNK = 1200
+_LONG_DIGITS = re.compile(r"\d{16,}")
+
+
+def _chunks(text: str) -> list[str]:
+    """Cut long text at line breaks, sentence ends or spaces into pieces of at most _CHUNK.
+
+    Every rule looks at a few words around a match, so pieces this size lose
+    nothing in practice, and no input can make a pass slower than linear.
+    """
+    pieces = []
+    while len(text) > _CHUNK:
+        cut = text.rfind("\n", 0, _CHUNK)
+        if cut < _CHUNK // 2:
+            cut = text.rfind(". ", 0, _CHUNK) + 1
+        if cut < _CHUNK // 2:
+            cut = text.rfind(" ", 0, _CHUNK)
+        if cut <= 0:
+            cut = _CHUNK
+        pieces.append(text[:cut])
+        text = text[cut:]
+    pieces.append(text)
+    return pieces
 
 
 def _squeeze(text: str) -> str:
@@ -332,7 +369,16 @@ def _say_label(label: str) -> str:
         if part.isdigit():
             words.append(tb.SERVICE_NUMBERS.get(part) or _number(part))
         else:
-            words.append(" bindestreck ".join(p for p in part.lower().split("-") if p))
+            for p in part.split("-"):
+                if not p:
+                    continue
+                if len(p) <= 4 and not any(c in "aeiouyåäöAEIOUYÅÄÖ" for c in p):
+                    words.append(_spell(p.upper()))  # "rs" → "ärr ess"
+                else:
+                    words.append(p.lower())
+                words.append("bindestreck")
+            if words and words[-1] == "bindestreck":
+                words.pop()
     return " ".join(words)
 
 
@@ -459,6 +505,8 @@ def _dates(text: str, lexicon: Lexicon) -> str:
         if month.lower() in ("mar", "jan") and not month.islower():
             return m.group(0)  # "Mar", "Jan": more likely names than months
         dot = "." if m.group(3) and _ends_sentence(text, m.end()) else ""
+        if dot and re.match(r"\s+\d", text[m.end() : m.end() + 2]):
+            dot = ""  # "12 dec. 2023": the year follows
         return f"{num.ordinal(d)} {_month(month)}{dot}"
 
     text = _DAY_MONTH.sub(day_month, text)
@@ -477,7 +525,11 @@ def _dates(text: str, lexicon: Lexicon) -> str:
         prev = _prev_word(text, m.start()).lower()
         if m.group(0) == "24/7":
             return "dygnet runt"
-        dated = year is not None or prev == "den" or prev in tb.WEEKDAYS
+        dated = (
+            year is not None
+            or prev in tb.WEEKDAYS
+            or _DATE_BEFORE.search(text, max(0, m.start() - 20), m.start()) is not None
+        )
         if 1 <= a <= 31 and 1 <= b <= 12 and (dated or a >= b):
             out = f"{num.ordinal(a)} {tb.MONTH_NAMES[b - 1]}"
             if year is not None:
@@ -562,7 +614,8 @@ def _phones(text: str, lexicon: Lexicon) -> str:
 
 
 def _references(text: str, lexicon: Lexicon) -> str:
-    """Page, number, week, chapter and section references."""
+    """List numbers; page, number, week, chapter and section references."""
+    text = _LIST_NUMBER.sub(lambda m: f"{m.group(1)}{num.cardinal(int(m.group(2)))},", text)
     text = _PAGE.sub(lambda m: "Sidan " if m.group(1) == "S" else "sidan ", text)
     text = _NR.sub(lambda m: "Nummer " if m.group(1) == "N" else "nummer ", text)
     text = _WEEK.sub(
@@ -598,7 +651,7 @@ def _ordinals(text: str, lexicon: Lexicon) -> str:
     def num_word(m: re.Match[str]) -> str:
         written, word = m.group(1), m.group(2)
         n = int(written)
-        if _is_year(n, written):
+        if _is_year(written):
             return f"{num.year(n)} {word}"
         return _number(written) + word
 
@@ -635,8 +688,8 @@ def _money_and_units(text: str, lexicon: Lexicon) -> str:
             unit is None
             and a_plain.isdigit()
             and b_plain.isdigit()
-            and _is_year(int(a_plain), a_plain)
-            and (_is_year(int(b_plain), b_plain) or len(b_plain) == 2)
+            and _is_year(a_plain)
+            and (_is_year(b_plain) or len(b_plain) == 2)
             and nxt.lower() not in tb.COUNT_NOUNS
         ):
             second = num.year(int(b_plain)) if len(b_plain) == 4 else num.cardinal(int(b_plain))
@@ -674,6 +727,10 @@ def _fractions(text: str, lexicon: Lexicon) -> str:
     def vulgar(m: re.Match[str]) -> str:
         a, b = _VULGAR[m.group(2)]
         words = num.fraction(a, b)
+        if (a, b) == (1, 2) and _gender_before(_next_word(text, m.end())) == "ett":
+            nxt = _next_word(text, m.end())
+            if nxt and nxt[:1].islower() and nxt not in tb.FUNCTION_WORDS:
+                words = "ett halvt"  # "ett halvt år"
         if m.group(1):
             return f"{_number(m.group(1), 'en')} och {words}"
         return words
@@ -682,7 +739,7 @@ def _fractions(text: str, lexicon: Lexicon) -> str:
 
     def slash(m: re.Match[str]) -> str:
         a, b = int(m.group(1)), int(m.group(2))
-        if len(m.group(1)) == 4 and _is_year(a, m.group(1)):
+        if _is_year(m.group(1)):
             second = num.year(b) if len(m.group(2)) == 4 else num.cardinal(b)
             return f"{num.year(a)} {second}"
         if b == 0:
@@ -701,7 +758,7 @@ def _plain_numbers(text: str, lexicon: Lexicon) -> str:
         if dec:
             return _number(written + dec, _gender_before(nxt))
         compact = written.replace(" ", "")
-        is_year = compact == written and _is_year(int(compact), written)
+        is_year = compact == written and _is_year(written)
         if is_year and _year_context(text, m, nxt):
             return num.year(int(compact))
         return _number(written, _gender_before(nxt))
@@ -714,6 +771,7 @@ def _plain_numbers(text: str, lexicon: Lexicon) -> str:
             return "-" + value(m)  # a hyphen inside a word ("COVID-19"), not a minus
         return "minus " + value(m)
 
+    text = _DOTTED.sub(lambda m: " punkt ".join(_number(p) for p in m.group(0).split(".")), text)
     text = _PLAIN.sub(plain, text)
     return _DIGITS.sub(lambda m: num.digits(m.group(0)), text)
 
@@ -722,7 +780,7 @@ def _year_context(text: str, m: re.Match[str], nxt: str) -> bool:
     if nxt.lower() in tb.COUNT_NOUNS:
         return False
     prev = _prev_word(text, m.start())
-    if prev.lower() in tb.YEAR_BEFORE:
+    if prev.lower() in tb.YEAR_BEFORE or nxt.lower() in tb.FUNCTION_WORDS:
         return True
     after = text[m.end() : m.end() + 2]
     return not (nxt and nxt[:1].islower() and after[:1] == " ")
@@ -793,7 +851,24 @@ _SYMBOLS = (
 )
 
 
+_PER = re.compile(
+    r"(?<=\w)\s?/\s?(dag|dygn|år|mån\.?|månad|vecka|v\.|st\.?|styck|person|tim\.?|timme|h)(?!\w)"
+)
+_PER_AFTER_UNIT = re.compile(
+    r"\b(kronor|krona|euro|dollar|gånger|timmar|minuter|kilo|gram|liter|kilometer|meter"
+    r"|stycken|styck|procent)\s?/\s?(?=[a-zåäö])"
+)
+_PER_WORDS = {"mån": "månad", "v": "vecka", "st": "styck", "tim": "timme", "h": "timme"}
+
+
 def _symbols(text: str, lexicon: Lexicon) -> str:
+    def per(m: re.Match[str]) -> str:
+        word = m.group(1)
+        dot = "." if word.endswith(".") and _ends_sentence(text, m.end()) else ""
+        return " per " + _PER_WORDS.get(word.rstrip("."), word) + dot
+
+    text = _PER.sub(per, text)
+    text = _PER_AFTER_UNIT.sub(r"\1 per ", text)
     text = _ARROW_BETWEEN.sub(" till ", text)
     text = _DECORATION.sub(" ", text)
     for pattern, spoken in _SYMBOLS:

@@ -49,7 +49,7 @@ ABBREVIATIONS: tuple[Abbreviation, ...] = (
     (("etc.", "etc"), "etcetera", True),
     (("S:t",), "Sankt", False),
     (("S:ta",), "Sankta", False),
-    (("tel.", "tfn.", "tfn"), "telefon", False),
+    (("tel.", "tel", "tfn.", "tfn"), "telefon", False),
     (("e.d.", "e d"), "eller dylikt", True),
     (("o.d.", "o d"), "och dylikt", True),
     (("m.fl.", "m. fl.", "m fl", "mfl."), "med flera", True),
@@ -103,7 +103,6 @@ ABBREVIATIONS: tuple[Abbreviation, ...] = (
     (("sid.",), "sidan", False),
     (("kap.",), "kapitel", False),
     (("vån.",), "våning", True),
-    (("st.",), "styck", True),
     (("nr.",), "nummer", False),
     (("hr.",), "herr", False),
     (("Dr.", "dr."), "doktor", False),
@@ -303,6 +302,7 @@ UNITS: Mapping[str, Unit] = MappingProxyType(
         "tr.": ("trappa", "trappor", "en"),
         "ggr": ("gång", "gånger", "en"),
         "ha": ("hektar", "hektar", "en"),
+        "hp": ("högskolepoäng", "högskolepoäng", "ett"),
         "kWh": ("kilowattimme", "kilowattimmar", "en"),
         "MWh": ("megawattimme", "megawattimmar", "en"),
         "kW": ("kilowatt", "kilowatt", "en"),
@@ -352,7 +352,8 @@ YEAR_BEFORE: frozenset[str] = frozenset(
         """år året åren sedan sen från till i under inför efter före mellan våren hösten
     sommaren vintern vår höst sommar vinter början slutet mitten om fram med och per
     budgetåret verksamhetsåret läsåret januari februari mars april maj juni juli
-    augusti september oktober november december"""
+    augusti september oktober november december född födda född grundad grundades
+    byggd byggdes invigd invigdes startade startad version upplaga utgåva"""
     )
 )
 """Words before which a four-digit number reads as a year ("våren 2022")."""
