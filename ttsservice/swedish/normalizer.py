@@ -172,6 +172,7 @@ _URL = re.compile(
     r"[^\s<>\"'()\[\]]+",
     re.IGNORECASE,
 )
+_URL_HINT = re.compile(r"www\.|https?://|\.(?:se|nu|com|org|net|eu|info|io|gov|edu)\b", re.I)
 _ISO_DATE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
 _SLASH_DATE = re.compile(r"(?<![\d/.,])(\d{1,2})/(\d{1,2})(?:(\s|/)(\d{4}|\d{2})(?!\d))?(?![\d/])")
 _DAY_MONTH_RANGE = re.compile(
@@ -318,10 +319,13 @@ class Normalizer:
         shield = _Shield()
         text = _PHONEME_BLOCK.sub(lambda m: shield(m.group(0)), text)
         text = lexicon.apply(text, shield)
-        text = _EMAIL.sub(lambda m: shield(_say_email(m.group(0))), text)
-        text = _URL.sub(lambda m: _url_with_tail(m.group(0), shield), text)
-        for step in _STEPS:
-            text = step(text, lexicon)
+        if "@" in text:
+            text = _EMAIL.sub(lambda m: shield(_say_email(m.group(0))), text)
+        if _URL_HINT.search(text):
+            text = _URL.sub(lambda m: _url_with_tail(m.group(0), shield), text)
+        for step, hint in _STEPS:
+            if hint is None or hint.search(text):
+                text = step(text, lexicon)
         return _squeeze(shield.restore(text))
 
 
@@ -876,17 +880,28 @@ def _symbols(text: str, lexicon: Lexicon) -> str:
     return text
 
 
-_STEPS: tuple[Step, ...] = (
-    _references,
-    _abbreviations,
-    _dates,
-    _weekdays,
-    _times,
-    _phones,
-    _ordinals,
-    _money_and_units,
-    _fractions,
-    _plain_numbers,
-    _names_and_acronyms,
-    _symbols,
+_DIGIT = re.compile(r"\d")
+_DIGIT_OR_DASH = re.compile(r"[\d\-–—‒]")
+_DIGIT_OR_SECTION = re.compile(r"[\d§]")
+_DIGIT_OR_FRACTION = re.compile("[\\d" + "".join(_VULGAR) + "]")
+_CAPITALS = re.compile(rf"[{_UP}][{_UP}-]|\s[IVXLC]")
+_SYMBOL_HINT = re.compile(
+    r"[&+=~±×÷≤≥<>%‰°§@€$£©®™#/\\_^→⇒➔➜⟶»«›‹•◦▪▸►▶·‣⁃●○■□✓✔✗✘☐☑★☆*†‡¶|]|\bkr\b"
+)
+
+# Each pass with a quick test of whether it can match at all: most sentences
+# have no digits, and skipping the number passes for them halves the work.
+_STEPS: tuple[tuple[Step, re.Pattern[str] | None], ...] = (
+    (_references, _DIGIT_OR_SECTION),
+    (_abbreviations, None),
+    (_dates, _DIGIT_OR_DASH),
+    (_weekdays, _DIGIT_OR_DASH),
+    (_times, _DIGIT),
+    (_phones, _DIGIT),
+    (_ordinals, _DIGIT),
+    (_money_and_units, _DIGIT),
+    (_fractions, _DIGIT_OR_FRACTION),
+    (_plain_numbers, _DIGIT),
+    (_names_and_acronyms, _CAPITALS),
+    (_symbols, _SYMBOL_HINT),
 )
