@@ -81,6 +81,11 @@ def _ends_sentence(text: str, end: int) -> bool:
     return bool(re.match(rf"\s+[{_UP}\d\"'”»(]", text[end : end + 3]))
 
 
+def _kept_dot(text: str, m: re.Match[str]) -> str:
+    """ "." when the match swallowed a final dot that also ends the sentence."""
+    return "." if m.group(0).endswith(".") and _ends_sentence(text, m.end()) else ""
+
+
 def _next_word(text: str, end: int) -> str:
     m = re.match(rf"\s*([{_UP}{_LO}]+)", text[end : end + 40])
     return m.group(1) if m else ""
@@ -186,6 +191,7 @@ _DEN_DAY = re.compile(r"\b([Dd]en)\s+(\d{1,2})(?:\.|:e|:a)?(?=\s*(?:och|till|[-�
 _DATE_BEFORE = re.compile(
     r"(?:\b(?:[Dd]en|[Ff]rån|[Ss]enast|[Ee]fter|[Ff]öre|[Tt]ill och med|[Ff]rån och med))\s*$"
 )
+_MONTH_DASH = re.compile(r"\b(" + "|".join(tb.MONTH_NAMES) + r")\s?[-–—]\s?(?=\w)", re.IGNORECASE)
 _MONTH_RANGE = re.compile(rf"\b({_MONTH_ALT})\.?{_DASH}({_MONTH_ALT})\b\.?", re.IGNORECASE)
 _WEEKDAY_RANGE = re.compile(
     rf"(?<![\w])({_WEEKDAY_ALT})\.?{_DASH}({_WEEKDAY_ALT})\b\.?(?!\w)", re.IGNORECASE
@@ -212,6 +218,7 @@ _SERVICE = re.compile(
 )
 _POSTCODE = re.compile(rf"(?<![\w,.-])(?:SE-?\s?)?(\d{{3}}) (\d{{2}})(?=\s+[{_UP}][{_LO}])")
 _BOX = re.compile(r"\b(Box|box|BOX)\s+(\d+)\b")
+_STATUTE = re.compile(r"(?<![\d,.:])(1[89]\d\d|20\d\d):(\d{1,4})(?![\d:])")
 _PAGE = re.compile(r"(?<![\w.])([Ss])(?:id)?\.\s?(?=\d)")
 _NR = re.compile(r"(?<![\w.])([Nn])r\.?\s?(?=\d)")
 _WEEK = re.compile(r"(?<![\w.])([Vv])(?:\.|ecka)?\s?(\d{1,2})(?![\d,.]\d)")
@@ -466,6 +473,8 @@ def _abbreviations(text: str, lexicon: Lexicon) -> str:
         found = m.group(0)
         key = found if found in _ABBR_TABLE else re.sub(r"\.\s", ".", found)
         spoken, final = _ABBR_TABLE.get(key, (found, False))
+        if key in ("ex.", "Ex.") and re.search(r"\d\s?$", text[max(0, m.start() - 2) : m.start()]):
+            spoken = "exemplar"  # "10 000 ex."
         if found[:1].isupper() and spoken[:1].islower():
             spoken = spoken[:1].upper() + spoken[1:]
         if found.endswith(".") and final and _ends_sentence(text, m.end()):
@@ -542,13 +551,19 @@ def _dates(text: str, lexicon: Lexicon) -> str:
         return m.group(0)
 
     text = _SLASH_DATE.sub(slash, text)
-    text = _MONTH_RANGE.sub(lambda m: f"{_month(m.group(1))} till {_month(m.group(2))}", text)
+    text = _MONTH_RANGE.sub(
+        lambda m: f"{_month(m.group(1))} till {_month(m.group(2))}{_kept_dot(text, m)}", text
+    )
+    text = _MONTH_DASH.sub(r"\1 till ", text)
     return text
 
 
 def _weekdays(text: str, lexicon: Lexicon) -> str:
     text = _WEEKDAY_RANGE.sub(
-        lambda m: f"{tb.WEEKDAYS[m.group(1).lower()]} till {tb.WEEKDAYS[m.group(2).lower()]}",
+        lambda m: (
+            f"{tb.WEEKDAYS[m.group(1).lower()]} till {tb.WEEKDAYS[m.group(2).lower()]}"
+            + _kept_dot(text, m)
+        ),
         text,
     )
     return _WEEKDAY_BEFORE_TIME.sub(lambda m: tb.WEEKDAYS[m.group(1).lower()], text)
@@ -620,6 +635,7 @@ def _phones(text: str, lexicon: Lexicon) -> str:
 def _references(text: str, lexicon: Lexicon) -> str:
     """List numbers; page, number, week, chapter and section references."""
     text = _LIST_NUMBER.sub(lambda m: f"{m.group(1)}{num.cardinal(int(m.group(2)))},", text)
+    text = _STATUTE.sub(lambda m: f"{num.year(int(m.group(1)))} kolon {_number(m.group(2))}", text)
     text = _PAGE.sub(lambda m: "Sidan " if m.group(1) == "S" else "sidan ", text)
     text = _NR.sub(lambda m: "Nummer " if m.group(1) == "N" else "nummer ", text)
     text = _WEEK.sub(
@@ -827,7 +843,7 @@ def _names_and_acronyms(text: str, lexicon: Lexicon) -> str:
 
 _SYMBOLS = (
     (re.compile(r"\s*&\s*"), " och "),
-    (re.compile(r"(?<=\s)\+(?=\s)|^\+(?=\s)"), "plus"),
+    (re.compile(r"\s?\+\s?"), " plus "),
     (re.compile(r"\s?=\s?"), " är lika med "),
     (re.compile(r"~\s?"), "cirka "),
     (re.compile(r"±\s?"), "plus minus "),

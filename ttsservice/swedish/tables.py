@@ -83,7 +83,7 @@ ABBREVIATIONS: tuple[Abbreviation, ...] = (
     (("uppl.",), "upplaga", True),
     (("red.",), "redaktör", True),
     (("vs.", "vs"), "mot", False),
-    (("ex.",), "exempel", True),
+    (("ex.",), "exempel", False),
     (("mob.",), "mobil", False),
     (("adr.",), "adress", False),
     (("c/o",), "care of", False),
