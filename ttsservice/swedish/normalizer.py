@@ -218,6 +218,10 @@ _SERVICE = re.compile(
 )
 _POSTCODE = re.compile(rf"(?<![\w,.-])(?:SE-?\s?)?(\d{{3}}) (\d{{2}})(?=\s+[{_UP}][{_LO}])")
 _BOX = re.compile(r"\b(Box|box|BOX)\s+(\d+)\b")
+_TIMES_SIGN = re.compile(r"(?<=\d)\s?[x×]\s?(?=\d)")
+_DEFINITE_NUMBER = re.compile(r"(?<![\d,.])(\d{1,3}):an\b")
+_LETTERS_DIGITS = re.compile(rf"(?<![\w-])([{_UP}{_LO}]{{1,10}})(\d+)(?![\d,.]\d)")
+_DIGITS_CAPITAL = re.compile(rf"(?<![\w-])(\d+)([{_UP}])(?=[{_UP}\W]|$)")
 _STATUTE = re.compile(r"(?<![\d,.:])(1[89]\d\d|20\d\d):(\d{1,4})(?![\d:])")
 _PAGE = re.compile(r"(?<![\w.])([Ss])(?:id)?\.\s?(?=\d)")
 _NR = re.compile(r"(?<![\w.])([Nn])r\.?\s?(?=\d)")
@@ -597,7 +601,12 @@ def _times(text: str, lexicon: Lexicon) -> str:
         text,
     )
 
-    return _TIME.sub(lambda m: _say_time(m.group(1), m.group(3)), text)
+    def time(m: re.Match[str]) -> str:
+        if m.group(2) == "." and int(m.group(3)) % 5:
+            return m.group(0)  # "Rum 2.13": a dotted number; times are on five-minute marks
+        return _say_time(m.group(1), m.group(3))
+
+    return _TIME.sub(time, text)
 
 
 def _phones(text: str, lexicon: Lexicon) -> str:
@@ -632,9 +641,31 @@ def _phones(text: str, lexicon: Lexicon) -> str:
     return _BOX.sub(lambda m: f"{m.group(1)} {num.digits(m.group(2))}", text)
 
 
+def _definite(n: int) -> str:
+    """ "4:an" → "fyran", "1:an" → "ettan", "15:an" → "femtonan"."""
+    if n % 10 == 5 and n % 100 != 15:
+        return num.cardinal(n) + "man"
+    words = num.cardinal(n)
+    return (words[:-1] if words.endswith(("a", "o")) else words) + "an"
+
+
+def _letters_then_digits(m: re.Match[str]) -> str:
+    """ "E18" → "E 18", "mp3" → "emm pe 3", "CO2" → "CO 2": letters and digits apart."""
+    letters, digits_ = m.group(1), m.group(2)
+    if m.group(0) in tb.UNITS:
+        return m.group(0)  # "m2", "km2"
+    if letters.islower() and len(letters) <= 3 and not any(c in "aeiouyåäö" for c in letters):
+        letters = _spell(letters.upper())
+    return f"{letters} {digits_}"
+
+
 def _references(text: str, lexicon: Lexicon) -> str:
     """List numbers; page, number, week, chapter and section references."""
     text = _LIST_NUMBER.sub(lambda m: f"{m.group(1)}{num.cardinal(int(m.group(2)))},", text)
+    text = _TIMES_SIGN.sub(" gånger ", text)
+    text = _LETTERS_DIGITS.sub(_letters_then_digits, text)
+    text = _DIGITS_CAPITAL.sub(r"\1 \2", text)
+    text = _DEFINITE_NUMBER.sub(lambda m: _definite(int(m.group(1))), text)
     text = _STATUTE.sub(lambda m: f"{num.year(int(m.group(1)))} kolon {_number(m.group(2))}", text)
     text = _PAGE.sub(lambda m: "Sidan " if m.group(1) == "S" else "sidan ", text)
     text = _NR.sub(lambda m: "Nummer " if m.group(1) == "N" else "nummer ", text)
@@ -704,18 +735,27 @@ def _money_and_units(text: str, lexicon: Lexicon) -> str:
         a, b, unit = m.group(1), m.group(2), m.group(3)
         nxt = _next_word(text, m.end())
         a_plain, b_plain = a.replace(" ", ""), b.replace(" ", "")
+        whole = a_plain.isdigit() and b_plain.isdigit() and a == a_plain and b == b_plain
         if (
             unit is None
-            and a_plain.isdigit()
-            and b_plain.isdigit()
+            and whole
             and _is_year(a_plain)
-            and (_is_year(b_plain) or len(b_plain) == 2)
+            and ((_is_year(b_plain) and b_plain > a_plain) or len(b_plain) == 2)
             and nxt.lower() not in tb.COUNT_NOUNS
         ):
             second = num.year(int(b_plain)) if len(b_plain) == 4 else num.cardinal(int(b_plain))
             return f"{num.year(int(a_plain))} till {second}"
         if a.startswith("0") and len(a_plain) > 1:
             return m.group(0)
+        if (
+            unit is None
+            and whole
+            and (min(len(a), len(b)) >= 4 or max(len(a), len(b)) >= 5 or b[:1] == "0")
+        ):
+            # an identity, account or case number ("232100-0016", "5050-1055"): pairs
+            return f"{num.groups(a)}, {num.groups(b)}"
+        if unit is None and whole and len(b) <= 15 and len(a) <= 15 and int(b) <= int(a):
+            return f"{speak(a, unit, nxt)} {speak(b, unit, nxt)}"  # "3-1": not a range
         out = f"{speak(a, unit, nxt)} till {speak(b, unit, nxt)}"
         if unit is not None:
             out += " " + tb.UNITS[unit][1]

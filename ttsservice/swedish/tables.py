@@ -104,6 +104,10 @@ ABBREVIATIONS: tuple[Abbreviation, ...] = (
     (("kap.",), "kapitel", False),
     (("vån.",), "våning", True),
     (("nr.",), "nummer", False),
+    (("org.nr", "org. nr", "orgnr", "org.nr."), "organisationsnummer", False),
+    (("tel.nr", "telnr", "tel.nr."), "telefonnummer", False),
+    (("ö.h.", "ö h"), "över havet", True),
+    (("m.ö.h.",), "meter över havet", True),
     (("hr.",), "herr", False),
     (("Dr.", "dr."), "doktor", False),
 )
