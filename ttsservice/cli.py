@@ -118,10 +118,18 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _registrars() -> list[Registrar]:
     """Every subcommand's registrar, in the order ``--help`` lists them."""
+    from feedback.cli import register as register_feedback
+    from ttsservice.reading.cli import register as register_reading
     from ttsservice.swedish.cli import register as register_normalize
     from voices.cli import register as register_voices
 
-    registrars: list[Registrar] = [_register_serve, register_voices, register_normalize]
+    registrars: list[Registrar] = [
+        _register_serve,
+        register_voices,
+        register_reading,
+        register_normalize,
+        register_feedback,
+    ]
     return registrars
 
 

@@ -10,6 +10,11 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 if TYPE_CHECKING:
+    from feedback.guard import FeedbackGuard
+    from feedback.store import FeedbackStore
+    from ttsservice.reading import ReadingMetrics
+    from ttsservice.reading.fetch import PageFetcher
+    from ttsservice.reading.model import ExtractOptions
     from ttsservice.swedish import LexiconWatch, Normalizer
     from ttsservice.web.health import Check
     from ttsservice.web.metrics import HttpMetrics
@@ -40,3 +45,17 @@ NORMALIZER: web.AppKey[Normalizer] = web.AppKey("normalizer")
 
 LEXICON_WATCH: web.AppKey[LexiconWatch] = web.AppKey("lexicon_watch")
 """Keeps the normaliser's site lexicon in step with its file (mtime, SIGHUP)."""
+PAGE_FETCHER: web.AppKey[PageFetcher] = web.AppKey("page_fetcher")
+"""Fetches allow-listed pages over the one shared HTTP client session."""
+
+EXTRACT_OPTIONS: web.AppKey[ExtractOptions] = web.AppKey("extract_options")
+"""How pages are trimmed to their readable content (from the settings)."""
+
+READING_METRICS: web.AppKey[ReadingMetrics] = web.AppKey("reading_metrics")
+"""Page fetch outcomes and extraction time."""
+
+FEEDBACK: web.AppKey[FeedbackStore] = web.AppKey("feedback")
+"""The open feedback store (votes, comments, totals); pass it to feedback.stats functions."""
+
+FEEDBACK_GUARD: web.AppKey[FeedbackGuard] = web.AppKey("feedback_guard")
+"""In-memory abuse guard for votes (rate limit, duplicate suppression) and feedback metrics."""
