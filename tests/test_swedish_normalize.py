@@ -712,6 +712,27 @@ CASES: list[tuple[str, str]] = [
         "Ring 010-123 45 67 (växel).",
         "Ring noll ett noll, ett två tre, fyrtiofem, sextiosju (växel).",
     ),
+    (
+        "Gäller fr.o.m 1 maj t.o.m 31 maj.",
+        "Gäller från och med första maj till och med trettioförsta maj.",
+    ),
+    (
+        "Enligt 3 § 2 st. förvaltningslagen",
+        "Enligt tredje paragrafen andra stycket förvaltningslagen",
+    ),
+    ("alt. ring oss", "alternativt ring oss"),
+    ("Vi köpte 5 st. Sedan gick vi.", "Vi köpte fem stycken. Sedan gick vi."),
+    ("t.ex", "till exempel"),
+    ("bl.a", "bland annat"),
+    ("m.m", "med mera"),
+    ("o.s.v", "och så vidare"),
+    ("1930- och 40-talen", "nittonhundratrettio- och fyrtiotalen"),
+    ("50 kronor/person", "femtio kronor per person"),
+    ("+46 (0)8-123 456 78", "plus fyrtiosex, åtta, ett två tre, fyra fem sex, sjuttioåtta"),
+    ("vecka 12–14", "vecka tolv till fjorton"),
+    ("maj 2023", "maj tjugotjugotre"),
+    ("Fredag 3 maj", "Fredag tredje maj"),
+    ("50-procentig", "femtioprocentig"),
 ]
 
 

@@ -225,9 +225,12 @@ _DIGITS_CAPITAL = re.compile(rf"(?<![\w-])(\d+)([{_UP}])(?=[{_UP}\W]|$)")
 _STATUTE = re.compile(r"(?<![\d,.:])(1[89]\d\d|20\d\d):(\d{1,4})(?![\d:])")
 _PAGE = re.compile(r"(?<![\w.])([Ss])(?:id)?\.\s?(?=\d)")
 _NR = re.compile(r"(?<![\w.])([Nn])r\.?\s?(?=\d)")
-_WEEK = re.compile(r"(?<![\w.])([Vv])(?:\.|ecka)?\s?(\d{1,2})(?![\d,.]\d)")
+_WEEK = re.compile(
+    r"(?<![\w.])([Vv])(?:\.|ecka)?\s?(\d{1,2})(?:" + _DASH + r"(\d{1,2}))?(?![\d,.]\d)"
+)
 _CHAPTER_AFTER = re.compile(r"(?<![\d,.])(\d+)\s?kap\.")
 _PARAGRAPH_AFTER = re.compile(r"(?<![\d,.])(\d+)(\s?[a-z])?\s?§(?!§)")
+_SUBSECTION = re.compile(r"(paragrafen,? )(\d{1,2})\s?st(?:\.|ycket)")
 _PARAGRAPHS = re.compile(r"§§\s?")
 _PARAGRAPH_BEFORE = re.compile(r"§\s?(?=\d)")
 _ORDINAL = re.compile(r"(?<![\d,.])(\d+):(?:a|e|sta|dra|nde|de|te)\b")
@@ -463,6 +466,8 @@ def _abbreviation_pattern() -> tuple[re.Pattern[str], dict[str, tuple[str, bool]
     alts = []
     for variant in sorted(table, key=len, reverse=True):
         pattern = re.escape(variant).replace(r"\.\ ", r"\.\s?").replace(r"\ ", " ")
+        if variant.count(".") >= 2 and variant.endswith("."):
+            pattern += "?"  # "fr.o.m" as often as "fr.o.m."
         alts.append(pattern)
     body = "|".join(alts)
     return re.compile(rf"(?<![\w.@/-])(?:{body})(?![\w]|\.\w)"), table
@@ -476,6 +481,8 @@ def _abbreviations(text: str, lexicon: Lexicon) -> str:
     def expand(m: re.Match[str]) -> str:
         found = m.group(0)
         key = found if found in _ABBR_TABLE else re.sub(r"\.\s", ".", found)
+        if key not in _ABBR_TABLE and key + "." in _ABBR_TABLE:
+            key += "."
         spoken, final = _ABBR_TABLE.get(key, (found, False))
         if key in ("ex.", "Ex.") and re.search(r"\d\s?$", text[max(0, m.start() - 2) : m.start()]):
             spoken = "exemplar"  # "10 000 ex."
@@ -621,7 +628,7 @@ def _phones(text: str, lexicon: Lexicon) -> str:
     def phone(m: re.Match[str]) -> str:
         area, rest = m.group(1), m.group(3)
         groups = re.split(r"[ -]", rest)
-        area_digits = re.sub(r"\D", "", area)
+        area_digits = re.sub(r"\D", "", area.replace("(0)", ""))
         total = len(area_digits) + sum(len(g) for g in groups)
         if area.startswith("+"):
             if not 7 <= total <= 13:
@@ -670,7 +677,11 @@ def _references(text: str, lexicon: Lexicon) -> str:
     text = _PAGE.sub(lambda m: "Sidan " if m.group(1) == "S" else "sidan ", text)
     text = _NR.sub(lambda m: "Nummer " if m.group(1) == "N" else "nummer ", text)
     text = _WEEK.sub(
-        lambda m: ("Vecka " if m.group(1) == "V" else "vecka ") + num.cardinal(int(m.group(2))),
+        lambda m: (
+            ("Vecka " if m.group(1) == "V" else "vecka ")
+            + num.cardinal(int(m.group(2)))
+            + (f" till {num.cardinal(int(m.group(3)))}" if m.group(3) else "")
+        ),
         text,
     )
     text = _CHAPTER_AFTER.sub(lambda m: f"{num.ordinal(int(m.group(1)))} kapitlet", text)
@@ -680,6 +691,7 @@ def _references(text: str, lexicon: Lexicon) -> str:
         return f"{num.ordinal(int(m.group(1)))}{letter} paragrafen"
 
     text = _PARAGRAPH_AFTER.sub(paragraph, text)
+    text = _SUBSECTION.sub(lambda m: f"{m.group(1)}{num.ordinal(int(m.group(2)))} stycket", text)
     text = _PARAGRAPHS.sub("paragraferna ", text)
     return _PARAGRAPH_BEFORE.sub("paragraf ", text)
 

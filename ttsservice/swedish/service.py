@@ -137,16 +137,17 @@ def setup(app: web.Application) -> None:
     app[keys.LEXICON_WATCH] = watch
 
     async def lexicon_ctx(app: web.Application) -> AsyncIterator[None]:
+        if watch.path is None:  # the shipped list only: nothing to watch
+            yield
+            return
         await watch.check(force=True)
         task = asyncio.create_task(watch.watch(), name="lexicon-watch")
         loop = asyncio.get_running_loop()
         hup = False
-        if watch.path is not None:
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(
-                    signal.SIGHUP, lambda: loop.create_task(watch.check(force=True))
-                )
-                hup = True
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            # not every platform (or thread) can take signals; polling still works then
+            loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(watch.check(True)))
+            hup = True
         try:
             yield
         finally:
