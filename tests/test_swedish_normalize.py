@@ -733,6 +733,53 @@ CASES: list[tuple[str, str]] = [
     ("maj 2023", "maj tjugotjugotre"),
     ("Fredag 3 maj", "Fredag tredje maj"),
     ("50-procentig", "femtioprocentig"),
+    (
+        "Skolan har ca 450 elever i åk F–9.",
+        "Skolan har cirka fyrahundrafemtio elever i årskurs F till nio.",
+    ),
+    ("Logga in med BankID eller Freja eID.", "Logga in med bank i dé eller Freja e i dé."),
+    (
+        "Kontakta oss via e-post eller ring 0771-11 22 33.",
+        "Kontakta oss via e-post eller ring noll sju sju ett, elva, tjugotvå, trettiotre.",
+    ),
+    (
+        "Förseningsavgift: 5 kr/dag och bok, högst 100 kr per medium.",
+        "Förseningsavgift: fem kronor per dag och bok, högst hundra kronor per medium.",
+    ),
+    (
+        "Kursen startar 12 sept. och pågår t.o.m. 5 dec.",
+        "Kursen startar tolfte september och pågår till och med femte december.",
+    ),
+    (
+        "Tunnelbanan stänger kl. 01.00 natten mot vardagar.",
+        "Tunnelbanan stänger klockan ett natten mot vardagar.",
+    ),
+    (
+        "30-dagarsbiljett kostar 1 060 kr för helt pris och 690 kr för reducerat pris.",
+        "trettiodagarsbiljett kostar tusen sextio kronor för helt pris och sexhundranittio kronor för reducerat pris.",
+    ),
+    (
+        "Högkostnadsskyddet för öppenvård är 1 450 kr under en 12-månadersperiod.",
+        "Högkostnadsskyddet för öppenvård är tusen fyrahundrafemtio kronor under en tolvmånadersperiod.",
+    ),
+    (
+        "Ansökan om bistånd enligt 4 kap. 1 § SoL.",
+        "Ansökan om bistånd enligt fjärde kapitlet första paragrafen ess o ell.",
+    ),
+    (
+        "Meröppet gäller alla dagar kl. 06–22.",
+        "Meröppet gäller alla dagar klockan sex till tjugotvå.",
+    ),
+    ("Anmäl dig senast 31/8.", "Anmäl dig senast trettioförsta augusti."),
+    (
+        "Ring 113 13 för information vid allvarliga händelser.",
+        "Ring ett ett tre tretton för information vid allvarliga händelser.",
+    ),
+    (
+        "Du kan få ersättning med 80 procent av din lön, dock högst 1 116 kr per dag.",
+        "Du kan få ersättning med åttio procent av din lön, dock högst tusen etthundrasexton kronor per dag.",
+    ),
+    ("Se bilaga A-3", "Se bilaga a-tre"),
 ]
 
 

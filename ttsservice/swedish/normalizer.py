@@ -218,6 +218,7 @@ _SERVICE = re.compile(
 )
 _POSTCODE = re.compile(rf"(?<![\w,.-])(?:SE-?\s?)?(\d{{3}}) (\d{{2}})(?=\s+[{_UP}][{_LO}])")
 _BOX = re.compile(r"\b(Box|box|BOX)\s+(\d+)\b")
+_LETTER_RANGE = re.compile(rf"(?<![\w-])([{_UP}]\s?–|F-)\s?(?=\d)")
 _TIMES_SIGN = re.compile(r"(?<=\d)\s?[x×]\s?(?=\d)")
 _DEFINITE_NUMBER = re.compile(r"(?<![\d,.])(\d{1,3}):an\b")
 _LETTERS_DIGITS = re.compile(rf"(?<![\w-])([{_UP}{_LO}]{{1,10}})(\d+)(?![\d,.]\d)")
@@ -670,6 +671,7 @@ def _references(text: str, lexicon: Lexicon) -> str:
     """List numbers; page, number, week, chapter and section references."""
     text = _LIST_NUMBER.sub(lambda m: f"{m.group(1)}{num.cardinal(int(m.group(2)))},", text)
     text = _TIMES_SIGN.sub(" gånger ", text)
+    text = _LETTER_RANGE.sub(lambda m: m.group(1)[0] + " till ", text)  # "åk F–9"
     text = _LETTERS_DIGITS.sub(_letters_then_digits, text)
     text = _DIGITS_CAPITAL.sub(r"\1 \2", text)
     text = _DEFINITE_NUMBER.sub(lambda m: _definite(int(m.group(1))), text)

@@ -85,6 +85,7 @@ ABBREVIATIONS: tuple[Abbreviation, ...] = (
     (("vs.", "vs"), "mot", False),
     (("ex.",), "exempel", False),
     (("alt.",), "alternativt", False),
+    (("åk.", "åk"), "årskurs", False),
     (("allm.",), "allmän", False),
     (("ansv.",), "ansvarig", False),
     (("bitr.",), "biträdande", False),
