@@ -241,3 +241,21 @@ async def test_normalising_in_the_cpu_executor_while_the_lexicon_changes(
         ("andra formen ringer noll åtta, ett två tre, fyrtiofem, sextiosju. " * 20).strip(),
     }
     assert app[keys.NORMALIZER].normalize("Tiohundra") == "andra formen"
+
+
+def test_large_lexicons_and_entries_of_several_words() -> None:
+    entries = "\n".join(f'"ortnamn{i}" = "ort {i % 10 * "a"}b"' for i in range(5000))
+    site = parse_lexicon(
+        "[words]\n"
+        + entries
+        + '\n"Danderyds sjukhus" = "danderyds sjukhus ds"\n"Wi-Fi" = "vajfaj"\n"sös" = "sös"\n',
+        "site",
+    )
+    normalizer = Normalizer(load_default_lexicon().merged(site))
+    assert normalizer.normalize("Ortnamn4321 och ortnamn7") == "Ort ab och ort aaaaaaab"
+    assert normalizer.normalize("Till Danderyds sjukhus.") == "Till danderyds sjukhus ds."
+    assert normalizer.normalize("Danderyds sjukhuset") == "Danderyds sjukhuset"
+    assert normalizer.normalize("Gratis Wi-Fi!") == "Gratis vajfaj!"
+    assert normalizer.normalize("Wi-Fi-nät") == "Wi-Fi-nät"  # whole words only
+    # the shipped exact "SÖS" is said as written; the site's lower-case key keeps the capital
+    assert normalizer.normalize("SÖS och Sös") == "sös och Sös"
