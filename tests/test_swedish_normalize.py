@@ -780,6 +780,11 @@ CASES: list[tuple[str, str]] = [
         "Du kan få ersättning med åttio procent av din lön, dock högst tusen etthundrasexton kronor per dag.",
     ),
     ("Se bilaga A-3", "Se bilaga a-tre"),
+    ("Säsongen 20/21", "Säsongen tjugo snedstreck tjugoett"),
+    ("Ärende 123/45", "Ärende hundratjugotre snedstreck fyrtiofem"),
+    ("1/100", "en hundradel"),
+    ("5/3", "femte mars"),
+    ("Tillsammans utgör de 7/12 av budgeten.", "Tillsammans utgör de sju tolftedelar av budgeten."),
 ]
 
 

@@ -816,11 +816,10 @@ def _fractions(text: str, lexicon: Lexicon) -> str:
         if _is_year(m.group(1)):
             second = num.year(b) if len(m.group(2)) == 4 else num.cardinal(b)
             return f"{num.year(a)} {second}"
-        if b == 0:
-            return f"{num.cardinal(a)} snedstreck noll"
-        if a < b or b <= 10:
+        if 2 <= b <= 12 or (b in (100, 1000) and a < b):
             return num.fraction(a, b)
-        return f"{num.cardinal(a)} delat med {num.cardinal(b)}"
+        # "säsong 20/21", "ärende 123/45": not a fraction anyone would say
+        return f"{num.cardinal(a)} snedstreck {num.cardinal(b)}"
 
     return _SLASH_FRACTION.sub(slash, text)
 
