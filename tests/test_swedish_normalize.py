@@ -785,6 +785,10 @@ CASES: list[tuple[str, str]] = [
     ("1/100", "en hundradel"),
     ("5/3", "femte mars"),
     ("Tillsammans utgör de 7/12 av budgeten.", "Tillsammans utgör de sju tolftedelar av budgeten."),
+    ("Uppdaterad jan. 2024", "Uppdaterad januari tjugotjugofyra"),
+    ("sept 2023", "september tjugotjugotre"),
+    ("12/3–15/3", "tolfte mars till femtonde mars"),
+    ("tisdag 12/3", "tisdag tolfte mars"),
 ]
 
 

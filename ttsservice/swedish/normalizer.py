@@ -191,6 +191,9 @@ _DEN_DAY = re.compile(r"\b([Dd]en)\s+(\d{1,2})(?:\.|:e|:a)?(?=\s*(?:och|till|[-�
 _DATE_BEFORE = re.compile(
     r"(?:\b(?:[Dd]en|[Ff]rån|[Ss]enast|[Ee]fter|[Ff]öre|[Tt]ill och med|[Ff]rån och med))\s*$"
 )
+_MONTH_YEAR = re.compile(
+    r"\b(jan|febr?|mar|apr|jun|jul|aug|sept?|okt|nov|dec)\.?\s+(?=\d{4}(?!\d))", re.IGNORECASE
+)
 _MONTH_DASH = re.compile(r"\b(" + "|".join(tb.MONTH_NAMES) + r")\s?[-–—]\s?(?=\w)", re.IGNORECASE)
 _MONTH_RANGE = re.compile(rf"\b({_MONTH_ALT})\.?{_DASH}({_MONTH_ALT})\b\.?", re.IGNORECASE)
 _WEEKDAY_RANGE = re.compile(
@@ -563,6 +566,7 @@ def _dates(text: str, lexicon: Lexicon) -> str:
         return m.group(0)
 
     text = _SLASH_DATE.sub(slash, text)
+    text = _MONTH_YEAR.sub(lambda m: f"{_month(m.group(1))} ", text)
     text = _MONTH_RANGE.sub(
         lambda m: f"{_month(m.group(1))} till {_month(m.group(2))}{_kept_dot(text, m)}", text
     )
