@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from ttsservice.swedish import numbers as num
 from ttsservice.swedish import tables as tb
@@ -39,9 +39,9 @@ _NUM_DEC = rf"(?:{_NUM})(?:,\d+)?"
 _DASH = r"\s?[-–—‒]\s?"
 
 
-def _alternation(words: object) -> str:
-    items = sorted((str(w) for w in words), key=len, reverse=True)  # type: ignore[attr-defined]
-    return "|".join(re.escape(w) for w in items)
+def _alternation(words: Iterable[str]) -> str:
+    """One regex alternative per word, longest first so "sept" wins over "sep"."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
 _MONTH_ALT = _alternation(tb.MONTHS)
@@ -82,7 +82,7 @@ def _ends_sentence(text: str, end: int) -> bool:
 
 
 def _kept_dot(text: str, m: re.Match[str]) -> str:
-    """ "." when the match swallowed a final dot that also ends the sentence."""
+    """A full stop when the match swallowed a final dot that also ends the sentence."""
     return "." if m.group(0).endswith(".") and _ends_sentence(text, m.end()) else ""
 
 
@@ -104,10 +104,6 @@ def _gender_before(word: str) -> num.Gender:
     if w in tb.NEUTER_NOUNS or w.endswith(("ande", "ende", "eri", "tek", "um")):
         return "ett"
     return "en"
-
-
-def _int(text: str) -> int:
-    return int(text.replace(" ", ""))
 
 
 def _number(text: str, gender: num.Gender = "ett") -> str:
@@ -276,7 +272,6 @@ _ACRONYM = re.compile(rf"(?<![\w])([{_UP}]{{2,}})(?::([{_LO}]+))?(?![\w])")
 _LETTER_COMPOUND = re.compile(rf"(?<![\w-])([{_UP}])-(?=[{_LO}])")
 _ARROW_BETWEEN = re.compile(r"(?<=\w)\s*[→⇒➔➜⟶]\s*(?=\w)")
 _DECORATION = re.compile(r"[→⇒➔➜⟶»«›‹•◦▪▸►▶·‣⁃●○■□✓✔✗✘☐☑★☆*†‡¶|]")
-_CLAUSE_DASH_SPACES = re.compile(r"\s+")
 
 
 def _clean(text: str) -> str:
