@@ -789,6 +789,16 @@ CASES: list[tuple[str, str]] = [
     ("sept 2023", "september tjugotjugotre"),
     ("12/3–15/3", "tolfte mars till femtonde mars"),
     ("tisdag 12/3", "tisdag tolfte mars"),
+    ("UTBILDNING", "utbildning"),
+    ("LÄS MER OM VÅRA TJÄNSTER", "läs mer om våra tjänster"),
+    ("SKOLA", "skola"),
+    ("OECD", "o e se dé"),
+    ("VÅRA", "våra"),
+    ("KONTAKTA OSS", "kontakta oss"),
+    ("NYHETER", "nyheter"),
+    ("RFSU", "ärr eff ess u"),
+    ("FMV", "eff emm ve"),
+    ("Ring SOS Alarm på 112.", "Ring ess o ess Alarm på ett ett två."),
 ]
 
 

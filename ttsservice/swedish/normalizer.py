@@ -129,16 +129,53 @@ def _spell(acronym: str) -> str:
     return " ".join(tb.LETTER_NAMES.get(c, c.lower()) for c in acronym)
 
 
+_VOWELS = frozenset("AEIOUYÅÄÖÉÜ")
+_ONSETS = frozenset(
+    [
+        "BL",
+        "BR",
+        "DR",
+        "FL",
+        "FR",
+        "GL",
+        "GN",
+        "GR",
+        "KL",
+        "KN",
+        "KR",
+        "KV",
+        "PL",
+        "PR",
+        "SK",
+        "SL",
+        "SM",
+        "SN",
+        "SP",
+        "ST",
+        "SV",
+        "TR",
+        "TV",
+    ]
+)
+
+
 def _pronounceable(word: str) -> bool:
-    vowels = set("AEIOUYÅÄÖ")
-    if len(word) < 4 or not any(c in vowels for c in word):
+    """Whether capitals can be read as a word: "NATO", "VÅRA", "SKOLA"; not "SMHI", "ADHD"."""
+    if len(word) < 4 or not any(c in _VOWELS for c in word):
         return False
     run = 0
     for c in word:
-        run = 0 if c in vowels else run + 1
+        run = 0 if c in _VOWELS else run + 1
         if run >= 3:
             return False
-    return not (word[0] not in vowels and word[1] not in vowels)
+    return word[0] in _VOWELS or word[1] in _VOWELS or word[:2] in _ONSETS
+
+
+def _looks_like_a_word(word: str) -> bool:
+    """Capitals that are more likely a word than an acronym (acronyms are short)."""
+    if len(word) >= 6:
+        return sum(c in _VOWELS for c in word) * 4 >= len(word)
+    return _pronounceable(word)
 
 
 def _roman(token: str) -> int | None:
@@ -269,6 +306,7 @@ _DOTTED = re.compile(r"(?<![\d.,])\d+(?:\.\d+)+(?![\d])")
 _LIST_NUMBER = re.compile(r"^([ \t]*)\(?(\d{1,3})[.)](?=[ \t]+\S)", re.MULTILINE)
 _ROMAN_AFTER = re.compile(rf"\b([{_UP}][{_LO}]+)\s+([IVXLC]+)(:s)?(?![\w])")
 _ACRONYM = re.compile(rf"(?<![\w])([{_UP}]{{2,}})(?::([{_LO}]+))?(?![\w])")
+_SHOUTING = re.compile(rf"(?:\b[{_UP}]{{2,}}\b[\s,:;!?&-]+){{2,}}\b[{_UP}]{{2,}}\b")
 _LETTER_COMPOUND = re.compile(rf"(?<![\w-])([{_UP}])-(?=[{_LO}])")
 _ARROW_BETWEEN = re.compile(r"(?<=\w)\s*[→⇒➔➜⟶]\s*(?=\w)")
 _DECORATION = re.compile(r"[→⇒➔➜⟶»«›‹•◦▪▸►▶·‣⁃●○■□✓✔✗✘☐☑★☆*†‡¶|]")
@@ -876,6 +914,8 @@ def _names_and_acronyms(text: str, lexicon: Lexicon) -> str:
     text = _ROMAN_AFTER.sub(roman, text)
 
     spell, say = lexicon.spell, lexicon.say
+    # Three or more words in capitals in a row is a heading in capitals, not acronyms.
+    shouted = [(r.start(), r.end()) for r in _SHOUTING.finditer(text)]
 
     def acronym(m: re.Match[str]) -> str:
         word, suffix = m.group(1), m.group(2) or ""
@@ -885,7 +925,9 @@ def _names_and_acronyms(text: str, lexicon: Lexicon) -> str:
             return _spell(word) + suffix
         if word in tb.WORD_ACRONYMS:
             return tb.WORD_ACRONYMS[word] + suffix
-        if word in tb.CAPS_WORDS or (len(word) >= 5 and _pronounceable(word)):
+        if word in tb.CAPS_WORDS or _looks_like_a_word(word):
+            return word.lower() + suffix
+        if any(a <= m.start() < b for a, b in shouted):
             return word.lower() + suffix
         return _spell(word) + suffix
 
