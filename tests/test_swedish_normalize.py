@@ -799,6 +799,63 @@ CASES: list[tuple[str, str]] = [
     ("RFSU", "ärr eff ess u"),
     ("FMV", "eff emm ve"),
     ("Ring SOS Alarm på 112.", "Ring ess o ess Alarm på ett ett två."),
+    (
+        "Under 2023 ökade antalet besök med 12,5 procent jämfört med 2022.",
+        "Under tjugotjugotre ökade antalet besök med tolv komma fem procent jämfört med tjugotjugotvå.",
+    ),
+    (
+        "Totalt 1 234 567 kronor betalades ut.",
+        "Totalt en miljon tvåhundratrettiofyratusen femhundrasextiosju kronor betalades ut.",
+    ),
+    (
+        "Regeringen avsätter 2 miljarder kronor 2024–2026.",
+        "Regeringen avsätter två miljarder kronor tjugotjugofyra till tjugotjugosex.",
+    ),
+    (
+        "Sjukhuset tog emot 350 patienter mellan den 1 och 7 januari.",
+        "Sjukhuset tog emot trehundrafemtio patienter mellan den första och sjunde januari.",
+    ),
+    ("Kl. 15.00 idag håller vi presskonferens.", "Klockan femton idag håller vi presskonferens."),
+    ("Det var den 23:e i ordningen.", "Det var den tjugotredje i ordningen."),
+    ("Hon vann med 52,3 % av rösterna.", "Hon vann med femtiotvå komma tre procent av rösterna."),
+    ("Han var 1,85 m lång.", "Han var en komma åttiofem meter lång."),
+    ("Ett 50-tal personer deltog.", "Ett femtiotal personer deltog."),
+    ("Fler än var 5:e svensk röstade.", "Fler än var femte svensk röstade."),
+    ("Ungefär 1 av 10 drabbas.", "Ungefär ett av tio drabbas."),
+    ("Vi är nr 1 i Sverige.", "Vi är nummer ett i Sverige."),
+    ("Hon kom på 2:a plats.", "Hon kom på andra plats."),
+    ("Vecka 42 är det höstlov.", "Vecka fyrtiotvå är det höstlov."),
+    ("Den 6 juni är det nationaldag.", "Den sjätte juni är det nationaldag."),
+    ("Valet hålls 8 september 2024.", "Valet hålls åttonde september tjugotjugofyra."),
+    ("Prov tas v. 3–4.", "Prov tas vecka tre till fyra."),
+    ("Smittan upptäcktes i slutet av 2019.", "Smittan upptäcktes i slutet av tvåtusennitton."),
+    (
+        "Beloppet höjs till 2 500 kr fr.o.m. 1 jan 2025.",
+        "Beloppet höjs till tvåtusen femhundra kronor från och med första januari tjugotjugofem.",
+    ),
+    (
+        "Vi har öppet 24 timmar om dygnet, 365 dagar om året.",
+        "Vi har öppet tjugofyra timmar om dygnet, trehundrasextiofem dagar om året.",
+    ),
+    ("Huset har 3 våningar och 12 lägenheter.", "Huset har tre våningar och tolv lägenheter."),
+    (
+        "Stödet är på 10 000–50 000 kr per projekt.",
+        "Stödet är på tiotusen till femtiotusen kronor per projekt.",
+    ),
+    ("Ansökningsperioden är 1–31 mars.", "Ansökningsperioden är första till trettioförsta mars."),
+    (
+        "Mer än 200 000 personer i Stockholms län har diabetes.",
+        "Mer än tvåhundratusen personer i Stockholms län har diabetes.",
+    ),
+    (
+        "Vid 38 graders feber bör du stanna hemma.",
+        "Vid trettioåtta graders feber bör du stanna hemma.",
+    ),
+    (
+        "Spädbarn under 3 månader ska alltid undersökas.",
+        "Spädbarn under tre månader ska alltid undersökas.",
+    ),
+    ("Ring 1177 – dygnet runt.", "Ring elva sjuttiosju – dygnet runt."),
 ]
 
 
