@@ -68,7 +68,11 @@ class _Shield:
         if not self.items:
             return text
         items = self.items
-        return _PUA.sub(lambda m: items[ord(m.group(0)) - _PUA_FIRST], text)
+        for _ in range(3):  # a shielded text may hold an earlier placeholder
+            text = _PUA.sub(lambda m: items[ord(m.group(0)) - _PUA_FIRST], text)
+            if not _PUA.search(text):
+                break
+        return _PUA.sub("", text)
 
 
 def _ends_sentence(text: str, end: int) -> bool:
@@ -122,7 +126,7 @@ def _number(text: str, gender: num.Gender = "ett") -> str:
 
 
 def _is_year(written: str) -> bool:
-    return len(written) == 4 and written.isdigit() and 1100 <= int(written) <= 2099
+    return len(written) == 4 and written.isdecimal() and 1100 <= int(written) <= 2099
 
 
 def _spell(acronym: str) -> str:
@@ -207,7 +211,7 @@ _PHONEME_BLOCK = re.compile(r"\[\[[^\[\]\d]{1,480}\]\]")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w@])")
 _URL = re.compile(
     r"(?:(?:https?://)|(?<![\w@./-])(?=www\.)|(?<![\w@./-])(?=[\w-]+(?:\.[\w-]+)*\.(?:se|nu|com|org|net|eu|info|io|gov|edu)\b))"
-    r"[^\s<>\"'()\[\]]+",
+    r"[^\s<>\"'()\[\]\ue000-\uf8ff]+",
     re.IGNORECASE,
 )
 _URL_HINT = re.compile(r"www\.|https?://|\.(?:se|nu|com|org|net|eu|info|io|gov|edu)\b", re.I)
@@ -421,7 +425,7 @@ def _say_label(label: str) -> str:
     for part in parts:
         if not part:
             continue
-        if part.isdigit():
+        if part.isdecimal():
             words.append(tb.SERVICE_NUMBERS.get(part) or _number(part))
         else:
             for p in part.split("-"):
@@ -786,7 +790,7 @@ def _money_and_units(text: str, lexicon: Lexicon) -> str:
         a, b, unit = m.group(1), m.group(2), m.group(3)
         nxt = _next_word(text, m.end())
         a_plain, b_plain = a.replace(" ", ""), b.replace(" ", "")
-        whole = a_plain.isdigit() and b_plain.isdigit() and a == a_plain and b == b_plain
+        whole = a_plain.isdecimal() and b_plain.isdecimal() and a == a_plain and b == b_plain
         if (
             unit is None
             and whole

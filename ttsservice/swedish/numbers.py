@@ -196,7 +196,7 @@ def year(n: int) -> str:
 
 def digits(text: str) -> str:
     """Read a string of digits one by one: ``"112"`` → ``ett ett två``."""
-    return " ".join(_ONES[int(c)] for c in text if c.isdigit())
+    return " ".join(_ONES[int(c)] for c in text if c.isdecimal())
 
 
 def pairs(text: str) -> str:
