@@ -856,6 +856,26 @@ CASES: list[tuple[str, str]] = [
         "Spädbarn under tre månader ska alltid undersökas.",
     ),
     ("Ring 1177 – dygnet runt.", "Ring elva sjuttiosju – dygnet runt."),
+    ("Swish: 123 456 78 90", "svisch: ett två tre, fyra fem sex, sjuttioåtta, nittio"),
+    ("Bankgiro: 123-4567", "Bankgiro: ett tjugotre, fyrtiofem sextiosju"),
+    ("100-1000 kr", "hundra till tusen kronor"),
+    ("Kvällsöppet tors till kl. 19", "Kvällsöppet torsdag till klockan nitton"),
+    ("Tis, ons och tors 9–15", "Tisdag, onsdag och torsdag nio till femton"),
+    ("Lägenhet 3 rok, 75 kvm", "Lägenhet tre rum och kök, sjuttiofem kvadratmeter"),
+    ("i mån av plats", "i mån av plats"),
+    ("Mån, ons och fre", "Måndag, onsdag och fredag"),
+    ("Öppet fre. Sedan", "Öppet fredag. Sedan"),
+    ("12 345 678", "tolv miljoner trehundrafyrtiofemtusen sexhundrasjuttioåtta"),
+    (
+        "Sidan uppdaterades 2023-05-11 kl. 09:12.",
+        "Sidan uppdaterades den elfte maj tjugotjugotre klockan nio och tolv.",
+    ),
+    ("PDF, 245 kB", "pe dé eff, tvåhundrafyrtiofem kilobyte"),
+    ("Org. nr: 232100-0016", "Organisationsnummer: tjugotre tjugoett noll noll, noll noll sexton"),
+    ("Pris: 50:-/st", "Pris: femtio kronor per styck"),
+    ("Hyra 8 500 kr/mån", "Hyra åttatusen femhundra kronor per månad"),
+    ("Barn 0–3 år gratis", "Barn noll till tre år gratis"),
+    ("Mån 8–12, 13–16", "måndag åtta till tolv, tretton till sexton"),
 ]
 
 

@@ -239,6 +239,11 @@ _WEEKDAY_RANGE = re.compile(
 _WEEKDAY_BEFORE_TIME = re.compile(
     r"(?<![\w])(mån|tis|ons|tors|tor|fre|lör|sön)\.?(?=\s*\d)", re.IGNORECASE
 )
+# "tis", "ons", "tors"… are no Swedish words; "mån" is ("i mån av plats"), so only in a list
+_WEEKDAY_ALONE = re.compile(
+    r"(?<![\w-])(tis|ons|tors|fre|lör|sön|mån(?=\.?\s*(?:[-–,:]|och\s|samt\s)))\.?(?![\w-])",
+    re.IGNORECASE,
+)
 _TIME_PART = r"(\d{1,2})(?:[.:](\d{2}))?"
 _KL_TIME = re.compile(rf"\b([Kk]lockan|[Kk]l\.?)\s*{_TIME_PART}(?:{_DASH}{_TIME_PART})?(?!\d|,\d)")
 _TIME_RANGE = re.compile(
@@ -251,6 +256,7 @@ _PHONE = re.compile(
     r"(?<![\w+-])(?<!\d )(\+\d{2}\s?(?:\(0\)\s?)?\d{1,3}|0[1-9]\d{0,2})"
     r"(\s?[-–]\s?|\s)(\d{2,4}(?:[ -]\d{2,4}){0,3})(?!\d|,\d)"
 )
+_DIGIT_GROUPS = re.compile(r"(?<![\d,.:+-])(?<!\d )[1-9]\d{1,3}(?: \d{2,4}){2,5}(?![\d,]|-\d| \d)")
 _SERVICE = re.compile(
     r"(?<![\d\w,.-])("
     + "|".join(re.escape(k) for k in sorted(tb.SERVICE_NUMBERS, key=len, reverse=True))
@@ -619,7 +625,15 @@ def _weekdays(text: str, lexicon: Lexicon) -> str:
         ),
         text,
     )
-    return _WEEKDAY_BEFORE_TIME.sub(lambda m: tb.WEEKDAYS[m.group(1).lower()], text)
+    text = _WEEKDAY_BEFORE_TIME.sub(lambda m: tb.WEEKDAYS[m.group(1).lower()], text)
+
+    def weekday(m: re.Match[str]) -> str:
+        full = tb.WEEKDAYS[m.group(1).lower()]
+        if m.group(1)[0].isupper():
+            full = full.capitalize()
+        return full + _kept_dot(text, m)
+
+    return _WEEKDAY_ALONE.sub(weekday, text)
 
 
 def _say_time(hour: str, minute: str | None) -> str:
@@ -666,6 +680,14 @@ def _phones(text: str, lexicon: Lexicon) -> str:
         return tb.SERVICE_NUMBERS[m.group(1)]
 
     text = _SERVICE.sub(service, text)
+
+    def grouped(m: re.Match[str]) -> str:
+        groups = m.group(0).split(" ")
+        if all(len(g) == 3 for g in groups[1:]):
+            return m.group(0)  # thousands: "12 345 678"
+        return ", ".join(num.pairs(g) for g in groups)
+
+    text = _DIGIT_GROUPS.sub(grouped, text)
 
     def phone(m: re.Match[str]) -> str:
         area, rest = m.group(1), m.group(3)
@@ -805,7 +827,12 @@ def _money_and_units(text: str, lexicon: Lexicon) -> str:
         if (
             unit is None
             and whole
-            and (min(len(a), len(b)) >= 4 or max(len(a), len(b)) >= 5 or b[:1] == "0")
+            and (
+                min(len(a), len(b)) >= 4
+                or max(len(a), len(b)) >= 5
+                or b[:1] == "0"
+                or (len(b) == 4 and len(a) < 4 and not b.endswith("00"))  # "123-4567"
+            )
         ):
             # an identity, account or case number ("232100-0016", "5050-1055"): pairs
             return f"{num.groups(a)}, {num.groups(b)}"
@@ -996,6 +1023,7 @@ def _symbols(text: str, lexicon: Lexicon) -> str:
 
 _DIGIT = re.compile(r"\d")
 _DIGIT_OR_DASH = re.compile(r"[\d\-–—‒]")
+_WEEKDAY_HINT = re.compile(r"[\d\-–—‒]|(?<!\w)(?:mån|tis|ons|tor|fre|lör|sön)", re.IGNORECASE)
 _DIGIT_OR_SECTION = re.compile(r"[\d§]")
 _DIGIT_OR_FRACTION = re.compile("[\\d" + "".join(_VULGAR) + "]")
 _CAPITALS = re.compile(rf"[{_UP}][{_UP}-]|\s[IVXLC]")
@@ -1009,7 +1037,7 @@ _STEPS: tuple[tuple[Step, re.Pattern[str] | None], ...] = (
     (_references, _DIGIT_OR_SECTION),
     (_abbreviations, None),
     (_dates, _DIGIT_OR_DASH),
-    (_weekdays, _DIGIT_OR_DASH),
+    (_weekdays, _WEEKDAY_HINT),
     (_times, _DIGIT),
     (_phones, _DIGIT),
     (_ordinals, _DIGIT),

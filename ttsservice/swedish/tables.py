@@ -86,6 +86,7 @@ ABBREVIATIONS: tuple[Abbreviation, ...] = (
     (("ex.",), "exempel", False),
     (("alt.",), "alternativt", False),
     (("åk.", "åk"), "årskurs", False),
+    (("r.o.k.", "rok"), "rum och kök", True),
     (("allm.",), "allmän", False),
     (("ansv.",), "ansvarig", False),
     (("bitr.",), "biträdande", False),
