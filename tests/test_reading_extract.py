@@ -133,15 +133,40 @@ def test_data_tts_read_forces_inclusion_in_place() -> None:
 def test_content_root_order_selector_main_role_article() -> None:
     body = (
         "<div id='innehall'><p>Utvald text i innehållet.</p></div>"
-        "<div role='main'><p>Rollens huvudtext här.</p></div>"
-        "<article><p>Artikelns text finns här.</p></article>"
+        "<div role='main'><p>Rollens huvudtext här.</p>"
+        "<article><p>Artikelns text finns här.</p></article></div>"
     )
     html = f"<html><body>{body}</body></html>"
     chosen = ExtractOptions(content_selector="#innehall")
     assert extract_reading(html, options=chosen).text == "Utvald text i innehållet."
-    assert extract_reading(html).text == "Rollens huvudtext här."
+    assert extract_reading(html).text == "Rollens huvudtext här.\n\nArtikelns text finns här."
     no_role = html.replace(" role='main'", "")
     assert extract_reading(no_role).text == "Artikelns text finns här."
+    main = html.replace("<div role='main'>", "<main>").replace("</div></body>", "</main></body>")
+    assert extract_reading(main).text == "Rollens huvudtext här.\n\nArtikelns text finns här."
+
+
+def test_landmark_with_little_of_the_text_is_not_the_root() -> None:
+    teasers = "".join(
+        f"<article><a href='/{i}'>Relaterad artikel {i}</a></article>" for i in range(3)
+    )
+    text = "".join(f"<p>Stycke {i} med brödtext som är lång nog att räknas.</p>" for i in range(4))
+    html = f"<html><body><div class='text'>{text}</div><div>{teasers}</div></body></html>"
+    reading = extract_reading(html)
+    assert len(reading.blocks) == 4
+    assert "Relaterad" not in reading.text
+
+
+def test_boilerplate_class_on_the_content_wrapper_does_not_hide_it() -> None:
+    text = "".join(f"<p>Stycke {i} med brödtext som är lång nog att räknas.</p>" for i in range(4))
+    html = (
+        f"<html><body><div class='hs_wrapper_meta_field'>{text}</div>"
+        "<div class='meta'><p>Publicerad av redaktionen på webbplatsen i går.</p></div>"
+        "</body></html>"
+    )
+    reading = extract_reading(html)
+    assert len(reading.blocks) == 4
+    assert "Publicerad" not in reading.text
 
 
 def test_density_fallback_finds_the_text_without_landmarks() -> None:

@@ -89,10 +89,14 @@ _BOILERPLATE_PARTS = (
     "sr-only",
     "screen-reader",
 )
+_RUN = 25  # characters: shorter text runs are labels and links, not paragraphs
+_LANDMARK_SHARE = 0.4  # of the page's paragraph text a landmark must hold to be the root
+_DESCEND_SHARE = 0.7  # of its parent's paragraph text a child must hold to be descended into
+_BOILERPLATE_MAX_SHARE = 0.4  # a boilerplate-named element holding more is content after all
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _HAS_WORD = re.compile(r"[^\W_]")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _CONSENT_NOTICE = re.compile(
@@ -130,7 +134,7 @@ def _parse(html: str) -> HtmlElement | None:
 
 
 def _clean(text: str) -> str:
-    return _SPACE.sub(" ", text.translate(_INVISIBLE)).strip()
+    return _SPACE.sub(" ", _INVISIBLE.sub("", text)).strip()
 
 
 def _lang_of(value: str | None) -> str | None:
@@ -170,8 +174,11 @@ class _Extractor:
             self.selected_skip.update(compile_selector(selector)(doc))
         self.forced: set[HtmlElement] = set(doc.xpath("//*[@data-tts-read]"))
         self.id_counts = Counter(doc.xpath("//@id"))
-        self.link_text: dict[HtmlElement, tuple[int, int]] = {}
         self.body = self._body()
+        # Paragraph text under each element, by the hard rules only (no class-name guesses).
+        self.scores: dict[HtmlElement, int] = {}
+        self.text_lengths: dict[HtmlElement, tuple[int, int]] = {}
+        self.total = self._score(self.body, sectioned=False)
         self.root = self._content_root()
         # Elements to walk into while not yet reading: ancestors of the root and of forced ones.
         self.paths: set[HtmlElement] = set()
@@ -197,15 +204,25 @@ class _Extractor:
         for path in ("//main", "//*[@role='main']"):
             candidates = [e for e in doc.xpath(path) if not self._hidden(e)]
             if candidates:
-                return max(candidates, key=self._text_len)
+                best = max(candidates, key=self._score_of)
+                if self._holds_the_text(best):
+                    return best
         articles = [e for e in doc.xpath("//article") if not self._hidden(e)]
         if articles:
-            best = max(articles, key=self._text_len)
-            total = sum(self._text_len(a) for a in articles)
-            if len(articles) == 1 or self._text_len(best) >= 0.6 * total:
+            best = max(articles, key=self._score_of)
+            total = sum(self._score_of(a) for a in articles)
+            if len(articles) > 1 and self._score_of(best) < 0.6 * total:
+                best = self._common_ancestor(articles)
+            if self._holds_the_text(best):
                 return best
-            return self._common_ancestor(articles)
         return self._densest(self.body)
+
+    def _score_of(self, el: HtmlElement) -> int:
+        return self.scores.get(el, 0)
+
+    def _holds_the_text(self, el: HtmlElement) -> bool:
+        """Whether a landmark holds most of the page's paragraph text (not a teaser list)."""
+        return self.total == 0 or self._score_of(el) >= _LANDMARK_SHARE * self.total
 
     def _hidden(self, el: HtmlElement) -> bool:
         return "hidden" in el.attrib or el.get("aria-hidden", "").lower() == "true"
@@ -224,8 +241,7 @@ class _Extractor:
 
     def _densest(self, body: HtmlElement) -> HtmlElement:
         """Descend from ``body`` while one child holds most of the paragraph text."""
-        scores: dict[HtmlElement, int] = {}
-        self._score(body, scores, sectioned=False)
+        scores = self.scores
         node = body
         while True:
             total = scores.get(node, 0)
@@ -236,36 +252,55 @@ class _Extractor:
                 key=lambda c: scores.get(c, 0),
                 default=None,
             )
-            if best is None or scores.get(best, 0) < 0.7 * total:
+            if best is None or scores.get(best, 0) < _DESCEND_SHARE * total:
                 return node
             node = best
 
-    def _score(self, el: HtmlElement, scores: dict[HtmlElement, int], sectioned: bool) -> int:
-        """Paragraph text (runs of 25+ characters outside links) under ``el``."""
-        total = 0
+    def _score(self, el: HtmlElement, sectioned: bool, in_link: bool = False) -> int:
+        """Paragraph text (runs of 25+ characters outside links) under ``el``; records it in
+        ``scores`` and the element's text and link text lengths in ``text_lengths``."""
+        para = 0
+        chars = 0
+        link_chars = 0
+        tag = el.tag
+        in_link = in_link or tag == "a"
         text = el.text
-        if text and el.tag != "a":
+        if text:
             n = len(text.strip())
-            if n >= 25:
-                total += n
-        sectioned = sectioned or el.tag in _SECTIONING
+            chars += n
+            if in_link:
+                link_chars += n
+            elif n >= _RUN:
+                para += n
+        sectioned = sectioned or tag in _SECTIONING
         for child in el:
             if not isinstance(child.tag, str):
                 continue
-            if not self._skipped(child, sectioned):
-                total += self._score(child, scores, sectioned)
+            if not self._hard_skipped(child, sectioned):
+                para += self._score(child, sectioned, in_link)
+                c, lc = self.text_lengths[child]
+                chars += c
+                link_chars += lc
             tail = child.tail
-            if tail and el.tag != "a":
+            if tail:
                 n = len(tail.strip())
-                if n >= 25:
-                    total += n
-        scores[el] = total
-        return total
+                chars += n
+                if in_link:
+                    link_chars += n
+                elif n >= _RUN:
+                    para += n
+        self.scores[el] = para
+        self.text_lengths[el] = (chars, link_chars)
+        return para
 
     # ---------------------------------------------------------------- skip rules
 
     def _skipped(self, el: HtmlElement, sectioned: bool) -> bool:
-        """Whether ``el`` (and all it holds) is left unread by the rules."""
+        """Whether ``el`` (and all it holds) is left unread."""
+        return self._hard_skipped(el, sectioned) or self._boilerplate(el)
+
+    def _hard_skipped(self, el: HtmlElement, sectioned: bool) -> bool:
+        """The rules that hold whatever the element contains."""
         tag = el.tag
         if tag in _NEVER_TAGS:
             return True
@@ -278,10 +313,10 @@ class _Extractor:
         if style and _HIDDEN_STYLE.search(style):
             return True
         role = attrib.get("role")
-        if role and role.strip().lower() in _SKIP_ROLES:
-            return True
-        if role == "complementary" and not self.options.read_asides:
-            return True
+        if role:
+            role = role.strip().lower()
+            if role in _SKIP_ROLES or (role == "complementary" and not self.options.read_asides):
+                return True
         if el in self.selected_skip:
             return True
         if tag == "aside" and not self.options.read_asides:
@@ -290,30 +325,31 @@ class _Extractor:
             return True
         if tag == "form" and len(el.xpath(".//p|.//article|.//main")) < 3:
             return True
-        if "class" in attrib or "id" in attrib:
-            words, low = _words(el)
-            if "rs" in words and "rs_skip" in low.split():
-                return True
-            if tag not in ("html", "body", "main", "article") and (
-                words & _BOILERPLATE_WORDS or any(p in low for p in _BOILERPLATE_PARTS)
-            ):
-                # A wrapper of the whole content is not boilerplate, whatever its class says.
-                return not el.xpath(".//h1|.//main|.//article")
-        return False
+        cls = attrib.get("class")
+        return bool(cls and "rs_skip" in cls.split())
+
+    def _boilerplate(self, el: HtmlElement) -> bool:
+        """Class or id says boilerplate (menu, share, related, cookie…), and it is not most of
+        the page's text (a wrapper of the whole content is not boilerplate, whatever its
+        class)."""
+        attrib = el.attrib
+        if "class" not in attrib and "id" not in attrib:
+            return False
+        if el.tag in ("html", "body", "main", "article"):
+            return False
+        words, low = _words(el)
+        if not (words & _BOILERPLATE_WORDS or any(p in low for p in _BOILERPLATE_PARTS)):
+            return False
+        return self.scores.get(el, 0) < _BOILERPLATE_MAX_SHARE * self.total or self.total == 0
 
     def _link_list(self, el: HtmlElement) -> bool:
         """A container whose text is mostly link text (a menu, tag list, related links)."""
-        text = _clean(el.text_content())
-        if not text:
+        chars, link_chars = self.text_lengths.get(el, (0, 0))
+        if not chars or not link_chars:
             return False
-        links = 0
-        count = 0
-        for a in el.iter("a"):
-            links += len(_clean(a.text_content()))
-            count += 1
         if el.tag == "p":
-            return count >= 3 and links >= 0.8 * len(text)
-        return count >= 2 and links >= 0.5 * len(text)
+            return link_chars >= 0.8 * chars and len(el.findall(".//a")) >= 3
+        return link_chars >= 0.5 * chars and len(el.findall(".//a")) >= 2
 
     # ---------------------------------------------------------------- walking
 
