@@ -66,34 +66,27 @@ _SECTIONING = frozenset(("article", "main", "section", "aside", "nav", "dialog")
 _LINK_LIST_TAGS = frozenset(("ul", "ol", "dl", "div", "section", "table", "menu", "p"))
 
 # Class or id words that mark boilerplate (compared with whole words of the attribute).
-_BOILERPLATE_WORDS = _set(
-    "nav navbar navigation menu breadcrumb breadcrumbs sidebar share sharing social "
-    "related newsletter subscribe subscription signup promo advert advertisement ads ad "
-    "sponsor sponsored cookie cookies consent gdpr popup modal footer masthead byline "
-    "meta pagination pager skip readspeaker feedback rating toolbar disqus comments "
-    "author"
+_BOILERPLATE = re.compile(
+    r"(?<![a-z0-9])(?:nav|navbar|navigation|menu|breadcrumbs?|sidebar|share|sharing|social|"
+    r"related|newsletter|subscribe|subscription|signup|popup|modal|footer|masthead|pagination|"
+    r"pager|skip|feedback|toolbar|disqus|comments)(?![a-z0-9])|"
+    r"cookie|consent|gdpr|breadcrumb|readspeaker|read-aloud|readaloud|rsbtn|newsletter|"
+    r"visually-?hidden|sr-only|screen-reader"
 )
-# Class or id fragments that mark boilerplate wherever they appear in the attribute.
-_BOILERPLATE_PARTS = (
-    "cookie",
-    "consent",
-    "gdpr",
-    "breadcrumb",
-    "readspeaker",
-    "read-aloud",
-    "readaloud",
-    "rsbtn",
-    "newsletter",
-    "visually-hidden",
-    "visuallyhidden",
-    "sr-only",
-    "screen-reader",
+"""Class or id words and fragments that mark boilerplate."""
+_WEAK_BOILERPLATE = re.compile(
+    r"(?<![a-z0-9])(?:promo|advert|advertisement|ads|ad|sponsor|sponsored|byline|meta|author|"
+    r"rating)(?![a-z0-9])"
 )
+"""Class or id words that often, not always, mark boilerplate."""
 _RUN = 25  # characters: shorter text runs are labels and links, not paragraphs
 _LANDMARK_SHARE = 0.4  # of the page's paragraph text a landmark must hold to be the root
 _DESCEND_SHARE = 0.7  # of its parent's paragraph text a child must hold to be descended into
-_BOILERPLATE_MAX_SHARE = 0.4  # a boilerplate-named element holding more is content after all
-_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
+_BOILERPLATE_MAX_SHARE = 0.5  # a boilerplate-named element holding more is content after all
+_WEAK_BOILERPLATE_MAX_SHARE = 0.3
+_NEVER_BOILERPLATE = frozenset(("html", "body", "main", "article"))
+_HIDDEN_MAX_SHARE = 0.6  # a hidden element holding more is the page waiting for its scripts
+_LINK_LIST_MAX_SHARE = 0.25  # a link-dense element holding more paragraph text is content
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
@@ -142,13 +135,6 @@ def _lang_of(value: str | None) -> str | None:
         return None
     m = _LANG.match(value.strip())
     return m.group(1).lower() if m else None
-
-
-def _words(el: HtmlElement) -> tuple[set[str], str]:
-    """The class and id of ``el`` as a set of lower-case words, and as one string."""
-    raw = (el.get("class") or "") + " " + (el.get("id") or "")
-    low = raw.lower()
-    return set(_WORD_SPLIT.split(low)), low
 
 
 @dataclass(slots=True)
@@ -297,20 +283,15 @@ class _Extractor:
 
     def _skipped(self, el: HtmlElement, sectioned: bool) -> bool:
         """Whether ``el`` (and all it holds) is left unread."""
-        return self._hard_skipped(el, sectioned) or self._boilerplate(el)
+        return self._hard_skipped(el, sectioned) or self._soft_skipped(el)
 
     def _hard_skipped(self, el: HtmlElement, sectioned: bool) -> bool:
-        """The rules that hold whatever the element contains."""
+        """The rules that hold whatever the element contains (the scoring pass uses these)."""
         tag = el.tag
         if tag in _NEVER_TAGS:
             return True
         attrib = el.attrib
-        if "hidden" in attrib or "data-tts-skip" in attrib:
-            return True
-        if attrib.get("aria-hidden", "").strip().lower() == "true":
-            return True
-        style = attrib.get("style")
-        if style and _HIDDEN_STYLE.search(style):
+        if "data-tts-skip" in attrib:
             return True
         role = attrib.get("role")
         if role:
@@ -328,24 +309,37 @@ class _Extractor:
         cls = attrib.get("class")
         return bool(cls and "rs_skip" in cls.split())
 
-    def _boilerplate(self, el: HtmlElement) -> bool:
-        """Class or id says boilerplate (menu, share, related, cookie…), and it is not most of
-        the page's text (a wrapper of the whole content is not boilerplate, whatever its
-        class)."""
+    def _soft_skipped(self, el: HtmlElement) -> bool:
+        """Hidden elements and boilerplate by class or id, unless they hold most of the text:
+        a page that hides everything until its scripts run, or whose content wrapper has a
+        class like ``l-sidebar-fixed``, is still read."""
         attrib = el.attrib
-        if "class" not in attrib and "id" not in attrib:
+        style = attrib.get("style")
+        if (
+            "hidden" in attrib
+            or attrib.get("aria-hidden", "").strip().lower() == "true"
+            or (style and _HIDDEN_STYLE.search(style))
+        ):
+            return self._share(el) < _HIDDEN_MAX_SHARE
+        if ("class" not in attrib and "id" not in attrib) or el.tag in _NEVER_BOILERPLATE:
             return False
-        if el.tag in ("html", "body", "main", "article"):
-            return False
-        words, low = _words(el)
-        if not (words & _BOILERPLATE_WORDS or any(p in low for p in _BOILERPLATE_PARTS)):
-            return False
-        return self.scores.get(el, 0) < _BOILERPLATE_MAX_SHARE * self.total or self.total == 0
+        names = ((attrib.get("class") or "") + " " + (attrib.get("id") or "")).lower()
+        if _BOILERPLATE.search(names):
+            return self._share(el) < _BOILERPLATE_MAX_SHARE
+        if _WEAK_BOILERPLATE.search(names):
+            return self._share(el) < _WEAK_BOILERPLATE_MAX_SHARE
+        return False
+
+    def _share(self, el: HtmlElement) -> float:
+        """The part of the page's paragraph text ``el`` holds."""
+        return self.scores.get(el, 0) / self.total if self.total else 0.0
 
     def _link_list(self, el: HtmlElement) -> bool:
         """A container whose text is mostly link text (a menu, tag list, related links)."""
         chars, link_chars = self.text_lengths.get(el, (0, 0))
         if not chars or not link_chars:
+            return False
+        if self.scores.get(el, 0) >= _LINK_LIST_MAX_SHARE * self.total > 0:
             return False
         if el.tag == "p":
             return link_chars >= 0.8 * chars and len(el.findall(".//a")) >= 3
