@@ -67,13 +67,18 @@ _LINK_LIST_TAGS = frozenset(("ul", "ol", "dl", "div", "section", "table", "menu"
 
 # Class or id words that mark boilerplate (compared with whole words of the attribute).
 _BOILERPLATE = re.compile(
-    r"(?<![a-z0-9])(?:nav|navbar|navigation|menu|breadcrumbs?|sidebar|share|sharing|social|"
-    r"related|newsletter|subscribe|subscription|signup|popup|modal|footer|masthead|pagination|"
-    r"pager|skip|feedback|toolbar|disqus|comments)(?![a-z0-9])|"
+    r"(?<![a-z0-9])(?:comments|commentlist|comment-list|respond|disqus|share|sharing|social|"
+    r"related|newsletter|subscribe|subscription|signup|popup|modal|skip|"
+    r"breadcrumbs?|feedback)(?![a-z0-9])|"
     r"cookie|consent|gdpr|breadcrumb|readspeaker|read-aloud|readaloud|rsbtn|newsletter|"
     r"visually-?hidden|sr-only|screen-reader"
 )
-"""Class or id words and fragments that mark boilerplate."""
+"""Class or id words and fragments that mark boilerplate (unless it wraps the heading)."""
+_LAYOUT_BOILERPLATE = re.compile(
+    r"(?<![a-z0-9])(?:nav|navbar|navigation|menu|sidebar|footer|masthead|toolbar|pagination|"
+    r"pager)(?![a-z0-9])"
+)
+"""Class or id words of page furniture, sometimes used for layout wrappers of the content."""
 _WEAK_BOILERPLATE = re.compile(
     r"(?<![a-z0-9])(?:promo|advert|advertisement|ads|ad|sponsor|sponsored|byline|meta|author|"
     r"rating)(?![a-z0-9])"
@@ -325,6 +330,8 @@ class _Extractor:
             return False
         names = ((attrib.get("class") or "") + " " + (attrib.get("id") or "")).lower()
         if _BOILERPLATE.search(names):
+            return not el.xpath(".//h1|.//main|.//article")
+        if _LAYOUT_BOILERPLATE.search(names):
             return self._share(el) < _BOILERPLATE_MAX_SHARE
         if _WEAK_BOILERPLATE.search(names):
             return self._share(el) < _WEAK_BOILERPLATE_MAX_SHARE
