@@ -25,6 +25,7 @@ on every read. BeautifulSoup's encoding detector decodes fetched bytes
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -84,6 +85,15 @@ _WEAK_BOILERPLATE = re.compile(
     r"rating)(?![a-z0-9])"
 )
 """Class or id words that often, not always, mark boilerplate."""
+_LINKED_BLOCK = 0.8  # of a block's text in links: the block is a link
+_LINK_RUN = 3  # consecutive link blocks make a link list
+_BOILERPLATE_LINE = re.compile(
+    r"(share|dela|tweet|follow us|följ oss|print|skriv ut|email|e-post|advertisement|annons|"
+    r"published|updated|posted|publicerad|uppdaterad|senast uppdaterad|back to top|"
+    r"till toppen|scroll back to top|you may also like|related articles|relaterade)\b",
+    re.IGNORECASE,
+)
+"""Short blocks starting like this are page furniture, not content."""
 _RUN = 25  # characters: shorter text runs are labels and links, not paragraphs
 _LANDMARK_SHARE = 0.4  # of the page's paragraph text a landmark must hold to be the root
 _DESCEND_SHARE = 0.7  # of its parent's paragraph text a child must hold to be descended into
@@ -151,6 +161,8 @@ class _Flow:
     level: int | None
     lang: str
     parts: list[str] = field(default_factory=list)
+    link_chars: int = 0
+    """Characters of ``parts`` that are link text."""
 
 
 class _Extractor:
@@ -160,6 +172,8 @@ class _Extractor:
         self.doc = doc
         self.options = options
         self.blocks: list[Block] = []
+        self.linked: list[bool] = []
+        self.page_lang = options.default_lang
         self.selected_skip: set[HtmlElement] = set()
         for selector in options.skip_selectors:
             self.selected_skip.update(compile_selector(selector)(doc))
@@ -360,7 +374,7 @@ class _Extractor:
         )
         self.page_lang = lang or self.options.default_lang
         self._visit(self.body, None, emit=False, sectioned=False, quote=False, lang=self.page_lang)
-        return self.blocks
+        return self._without_link_runs()
 
     def _visit(
         self,
@@ -409,7 +423,12 @@ class _Extractor:
             self._image(el, flow, lang)
             return
         if flow is not None and tag not in _BLOCK_TAGS:
-            self._children(el, flow, sectioned=sectioned, quote=quote, lang=lang)
+            if tag == "a":
+                before = len(flow.parts)
+                self._children(el, flow, sectioned=sectioned, quote=quote, lang=lang)
+                flow.link_chars += sum(len(p) for p in flow.parts[before:])
+            else:
+                self._children(el, flow, sectioned=sectioned, quote=quote, lang=lang)
             return
         if flow is not None:
             self._flush(flow)
@@ -502,16 +521,45 @@ class _Extractor:
             yield ancestor
 
     def _flush(self, flow: _Flow) -> None:
-        text = _clean("".join(flow.parts))
+        raw = "".join(flow.parts)
+        linked = bool(raw.strip()) and flow.link_chars >= _LINKED_BLOCK * len(raw.strip())
         flow.parts.clear()
-        self._add(flow.owner, flow.kind, text, flow.level, flow.lang)
+        flow.link_chars = 0
+        self._add(flow.owner, flow.kind, _clean(raw), flow.level, flow.lang, linked=linked)
 
-    def _add(self, el: HtmlElement, kind: str, text: str, level: int | None, lang: str) -> None:
+    def _add(
+        self,
+        el: HtmlElement,
+        kind: str,
+        text: str,
+        level: int | None,
+        lang: str,
+        *,
+        linked: bool = False,
+    ) -> None:
         if not text or not _HAS_WORD.search(text):
             return
         if len(text) < 250 and _CONSENT_NOTICE.search(text):
             return
+        if len(text) < 100 and _BOILERPLATE_LINE.match(text):
+            return
         self.blocks.append(Block(len(self.blocks), kind, text, lang, level, self._locator(el)))
+        self.linked.append(linked)
+
+    def _without_link_runs(self) -> list[Block]:
+        """The blocks without runs of link-only blocks (menus, teaser lists, tag clouds); a
+        lone link, like "Read more on …", stays."""
+        keep = [True] * len(self.blocks)
+        start = 0
+        while start < len(self.blocks):
+            end = start
+            while end < len(self.blocks) and self.linked[end]:
+                end += 1
+            if end - start >= _LINK_RUN:
+                keep[start:end] = [False] * (end - start)
+            start = end + 1
+        kept = [b for b, k in zip(self.blocks, keep, strict=True) if k]
+        return [dataclasses.replace(b, index=i) for i, b in enumerate(kept)]
 
     # ---------------------------------------------------------------- locators
 
