@@ -325,8 +325,17 @@ class _Extractor:
             return True
         if tag == "form" and len(el.xpath(".//p|.//article|.//main")) < 3:
             return True
-        cls = attrib.get("class")
-        return bool(cls and "rs_skip" in cls.split())
+        if "class" not in attrib and "id" not in attrib:
+            return False
+        cls = attrib.get("class") or ""
+        if "rs_skip" in cls.split():
+            return True
+        if tag in _NEVER_BOILERPLATE:
+            return False
+        if _BOILERPLATE.search((cls + " " + (attrib.get("id") or "")).lower()):
+            # A wrapper of the whole content is not boilerplate, whatever its class says.
+            return not el.xpath(".//h1|.//main|.//article")
+        return False
 
     def _soft_skipped(self, el: HtmlElement) -> bool:
         """Hidden elements and boilerplate by class or id, unless they hold most of the text:
@@ -343,8 +352,6 @@ class _Extractor:
         if ("class" not in attrib and "id" not in attrib) or el.tag in _NEVER_BOILERPLATE:
             return False
         names = ((attrib.get("class") or "") + " " + (attrib.get("id") or "")).lower()
-        if _BOILERPLATE.search(names):
-            return not el.xpath(".//h1|.//main|.//article")
         if _LAYOUT_BOILERPLATE.search(names):
             return self._share(el) < _BOILERPLATE_MAX_SHARE
         if _WEAK_BOILERPLATE.search(names):
