@@ -94,6 +94,11 @@ _BOILERPLATE_LINE = re.compile(
     re.IGNORECASE,
 )
 """Short blocks starting like this are page furniture, not content."""
+_ARTICLE_BODY_SHARE = 0.5  # of the paragraph text in one element's <p> children: an article
+_TEASERS = 3  # cards that make a teaser list
+_TEASER_CHARS = 300  # a card holds less text than this
+_CARD_TAGS = frozenset(("div", "li", "article", "section"))
+_CARD_MARK = ".//h2|.//h3|.//h4|.//h5|.//h6|.//img"
 _RUN = 25  # characters: shorter text runs are labels and links, not paragraphs
 _LANDMARK_SHARE = 0.4  # of the page's paragraph text a landmark must hold to be the root
 _DESCEND_SHARE = 0.7  # of its parent's paragraph text a child must hold to be descended into
@@ -183,7 +188,11 @@ class _Extractor:
         # Paragraph text under each element, by the hard rules only (no class-name guesses).
         self.scores: dict[HtmlElement, int] = {}
         self.text_lengths: dict[HtmlElement, tuple[int, int]] = {}
+        # The most paragraph text in the <p> children of one element: an article body.
+        self.most_paragraphs = 0
         self.total = self._score(self.body, sectioned=False)
+        # An article page (one body of paragraphs) rather than a listing of many items.
+        self.article_like = self.most_paragraphs >= _ARTICLE_BODY_SHARE * self.total > 0
         self.root = self._content_root()
         # Elements to walk into while not yet reading: ancestors of the root and of forced ones.
         self.paths: set[HtmlElement] = set()
@@ -267,6 +276,7 @@ class _Extractor:
         para = 0
         chars = 0
         link_chars = 0
+        paragraphs = 0
         tag = el.tag
         in_link = in_link or tag == "a"
         text = el.text
@@ -282,7 +292,10 @@ class _Extractor:
             if not isinstance(child.tag, str):
                 continue
             if not self._hard_skipped(child, sectioned):
-                para += self._score(child, sectioned, in_link)
+                child_para = self._score(child, sectioned, in_link)
+                para += child_para
+                if child.tag == "p":
+                    paragraphs += child_para
                 c, lc = self.text_lengths[child]
                 chars += c
                 link_chars += lc
@@ -296,6 +309,7 @@ class _Extractor:
                     para += n
         self.scores[el] = para
         self.text_lengths[el] = (chars, link_chars)
+        self.most_paragraphs = max(self.most_paragraphs, paragraphs)
         return para
 
     # ---------------------------------------------------------------- skip rules
@@ -358,6 +372,28 @@ class _Extractor:
             return self._share(el) < _WEAK_BOILERPLATE_MAX_SHARE
         return False
 
+    def _teaser_list(self, el: HtmlElement) -> bool:
+        """A list or grid of teaser cards (heading or picture, link, a line of text each):
+        "more stories" blocks. Not when it holds much of the page's text (a listing page)."""
+        if not self.article_like or len(el) < _TEASERS:
+            return False
+        if self._share(el) >= _WEAK_BOILERPLATE_MAX_SHARE:
+            return False
+        cards = 0
+        children = 0
+        for child in el:
+            if not isinstance(child.tag, str):
+                continue
+            children += 1
+            if (
+                child.tag in _CARD_TAGS
+                and self.text_lengths.get(child, (0, 0))[0] < _TEASER_CHARS
+                and child.find(".//a") is not None
+                and child.xpath(_CARD_MARK) != []
+            ):
+                cards += 1
+        return cards >= _TEASERS and cards >= 0.6 * children
+
     def _share(self, el: HtmlElement) -> float:
         """The part of the page's paragraph text ``el`` holds."""
         return self.scores.get(el, 0) / self.total if self.total else 0.0
@@ -405,7 +441,11 @@ class _Extractor:
             flow = None
         elif emit and (
             self._skipped(el, sectioned)
-            or (tag in _LINK_LIST_TAGS and el not in self.paths and self._link_list(el))
+            or (
+                tag in _LINK_LIST_TAGS
+                and el not in self.paths
+                and (self._link_list(el) or self._teaser_list(el))
+            )
         ):
             emit = False
         if not emit:
