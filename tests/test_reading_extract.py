@@ -372,3 +372,30 @@ def test_any_text_gives_a_reading(html: str) -> None:
     reading = extract_reading(html)
     assert [b.index for b in reading.blocks] == list(range(len(reading.blocks)))
     assert all(_HAS_LETTER.search(b.text) for b in reading.blocks)
+
+
+def test_link_lists_teasers_repeats_and_furniture_lines_are_dropped() -> None:
+    body = "".join(f"<p>Stycke {i} med brödtext som är lång nog att räknas.</p>" for i in range(6))
+    links = "".join(f"<p><a href='/{i}'>Annan artikel nummer {i}</a></p>" for i in range(3))
+    teasers = "".join(
+        f"<div class='kort'><img src='{i}.jpg' alt='Bild {i} till puffen'>"
+        f"<h3><a href='/{i}'>Puff {i}</a></h3></div>"
+        for i in range(4)
+    )
+    html = _page(
+        "<h1>Rubrik</h1>"
+        + body
+        + "<p><a href='/mer'>Läs mer om biblioteken</a></p>"
+        + "<p>Bildtext som upprepas i galleriet.</p><p>Bildtext som upprepas i galleriet.</p>"
+        + "<p>https://www.regionstockholm.se/kultur/</p><p>Publicerad 11 maj 2023</p>"
+        + "<p>Dela</p><p>Stäng</p>"
+        + links
+        + f"<div>{teasers}</div>"
+    )
+    texts = [b.text for b in extract_reading(html).blocks]
+    assert texts == [
+        "Rubrik",
+        *(f"Stycke {i} med brödtext som är lång nog att räknas." for i in range(6)),
+        "Läs mer om biblioteken",
+        "Bildtext som upprepas i galleriet.",
+    ]

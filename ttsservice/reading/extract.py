@@ -99,6 +99,15 @@ _TEASERS = 3  # cards that make a teaser list
 _TEASER_CHARS = 300  # a card holds less text than this
 _CARD_TAGS = frozenset(("div", "li", "article", "section"))
 _CARD_MARK = ".//h2|.//h3|.//h4|.//h5|.//h6|.//img"
+_UI_LINE = re.compile(
+    r"(caption|close|stäng|advert|video|comments?|comments \(\+\)|kommentarer|loading\W*|"
+    r"like this:?|like loading\W*|leave a (reply|comment)|lämna en kommentar|back to gallery|"
+    r"continue reading.*|image copyright.*|media playback is unsupported.*|explore further)$",
+    re.IGNORECASE,
+)
+"""Whole blocks that are labels of page widgets."""
+_BARE_URL = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
+_REPEAT_MIN = 20  # characters: a repeated block this long is read once
 _RUN = 25  # characters: shorter text runs are labels and links, not paragraphs
 _LANDMARK_SHARE = 0.25  # of the page's paragraph text a landmark must hold to be the root
 _DESCEND_SHARE = 0.7  # of its parent's paragraph text a child must hold to be descended into
@@ -178,6 +187,7 @@ class _Extractor:
         self.options = options
         self.blocks: list[Block] = []
         self.linked: list[bool] = []
+        self.seen: set[str] = set()
         self.page_lang = options.default_lang
         self.selected_skip: set[HtmlElement] = set()
         for selector in options.skip_selectors:
@@ -588,8 +598,14 @@ class _Extractor:
             return
         if len(text) < 250 and _CONSENT_NOTICE.search(text):
             return
-        if len(text) < 100 and _BOILERPLATE_LINE.match(text):
+        if len(text) < 100 and (_BOILERPLATE_LINE.match(text) or _UI_LINE.match(text)):
             return
+        if _BARE_URL.match(text):
+            return  # an address spelled out is noise when read aloud
+        if kind not in ("table_row", "list_item") and len(text) >= _REPEAT_MIN:
+            if text in self.seen:
+                return  # galleries and sliders repeat their captions
+            self.seen.add(text)
         self.blocks.append(Block(len(self.blocks), kind, text, lang, level, self._locator(el)))
         self.linked.append(linked)
 
