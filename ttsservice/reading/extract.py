@@ -71,7 +71,7 @@ _BOILERPLATE = re.compile(
     r"(?<![a-z0-9])(?:comments|commentlist|comment-list|respond|disqus|share|sharing|social|"
     r"related|newsletter|subscribe|subscription|signup|popup|modal|skip|"
     r"breadcrumbs?|feedback)(?![a-z0-9])|"
-    r"cookie|consent|gdpr|breadcrumb|readspeaker|read-aloud|readaloud|rsbtn|newsletter|"
+    r"cookie|consent|gdpr|breadcrumb|readspeaker|read-aloud|readaloud|rsbtn|newsletter|signup|"
     r"visually-?hidden|sr-only|screen-reader"
 )
 """Class or id words and fragments that mark boilerplate (unless it wraps the heading)."""
@@ -107,6 +107,15 @@ _UI_LINE = re.compile(
 )
 """Whole blocks that are labels of page widgets."""
 _BARE_URL = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
+_BYLINE = re.compile(r"^(by|av)\s+\S+(\s+\S+){0,3}$|^\([^()]*\)$", re.IGNORECASE)
+"""Short author lines ("By Jane Doe", "Av Anna Svensson") and photo credits in brackets."""
+_DATE_WORDS = _set(
+    "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june "
+    "july august september october november december januari februari mars maj juni juli "
+    "augusti oktober mon tue wed thu fri sat sun monday tuesday wednesday thursday friday "
+    "saturday sunday måndag tisdag onsdag torsdag fredag lördag söndag am pm utc gmt cet cest "
+    "est edt pst pdt kl at published updated posted publicerad uppdaterad senast on den"
+)
 _REPEAT_MIN = 20  # characters: a repeated block this long is read once
 _RUN = 25  # characters: shorter text runs are labels and links, not paragraphs
 _LANDMARK_SHARE = 0.25  # of the page's paragraph text a landmark must hold to be the root
@@ -120,6 +129,7 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGN
 _SPACE = re.compile(r"\s+")
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _HAS_WORD = re.compile(r"[^\W_]")
+_WORD = re.compile(r"[^\W_]+")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _CONSENT_NOTICE = re.compile(
     r"(kräver|requires?|need).{0,80}(cookie|kakor)|"
@@ -157,6 +167,14 @@ def _parse(html: str) -> HtmlElement | None:
 
 def _clean(text: str) -> str:
     return _SPACE.sub(" ", _INVISIBLE.sub("", text)).strip()
+
+
+def _dateline(text: str) -> bool:
+    """A line that is only a date and time ("Nov. 19, 2019, 8:41 AM UTC", "11 maj 2023")."""
+    words = _WORD.findall(text.lower())
+    digits = sum(1 for w in words if w.isdigit())
+    rest = [w for w in words if not w.isdigit() and w not in _DATE_WORDS]
+    return digits >= 1 and len(words) >= 2 and len(rest) == 0
 
 
 def _lang_of(value: str | None) -> str | None:
@@ -602,6 +620,8 @@ class _Extractor:
             return
         if _BARE_URL.match(text):
             return  # an address spelled out is noise when read aloud
+        if len(text) < 60 and kind == "paragraph" and (_BYLINE.match(text) or _dateline(text)):
+            return
         if kind not in ("table_row", "list_item") and len(text) >= _REPEAT_MIN:
             if text in self.seen:
                 return  # galleries and sliders repeat their captions
