@@ -94,7 +94,7 @@ _BOILERPLATE_LINE = re.compile(
     re.IGNORECASE,
 )
 """Short blocks starting like this are page furniture, not content."""
-_ARTICLE_BODY_SHARE = 0.5  # of the paragraph text in one element's <p> children: an article
+_ARTICLE_BODY_SHARE = 0.3  # of the paragraph text in one element's <p> children: an article
 _TEASERS = 3  # cards that make a teaser list
 _TEASER_CHARS = 300  # a card holds less text than this
 _CARD_TAGS = frozenset(("div", "li", "article", "section"))
@@ -107,8 +107,11 @@ _UI_LINE = re.compile(
 )
 """Whole blocks that are labels of page widgets."""
 _BARE_URL = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
-_BYLINE = re.compile(r"^(by|av)\s+\S+(\s+\S+){0,3}$|^\([^()]*\)$", re.IGNORECASE)
-"""Short author lines ("By Jane Doe", "Av Anna Svensson") and photo credits in brackets."""
+_BYLINE = re.compile(
+    r"^(by|av)\s+\S+(\s+\S+){0,3}$|^\([^()]*\)$|^(photo|foto|bild|image|credit)s?\s*:",
+    re.IGNORECASE,
+)
+"""Short author lines ("By Jane Doe", "Av Anna Svensson") and photo credits."""
 _DATE_WORDS = _set(
     "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june "
     "july august september october november december januari februari mars maj juni juli "
@@ -116,7 +119,7 @@ _DATE_WORDS = _set(
     "saturday sunday måndag tisdag onsdag torsdag fredag lördag söndag am pm utc gmt cet cest "
     "est edt pst pdt kl at published updated posted publicerad uppdaterad senast on den"
 )
-_REPEAT_MIN = 20  # characters: a repeated block this long is read once
+_REPEAT_MIN = 15  # characters: a repeated block this long is read once
 _RUN = 25  # characters: shorter text runs are labels and links, not paragraphs
 _LANDMARK_SHARE = 0.25  # of the page's paragraph text a landmark must hold to be the root
 _DESCEND_SHARE = 0.7  # of its parent's paragraph text a child must hold to be descended into
