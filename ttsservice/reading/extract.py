@@ -119,6 +119,11 @@ _DATE_WORDS = _set(
     "saturday sunday måndag tisdag onsdag torsdag fredag lördag söndag am pm utc gmt cet cest "
     "est edt pst pdt kl at published updated posted publicerad uppdaterad senast on den"
 )
+_DECORATIVE_ALT = re.compile(
+    r"\b(logo(type)?|logga|icon|ikon|avatar|banner|spacer|placeholder)\b", re.IGNORECASE
+)
+"""Alt texts of images that decorate or brand rather than inform."""
+_ICON_PIXELS = 48  # an image narrower or lower than this is an icon
 _REPEAT_MIN = 15  # characters: a repeated block this long is read once
 _RUN = 25  # characters: shorter text runs are labels and links, not paragraphs
 _LANDMARK_SHARE = 0.25  # of the page's paragraph text a landmark must hold to be the root
@@ -547,8 +552,11 @@ class _Extractor:
         if not self.options.read_image_alt or el.get("role") in ("presentation", "none"):
             return
         alt = _clean(el.get("alt") or "")
-        if not alt or _FILENAME.match(alt) or len(alt) < 3:
+        if not alt or _FILENAME.match(alt) or len(alt) < 3 or _DECORATIVE_ALT.search(alt):
             return
+        for size in (el.get("width"), el.get("height")):
+            if size and size.strip().isdigit() and int(size) < _ICON_PIXELS:
+                return  # icons, spacers and tracking pixels
         for ancestor in el.iterancestors():
             if ancestor.tag == "a":
                 return  # a link's image names the link, not the content
