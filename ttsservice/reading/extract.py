@@ -290,21 +290,31 @@ class _Extractor:
         return chain[-1]
 
     def _densest(self, body: HtmlElement) -> HtmlElement:
-        """Descend from ``body`` while one child holds most of the paragraph text."""
+        """Descend from ``body`` while one child holds most of the paragraph text (children
+        named like page furniture, e.g. a footer, are not counted)."""
         scores = self.scores
         node = body
         while True:
-            total = scores.get(node, 0)
-            if total <= 0:
+            children = [c for c in node if isinstance(c.tag, str) and scores.get(c, 0) > 0]
+            if not children:
                 return node
-            best = max(
-                (c for c in node if isinstance(c.tag, str)),
-                key=lambda c: scores.get(c, 0),
-                default=None,
-            )
-            if best is None or scores.get(best, 0) < _DESCEND_SHARE * total:
+            furniture = sum(scores.get(c, 0) for c in children if self._furniture(c))
+            children = [c for c in children if not self._furniture(c)]
+            # The node's own text counts too: text beside the children is not theirs.
+            total = scores.get(node, 0) - furniture
+            if total <= 0 or not children:
+                return node
+            best = max(children, key=lambda c: scores.get(c, 0))
+            if scores.get(best, 0) < _DESCEND_SHARE * total:
                 return node
             node = best
+
+    @staticmethod
+    def _furniture(el: HtmlElement) -> bool:
+        names = ((el.get("class") or "") + " " + (el.get("id") or "")).lower()
+        return bool(names.strip()) and bool(
+            _LAYOUT_BOILERPLATE.search(names) or _WEAK_BOILERPLATE.search(names)
+        )
 
     def _score(self, el: HtmlElement, sectioned: bool, in_link: bool = False) -> int:
         """Paragraph text (runs of 25+ characters outside links) under ``el``; records it in
