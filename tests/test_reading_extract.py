@@ -386,7 +386,9 @@ def test_link_lists_teasers_repeats_and_furniture_lines_are_dropped() -> None:
         "<h1>Rubrik</h1>"
         + body
         + "<p><a href='/mer'>Läs mer om biblioteken</a></p>"
-        + "<p>Bildtext som upprepas i galleriet.</p><p>Bildtext som upprepas i galleriet.</p>"
+        + "<figure><img src='g.jpg'><figcaption>Bildtext som upprepas i galleriet."
+        + "</figcaption></figure><p>Bildtext som upprepas i galleriet.</p>"
+        + "<p>Ät var tredje timme.</p><p>Ät var tredje timme.</p>"
         + "<p>https://www.regionstockholm.se/kultur/</p><p>Publicerad 11 maj 2023</p>"
         + "<p>Dela</p><p>Stäng</p>"
         + links
@@ -398,4 +400,6 @@ def test_link_lists_teasers_repeats_and_furniture_lines_are_dropped() -> None:
         *(f"Stycke {i} med brödtext som är lång nog att räknas." for i in range(6)),
         "Läs mer om biblioteken",
         "Bildtext som upprepas i galleriet.",
+        "Ät var tredje timme.",
+        "Ät var tredje timme.",
     ]

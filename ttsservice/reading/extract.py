@@ -124,7 +124,8 @@ _DECORATIVE_ALT = re.compile(
 )
 """Alt texts of images that decorate or brand rather than inform."""
 _ICON_PIXELS = 48  # an image narrower or lower than this is an icon
-_REPEAT_MIN = 15  # characters: a repeated block this long is read once
+_REPEAT_MIN = 15  # characters: a repeated caption this long is read once
+_REPEAT_PARAGRAPH_MIN = 40  # a repeated paragraph this long is read once (short ones recur)
 _RUN = 25  # characters: shorter text runs are labels and links, not paragraphs
 _LANDMARK_SHARE = 0.25  # of the page's paragraph text a landmark must hold to be the root
 _DESCEND_SHARE = 0.7  # of its parent's paragraph text a child must hold to be descended into
@@ -643,10 +644,11 @@ class _Extractor:
             return  # an address spelled out is noise when read aloud
         if len(text) < 60 and kind == "paragraph" and (_BYLINE.match(text) or _dateline(text)):
             return
-        if kind not in ("table_row", "list_item") and len(text) >= _REPEAT_MIN:
+        if kind in ("caption", "image_alt", "paragraph") and len(text) >= _REPEAT_MIN:
             if text in self.seen:
                 return  # galleries and sliders repeat their captions
-            self.seen.add(text)
+            if kind != "paragraph" or len(text) >= _REPEAT_PARAGRAPH_MIN:
+                self.seen.add(text)
         self.blocks.append(Block(len(self.blocks), kind, text, lang, level, self._locator(el)))
         self.linked.append(linked)
 
