@@ -97,6 +97,7 @@ _BOILERPLATE_LINE = re.compile(
 _ARTICLE_BODY_SHARE = 0.3  # of the paragraph text in one element's <p> children: an article
 _TEASERS = 3  # cards that make a teaser list
 _TEASER_CHARS = 300  # a card holds less text than this
+_TEASER_ARTICLE_CHARS = 1000  # an <article> card (heading and excerpt) less than this
 _CARD_TAGS = frozenset(("div", "li", "article", "section"))
 _CARD_MARK = ".//h2|.//h3|.//h4|.//h5|.//h6|.//img"
 _UI_LINE = re.compile(
@@ -434,7 +435,8 @@ class _Extractor:
             children += 1
             if (
                 child.tag in _CARD_TAGS
-                and self.text_lengths.get(child, (0, 0))[0] < _TEASER_CHARS
+                and self.text_lengths.get(child, (0, 0))[0]
+                < (_TEASER_ARTICLE_CHARS if child.tag == "article" else _TEASER_CHARS)
                 and child.find(".//a") is not None
                 and child.xpath(_CARD_MARK) != []
             ):
