@@ -240,6 +240,7 @@ class _Extractor:
             self.paths.update(target.iterancestors())
             self.paths.add(target)
         self.path_cache: dict[HtmlElement, str] = {}
+        self.step_cache: dict[HtmlElement, dict[HtmlElement, str]] = {}
 
     # ---------------------------------------------------------------- finding the root
 
@@ -673,37 +674,49 @@ class _Extractor:
 
     def _locator(self, el: HtmlElement) -> str:
         """A CSS selector for ``el`` on the live page (ids where unique, else nth-of-type)."""
-        cached = self.path_cache.get(el)
-        if cached is not None:
-            return cached
-        steps: list[str] = []
+        chain: list[HtmlElement] = []
         node: HtmlElement | None = el
+        prefix = ""
         while node is not None:
-            tag = node.tag
+            cached = self.path_cache.get(node)
+            if cached is not None:
+                prefix = cached
+                break
             ident = node.get("id")
             if ident and _CSS_IDENT.match(ident) and self.id_counts[ident] == 1:
-                steps.append(f"#{ident}")
+                prefix = self.path_cache[node] = f"#{ident}"
                 break
-            if tag in ("html", "body"):
-                steps.append(tag)
+            if node.tag in ("html", "body") or node.getparent() is None:
+                prefix = self.path_cache[node] = node.tag if node.tag in ("html", "body") else "*"
                 break
+            chain.append(node)
+            node = node.getparent()
+        for node in reversed(chain):
             parent = node.getparent()
-            if parent is None:
-                steps.append(tag if _CSS_TAG.match(tag) else "*")
-                break
-            if _CSS_TAG.match(tag):
-                same = [s for s in parent if s.tag == tag]
-                step = tag if len(same) == 1 else f"{tag}:nth-of-type({same.index(node) + 1})"
-            else:
-                kids = [s for s in parent if isinstance(s.tag, str)]
-                step = f"*:nth-child({kids.index(node) + 1})"
-            steps.append(step)
-            if tag == "tr" and parent.tag == "table":
-                steps.append("tbody")  # browsers wrap bare rows in a tbody
-            node = parent
-        path = " > ".join(reversed(steps))
-        self.path_cache[el] = path
-        return path
+            prefix = f"{prefix} > {self._step(parent, node)}"
+            self.path_cache[node] = prefix
+        return prefix
+
+    def _step(self, parent: HtmlElement, node: HtmlElement) -> str:
+        """The selector step from ``parent`` to its child ``node`` (siblings counted once)."""
+        steps = self.step_cache.get(parent)
+        if steps is None:
+            steps = self.step_cache[parent] = {}
+            counts = Counter(c.tag for c in parent if isinstance(c.tag, str))
+            seen: Counter[str] = Counter()
+            for position, child in enumerate((c for c in parent if isinstance(c.tag, str)), 1):
+                tag = child.tag
+                seen[tag] += 1
+                if not _CSS_TAG.match(tag):
+                    step = f"*:nth-child({position})"
+                elif counts[tag] == 1:
+                    step = tag
+                else:
+                    step = f"{tag}:nth-of-type({seen[tag]})"
+                if tag == "tr" and parent.tag == "table":
+                    step = "tbody > " + step  # browsers wrap bare rows in a tbody
+                steps[child] = step
+        return steps[node]
 
     def title(self) -> str:
         for block in self.blocks:
