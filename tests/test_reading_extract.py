@@ -300,6 +300,7 @@ def test_ids_are_used_only_when_unique() -> None:
         "<div>" * 5000 + "djupt" + "</div>" * 5000,
         "\ufeff<p>BOM</p>",
         "<p>" + "ord " * 500_000 + "</p>",
+        "<main>" + ("<p>Ett stycke med några ord i. " + "ord " * 40 + "</p>") * 25_000 + "</main>",
     ],
 )
 def test_broken_empty_deep_and_huge_pages_do_not_crash(html: str) -> None:
