@@ -404,3 +404,32 @@ def test_link_lists_teasers_repeats_and_furniture_lines_are_dropped() -> None:
         "Ät var tredje timme.",
         "Ät var tredje timme.",
     ]
+
+
+def test_swedish_portal_furniture_is_left_out() -> None:
+    body = "".join(
+        f"<p>Stycke {i} om vård och kollektivtrafik i Stockholms län, skrivet för alla.</p>"
+        for i in range(4)
+    )
+    html = (
+        "<html lang='sv'><body><div class='sidhuvud'><a href='/'>Startsida</a></div>"
+        "<div class='brodsmulor'><a href='/'>Start</a> / <a href='/vard'>Vård</a></div>"
+        "<div class='sv-layout'><div class='innehall'><h1>Vård i länet</h1>"
+        "<div class='rs_skip rsbtn'><a href='#'>Lyssna</a></div>"
+        + body
+        + "<p>Sidansvarig: Webbredaktionen</p><p>Granskad: 3 mars 2024</p>"
+        "<div class='dela'><a href='#'>Dela på Facebook</a></div>"
+        "<div class='feedback'><p>Hittade du det du sökte?</p></div></div>"
+        "<div class='relaterat'><h2>Relaterat</h2><ul><li><a href='/a'>A-sidan</a></li>"
+        "<li><a href='/b'>B-sidan</a></li></ul></div></div>"
+        "<div class='sidfot'><p>Region Stockholm, Box 22550, 104 22 Stockholm</p></div>"
+        "</body></html>"
+    )
+    reading = extract_reading(html)
+    assert reading.text.split("\n\n") == [
+        "Vård i länet",
+        *(
+            f"Stycke {i} om vård och kollektivtrafik i Stockholms län, skrivet för alla."
+            for i in range(4)
+        ),
+    ]

@@ -70,14 +70,14 @@ _LINK_LIST_TAGS = frozenset(("ul", "ol", "dl", "div", "section", "table", "menu"
 _BOILERPLATE = re.compile(
     r"(?<![a-z0-9])(?:comments|commentlist|comment-list|respond|disqus|share|sharing|social|"
     r"related|newsletter|subscribe|subscription|signup|popup|modal|skip|"
-    r"breadcrumbs?|feedback)(?![a-z0-9])|"
+    r"breadcrumbs?|feedback|brodsmulor|brodsmula|kakor|dela|relaterat|relaterade|tipsa)(?![a-z0-9])|"
     r"cookie|consent|gdpr|breadcrumb|readspeaker|read-aloud|readaloud|rsbtn|newsletter|signup|"
     r"visually-?hidden|sr-only|screen-reader"
 )
 """Class or id words and fragments that mark boilerplate (unless it wraps the heading)."""
 _LAYOUT_BOILERPLATE = re.compile(
     r"(?<![a-z0-9])(?:nav|navbar|navigation|menu|sidebar|footer|masthead|toolbar|pagination|"
-    r"pager)(?![a-z0-9])"
+    r"pager|sidfot|sidhuvud|meny|navigering)(?![a-z0-9])"
 )
 """Class or id words of page furniture, sometimes used for layout wrappers of the content."""
 _WEAK_BOILERPLATE = re.compile(
@@ -90,7 +90,8 @@ _LINK_RUN = 3  # consecutive link blocks make a link list
 _BOILERPLATE_LINE = re.compile(
     r"(share|dela|tweet|follow us|följ oss|print|skriv ut|email|e-post|advertisement|annons|"
     r"published|updated|posted|publicerad|uppdaterad|senast uppdaterad|back to top|"
-    r"till toppen|scroll back to top|you may also like|related articles|relaterade)\b",
+    r"till toppen|scroll back to top|you may also like|related articles|relaterade|"
+    r"sidansvarig|granskad|lyssna|tipsa|hittade du|var (den här )?sidan|hjälpte (den|sidan))\b",
     re.IGNORECASE,
 )
 """Short blocks starting like this are page furniture, not content."""
