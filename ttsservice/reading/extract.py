@@ -140,7 +140,8 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGN
 _SPACE = re.compile(r"\s+")
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _HAS_WORD = re.compile(r"[^\W_]")
-_WORD = re.compile(r"[^\W_]+")
+_WORD = re.compile(r"\d+|[^\W\d_]+")
+_LETTER = re.compile(r"[^\W\d_]")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _CONSENT_NOTICE = re.compile(
     r"(kräver|requires?|need).{0,80}(cookie|kakor)|"
@@ -640,6 +641,8 @@ class _Extractor:
     ) -> None:
         if not text or not _HAS_WORD.search(text):
             return
+        if kind == "paragraph" and len(text) < 12 and not _LETTER.search(text):
+            return  # slide counters and stray numbers
         if len(text) < 250 and _CONSENT_NOTICE.search(text):
             return
         if len(text) < 100 and (_BOILERPLATE_LINE.match(text) or _UI_LINE.match(text)):
