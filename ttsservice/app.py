@@ -9,8 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+import feedback
 import voices
-from ttsservice import keys, reading
+from ttsservice import keys, reading, swedish
 from ttsservice.settings import Settings
 from ttsservice.web import demo, health
 from ttsservice.web.cors import cors_middleware
@@ -45,7 +46,9 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.READINESS_CHECKS] = []
     app.cleanup_ctx.append(cpu_executor_ctx)
     voices.setup(app)
+    swedish.setup(app)
     reading.setup(app)
+    feedback.setup(app)
 
     app.router.add_get("/", demo.index)
     app.router.add_get("/healthz", health.healthz)

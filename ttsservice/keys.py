@@ -10,9 +10,12 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 if TYPE_CHECKING:
+    from feedback.guard import FeedbackGuard
+    from feedback.store import FeedbackStore
     from ttsservice.reading import ReadingMetrics
     from ttsservice.reading.fetch import PageFetcher
     from ttsservice.reading.model import ExtractOptions
+    from ttsservice.swedish import LexiconWatch, Normalizer
     from ttsservice.web.health import Check
     from ttsservice.web.metrics import HttpMetrics
     from voices.registry import VoiceRegistry
@@ -37,6 +40,11 @@ READINESS_CHECKS: web.AppKey[list[Callable[[], Awaitable[Check]]]] = web.AppKey(
 VOICES: web.AppKey[VoiceRegistry] = web.AppKey("voices")
 """The loaded voices (default, by name, catalogue); set when the app starts."""
 
+NORMALIZER: web.AppKey[Normalizer] = web.AppKey("normalizer")
+"""Swedish text normaliser (spoken forms, site lexicon); thread-safe, use it in the executor."""
+
+LEXICON_WATCH: web.AppKey[LexiconWatch] = web.AppKey("lexicon_watch")
+"""Keeps the normaliser's site lexicon in step with its file (mtime, SIGHUP)."""
 PAGE_FETCHER: web.AppKey[PageFetcher] = web.AppKey("page_fetcher")
 """Fetches allow-listed pages over the one shared HTTP client session."""
 
@@ -45,3 +53,9 @@ EXTRACT_OPTIONS: web.AppKey[ExtractOptions] = web.AppKey("extract_options")
 
 READING_METRICS: web.AppKey[ReadingMetrics] = web.AppKey("reading_metrics")
 """Page fetch outcomes and extraction time."""
+
+FEEDBACK: web.AppKey[FeedbackStore] = web.AppKey("feedback")
+"""The open feedback store (votes, comments, totals); pass it to feedback.stats functions."""
+
+FEEDBACK_GUARD: web.AppKey[FeedbackGuard] = web.AppKey("feedback_guard")
+"""In-memory abuse guard for votes (rate limit, duplicate suppression) and feedback metrics."""
