@@ -130,7 +130,7 @@ def main() -> int:
         for name, r in results.items():
             ratio = r["pages_per_s_median"] / base if base else float("nan")
             print(
-                f"{dataset:<12} {name:<12} {r['F1']:>8.3f} {r['F1_median']:>7.3f} {r['P']:>6.3f} "
+                f"{dataset:<12} {name:<12} {r['F1']:>8.4f} {r['F1_median']:>7.4f} {r['P']:>6.3f} "
                 f"{r['R']:>6.3f} {r['pages_per_s_median']:>8.1f} {ratio:>7.2f}x {r['empty']:>6}"
             )
             rows.append(r)
