@@ -199,12 +199,18 @@ def decode_html(body: bytes, declared: str | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class FetchedPage:
-    """A fetched HTML page."""
+    """A fetched HTML page, not yet decoded (sniffing a charset is CPU work)."""
 
     url: str
     """The URL the page was finally fetched from (after redirects)."""
-    html: str
-    """The decoded page."""
+    body: bytes
+    """The page's bytes, decompressed."""
+    charset: str | None
+    """The charset the Content-Type header declared, if any."""
+
+    def text(self) -> str:
+        """The page decoded (see :func:`decode_html`)."""
+        return decode_html(self.body, self.charset)
 
 
 class PageFetcher:
@@ -319,7 +325,7 @@ class PageFetcher:
                         details={"content_type": response.content_type},
                     )
                 body = await self._read_capped(response)
-                return FetchedPage(str(url), decode_html(body, response.charset))
+                return FetchedPage(str(url), body, response.charset)
         except AddressRefused as exc:
             raise self._refused(exc) from None
         except aiohttp.ClientConnectorError as exc:
