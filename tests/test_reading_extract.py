@@ -433,3 +433,15 @@ def test_swedish_portal_furniture_is_left_out() -> None:
             for i in range(4)
         ),
     ]
+
+
+def test_a_page_hidden_until_its_scripts_run_is_still_read() -> None:
+    # Anti-flicker snippets and streamed rendering hide the whole content in the served HTML;
+    # the visitor sees it once scripts run, so it is read. Small hidden parts stay unread.
+    body = "".join(f"<p>Stycke {i} med brödtext som är lång nog att räknas.</p>" for i in range(4))
+    html = (
+        "<html><body><div style='visibility:hidden;min-height:100vh'><div class='text'>"
+        f"{body}<p hidden>Dold rad som inte ska läsas upp alls.</p></div></div></body></html>"
+    )
+    texts = [b.text for b in extract_reading(html).blocks]
+    assert texts == [f"Stycke {i} med brödtext som är lång nog att räknas." for i in range(4)]
