@@ -445,3 +445,17 @@ def test_a_page_hidden_until_its_scripts_run_is_still_read() -> None:
     )
     texts = [b.text for b in extract_reading(html).blocks]
     assert texts == [f"Stycke {i} med brödtext som är lång nog att räknas." for i in range(4)]
+
+
+def test_sitevision_layout_classes_are_not_mistaken_for_boilerplate() -> None:
+    html = (
+        "<html lang='sv'><body><a class='skip-link' href='#c'>Till innehållet</a>"
+        "<div class='sv-layout sv-skip-spacer sv-template-layout' id='svid10_1'>"
+        "<div class='sv-text-portlet sv-use-margins sv-skip-spacer'><h1>Parkering</h1></div>"
+        "<div class='sv-text-portlet sv-use-margins sv-skip-spacer'>"
+        "<p class='normal'>Här kan du läsa om parkering i kommunen och om avgifterna.</p>"
+        "</div></div></body></html>"
+    )
+    assert extract_reading(html).text == (
+        "Parkering\n\nHär kan du läsa om parkering i kommunen och om avgifterna."
+    )

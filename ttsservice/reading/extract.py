@@ -69,10 +69,10 @@ _LINK_LIST_TAGS = frozenset(("ul", "ol", "dl", "div", "section", "table", "menu"
 # Class or id words that mark boilerplate (compared with whole words of the attribute).
 _BOILERPLATE = re.compile(
     r"(?<![a-z0-9])(?:comments|commentlist|comment-list|respond|disqus|share|sharing|social|"
-    r"related|newsletter|subscribe|subscription|signup|popup|modal|skip|"
+    r"related|newsletter|subscribe|subscription|signup|popup|modal|skiplinks?|skipnav|"
     r"breadcrumbs?|feedback|brodsmulor|brodsmula|kakor|dela|relaterat|relaterade|tipsa)(?![a-z0-9])|"
     r"cookie|consent|gdpr|breadcrumb|readspeaker|read-aloud|readaloud|rsbtn|newsletter|signup|"
-    r"visually-?hidden|sr-only|screen-reader"
+    r"visually-?hidden|sr-only|screen-reader|skip-link|skip-to|skip-nav"
 )
 """Class or id words and fragments that mark boilerplate (unless it wraps the heading)."""
 _LAYOUT_BOILERPLATE = re.compile(
@@ -91,7 +91,9 @@ _BOILERPLATE_LINE = re.compile(
     r"(share|dela|tweet|follow us|följ oss|print|skriv ut|email|e-post|advertisement|annons|"
     r"published|updated|posted|publicerad|uppdaterad|senast uppdaterad|back to top|"
     r"till toppen|scroll back to top|you may also like|related articles|relaterade|"
-    r"sidansvarig|granskad|lyssna|tipsa|hittade du|var (den här )?sidan|hjälpte (den|sidan))\b",
+    r"sidansvarig|granskad|lyssna|tipsa|hittade du|var (den här )?sidan|hjälpte (den|sidan)|"
+    r"click here|sign up|subscribe|chat with us|also read|don't miss|recommended|läs också)\b|"
+    r"(read more|related|see also|citation|more on this|läs mer|relaterat|se även):",
     re.IGNORECASE,
 )
 """Short blocks starting like this are page furniture, not content."""
@@ -129,6 +131,7 @@ _ICON_PIXELS = 48  # an image narrower or lower than this is an icon
 _REPEAT_MIN = 15  # characters: a repeated caption this long is read once
 _REPEAT_PARAGRAPH_MIN = 40  # a repeated paragraph this long is read once (short ones recur)
 _RUN = 25  # characters: shorter text runs are labels and links, not paragraphs
+_HEADING_WIDEN = 1.05  # the h1 is read only if its box adds next to no paragraph text
 _LANDMARK_SHARE = 0.25  # of the page's paragraph text a landmark must hold to be the root
 _DESCEND_SHARE = 0.7  # of its parent's paragraph text a child must hold to be descended into
 _BOILERPLATE_MAX_SHARE = 0.5  # a boilerplate-named element holding more is content after all
@@ -179,6 +182,22 @@ def _parse(html: str) -> HtmlElement | None:
 
 def _clean(text: str) -> str:
     return _SPACE.sub(" ", _INVISIBLE.sub("", text)).strip()
+
+
+def _precedes(a: HtmlElement, b: HtmlElement) -> bool:
+    """Whether ``a`` comes before ``b`` in document order (neither contains the other)."""
+    return _order(a) < _order(b)
+
+
+def _order(el: HtmlElement) -> tuple[int, ...]:
+    """Position of ``el`` as child indexes from the root: sorts in document order."""
+    path: list[int] = []
+    node = el
+    parent = node.getparent()
+    while parent is not None:
+        path.append(parent.index(node))
+        node, parent = parent, parent.getparent()
+    return tuple(reversed(path))
 
 
 def _dateline(text: str) -> bool:
@@ -270,7 +289,21 @@ class _Extractor:
                 best = self._common_ancestor(articles)
             if self._holds_the_text(best):
                 return best
-        return self._densest(self.body)
+        return self._with_heading(self._densest(self.body))
+
+    def _with_heading(self, root: HtmlElement) -> HtmlElement:
+        """Read the page's ``h1`` with a root found by text density when the root lacks it and
+        the heading comes just before (a title in a sibling box of the text, as page builders
+        such as Sitevision lay them out)."""
+        if root.tag in ("html", "body") or root.find(".//h1") is not None:
+            return root
+        h1 = next(self.body.iter("h1"), None)
+        if h1 is None or not _precedes(h1, root):
+            return root
+        common = self._common_ancestor([root, h1])
+        if self._score_of(common) <= _HEADING_WIDEN * self._score_of(root):
+            self.forced.add(h1)
+        return root
 
     def _score_of(self, el: HtmlElement) -> int:
         return self.scores.get(el, 0)
