@@ -4,17 +4,23 @@
 executor. It works in three steps on one parsed tree (the tree is never
 changed, so locators point at the page as served):
 
-1. find the content root: the configured selector, else ``main``,
-   ``[role=main]``, ``article``, else the element that holds most of the page's
-   paragraph text (a text-density descent from ``body``);
+1. score every element by the paragraph text it holds (runs of 25+ characters
+   outside links), then find the content root: the configured selector, else
+   ``main``, ``[role=main]``, ``article`` (a landmark must hold a quarter of the
+   paragraph text, so a row of teaser cards is not taken for the content), else
+   the element that holds most of the paragraph text (a descent from ``body``);
 2. walk the tree in document order, skipping what a reader would not want read
    (navigation, page header and footer, forms, dialogs and cookie banners,
    hidden elements, ``.rs_skip`` and ``[data-tts-skip]``, configured
-   selectors, link lists, boilerplate by class name); ``[data-tts-read]``
-   forces an element in, wherever it is;
+   selectors, link lists, teaser cards, boilerplate by class or id name);
+   ``[data-tts-read]`` forces an element in, wherever it is. Rules that guess
+   (hidden elements, page furniture names such as ``sidebar``) give way when the
+   element holds most of the page's text: some pages hide everything until their
+   scripts run, some wrap their article in a box named like furniture;
 3. cut the text into blocks (headings, paragraphs, list items, table rows,
    captions, quotes, image descriptions), each with its language and a CSS
-   path locator.
+   path locator, and drop what is noise when heard: runs of link-only blocks,
+   repeated captions, bare URLs, date and byline lines, widget labels.
 
 The tree is built by libxml2 through lxml's HTML parser rather than through
 BeautifulSoup's tree builder: the result is the same tree, but BeautifulSoup's
@@ -314,9 +320,6 @@ class _Extractor:
 
     def _hidden(self, el: HtmlElement) -> bool:
         return "hidden" in el.attrib or el.get("aria-hidden", "").lower() == "true"
-
-    def _text_len(self, el: HtmlElement) -> int:
-        return len(_clean(el.text_content()))
 
     @staticmethod
     def _common_ancestor(elements: list[HtmlElement]) -> HtmlElement:
