@@ -122,12 +122,14 @@ def _registrars() -> list[Registrar]:
     from ttsservice.dashboard.cli import register as register_dashboard
     from ttsservice.reading.cli import register as register_reading
     from ttsservice.speech.cli import register as register_speech
+    from ttsservice.swedish.cli import register as register_normalize
     from voices.cli import register as register_voices
 
     registrars: list[Registrar] = [
         _register_serve,
         register_voices,
         register_reading,
+        register_normalize,
         register_speech,
         register_feedback,
     ]
