@@ -1022,8 +1022,14 @@ def _symbols(text: str, lexicon: Lexicon) -> str:
 
 
 _DIGIT = re.compile(r"\d")
-_DIGIT_OR_DASH = re.compile(r"[\d\-–—‒]")
-_WEEKDAY_HINT = re.compile(r"[\d\-–—‒]|(?<!\w)(?:mån|tis|ons|tor|fre|lör|sön)", re.IGNORECASE)
+_WEEKDAY_HINT = re.compile(
+    r"(?<!\w)(?:mån|tis|ons|tors?|fre|lör|sön|må|ti|on|to|fr|lö|sö)\b|dag\s?[-–—‒]",
+    re.IGNORECASE,
+)
+_DATE_HINT = re.compile(
+    r"\d|(?<!\w)(?:jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)\w*\.?\s?[-–—‒]",
+    re.IGNORECASE,
+)
 _DIGIT_OR_SECTION = re.compile(r"[\d§]")
 _DIGIT_OR_FRACTION = re.compile("[\\d" + "".join(_VULGAR) + "]")
 _CAPITALS = re.compile(rf"[{_UP}][{_UP}-]|\s[IVXLC]")
@@ -1036,7 +1042,7 @@ _SYMBOL_HINT = re.compile(
 _STEPS: tuple[tuple[Step, re.Pattern[str] | None], ...] = (
     (_references, _DIGIT_OR_SECTION),
     (_abbreviations, None),
-    (_dates, _DIGIT_OR_DASH),
+    (_dates, _DATE_HINT),
     (_weekdays, _WEEKDAY_HINT),
     (_times, _DIGIT),
     (_phones, _DIGIT),
