@@ -19,7 +19,7 @@ from ttsservice.swedish.lexicon import Lexicon
 
 __all__ = ["NORMALIZER_VERSION", "Normalizer"]
 
-NORMALIZER_VERSION = "sv-1"
+NORMALIZER_VERSION = "sv-2"
 """Revision of the normalisation rules. Change it whenever any rule's output changes:
 speech caches key audio by (normalised text, this version)."""
 
