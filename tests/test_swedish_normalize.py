@@ -876,6 +876,22 @@ CASES: list[tuple[str, str]] = [
     ("Hyra 8 500 kr/mån", "Hyra åttatusen femhundra kronor per månad"),
     ("Barn 0–3 år gratis", "Barn noll till tre år gratis"),
     ("Mån 8–12, 13–16", "måndag åtta till tolv, tretton till sexton"),
+    ("VT 2024", "Vårterminen tjugotjugofyra"),
+    ("HT24", "Höstterminen tjugofyra"),
+    ("Q3 2024", "kvartal tre tjugotjugofyra"),
+    ("Kl. 10.00 – 12.00", "Klockan tio till tolv"),
+    ("08:00–17:00", "åtta till sjutton"),
+    ("Skicka sms till 0701234567.", "Skicka sms till noll sju noll ett två tre fyra fem sex sju."),
+    ("3 milj. kr", "tre miljoner kronor"),
+    ("Läsåret 2024/25", "Läsåret tjugotjugofyra tjugofem"),
+    ("3:e kvartalet", "tredje kvartalet"),
+    ("kl. 24.00", "klockan tjugofyra"),
+    ("Nr 1–3", "Nummer ett till tre"),
+    ("Punkt 4.2", "Punkt fyra punkt två"),
+    ("1 dag", "en dag"),
+    ("1 gång", "en gång"),
+    ("Ett 1-årigt barn", "Ett ettårigt barn"),
+    ("1–2 dagar", "en till två dagar"),
 ]
 
 

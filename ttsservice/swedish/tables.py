@@ -87,6 +87,8 @@ ABBREVIATIONS: tuple[Abbreviation, ...] = (
     (("alt.",), "alternativt", False),
     (("åk.", "åk"), "årskurs", False),
     (("r.o.k.", "rok"), "rum och kök", True),
+    (("VT",), "vårterminen", False),
+    (("HT",), "höstterminen", False),
     (("allm.",), "allmän", False),
     (("ansv.",), "ansvarig", False),
     (("bitr.",), "biträdande", False),
