@@ -892,6 +892,11 @@ CASES: list[tuple[str, str]] = [
     ("1 gång", "en gång"),
     ("Ett 1-årigt barn", "Ett ettårigt barn"),
     ("1–2 dagar", "en till två dagar"),
+    (
+        "Kursen går HT 2024 och VT 2025.",
+        "Kursen går höstterminen tjugotjugofyra och vårterminen tjugotjugofem.",
+    ),
+    ("Läs OBS! noga.", "Läs observera! noga."),
 ]
 
 

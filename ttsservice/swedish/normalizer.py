@@ -534,7 +534,9 @@ def _abbreviations(text: str, lexicon: Lexicon) -> str:
         spoken, final = _ABBR_TABLE.get(key, (found, False))
         if key in ("ex.", "Ex.") and re.search(r"\d\s?$", text[max(0, m.start() - 2) : m.start()]):
             spoken = "exemplar"  # "10 000 ex."
-        if found[:1].isupper() and spoken[:1].islower():
+        starts = m.start() == 0 or text[: m.start()].rstrip()[-1:] in (".", "!", "?", "\n", "")
+        capital = found[:1].isupper() and (starts or not found.isupper())  # "Bl.a.", not "HT"
+        if capital and spoken[:1].islower():
             spoken = spoken[:1].upper() + spoken[1:]
         if found.endswith(".") and final and _ends_sentence(text, m.end()):
             spoken += "."
