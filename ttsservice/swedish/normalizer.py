@@ -130,7 +130,9 @@ def _is_year(written: str) -> bool:
 
 
 def _spell(acronym: str) -> str:
-    return " ".join(tb.LETTER_NAMES.get(c, c.lower()) for c in acronym)
+    return " ".join(
+        tb.LETTER_NAMES.get(c) or (num.digits(c) if c.isdecimal() else c.lower()) for c in acronym
+    )
 
 
 _VOWELS = frozenset("AEIOUYÅÄÖÉÜ")
@@ -453,7 +455,7 @@ def _say_domain(domain: str) -> str:
     spoken = []
     for i, label in enumerate(labels):
         low = label.lower()
-        if i == len(labels) - 1 and len(labels) > 1:
+        if i == len(labels) - 1 and len(labels) > 1 and label.isalpha():
             spoken.append(tb.TLD_NAMES.get(low) or (_spell(low.upper()) if len(low) <= 3 else low))
         elif low == "www":
             spoken.append("ve ve ve")
