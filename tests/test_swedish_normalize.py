@@ -897,6 +897,28 @@ CASES: list[tuple[str, str]] = [
         "Kursen går höstterminen tjugotjugofyra och vårterminen tjugotjugofem.",
     ),
     ("Läs OBS! noga.", "Läs observera! noga."),
+    (
+        "Kontakta E. Andersson, tel. 08-123 45 67, eller K. Berg.",
+        "Kontakta E. Andersson, telefon noll åtta, ett två tre, fyrtiofem, sextiosju, eller K. Berg.",
+    ),
+    ("Priset är 25 kr/st. inkl. moms.", "Priset är tjugofem kronor per styck inklusive moms."),
+    ("Det gäller fr.o.m. 1 jan. 2024.", "Det gäller från och med första januari tjugotjugofyra."),
+    (
+        "Vi har ca. 3 000 böcker, t.ex. romaner, fakta m.m.",
+        "Vi har cirka tretusen böcker, till exempel romaner, fakta med mera.",
+    ),
+    ("Se kap. 3.", "Se kapitel tre."),
+    ('Hon sa: "Vi ses kl. 9."', 'Hon sa: "Vi ses klockan nio."'),
+    (
+        "Öppet 10–16 (lör–sön 11–15).",
+        "Öppet tio till sexton (lördag till söndag elva till femton).",
+    ),
+    (
+        "Mer info finns hos Dr. Svensson resp. Prof. Ek.",
+        "Mer info finns hos Doktor Svensson respektive Professor Ek.",
+    ),
+    ("Se fig. 2.", "Se figur två."),
+    ("Gäller t.o.m. v. 34.", "Gäller till och med vecka trettiofyra."),
 ]
 
 
