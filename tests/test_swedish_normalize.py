@@ -919,6 +919,13 @@ CASES: list[tuple[str, str]] = [
     ),
     ("Se fig. 2.", "Se figur två."),
     ("Gäller t.o.m. v. 34.", "Gäller till och med vecka trettiofyra."),
+    ("Ämnen A–Ö", "Ämnen A till Ö"),
+    ("Gustav V", "Gustav den femte"),
+    ("Kung Carl XVI Gustaf", "Kung Carl den sextonde Gustaf"),
+    ("S:t Görans sjukhus", "Sankt Görans sjukhus"),
+    ("den 1:a", "den första"),
+    ("0,5 %", "noll komma fem procent"),
+    ("mars 2024", "mars tjugotjugofyra"),
 ]
 
 

@@ -524,6 +524,7 @@ def _abbreviation_pattern() -> tuple[re.Pattern[str], dict[str, tuple[str, bool]
 
 
 _ABBR_RE, _ABBR_TABLE = _abbreviation_pattern()
+_LETTERS_RANGE = re.compile(rf"(?<![\w-])([{_UP}])\s?[–—]\s?([{_UP}])(?![\w-])")
 _KL_BARE = re.compile(r"(?<![\w.])([Kk])l(?=\s?\d)")
 
 
@@ -547,6 +548,7 @@ def _abbreviations(text: str, lexicon: Lexicon) -> str:
         return spoken
 
     text = _ABBR_RE.sub(expand, text)
+    text = _LETTERS_RANGE.sub(r"\1 till \2", text)  # "A–Ö"
     return _KL_BARE.sub(lambda m: "Klockan" if m.group(1) == "K" else "klockan", text)
 
 
