@@ -32,3 +32,11 @@ def test_the_seed_problems_are_gone_in_phonemes(phonemes: EspeakPhonemizer) -> N
     assert "pɵŋkt" not in said  # no "punkt" for the dots of t.ex. or kl.
     assert "tɪl" in said  # the range has its "till"
     assert said.count("nɔl") == 3  # 08 and 00 read digit by digit, no "åtta punkt noll noll"
+
+
+def test_shipped_lexicon_avoids_words_espeak_says_otherwise() -> None:
+    lexicon = load_default_lexicon()
+    for written, spoken in lexicon.words.items():
+        words = spoken.split()
+        assert "de" not in words and "ge" not in words, (written, spoken)
+    assert lexicon.spell and lexicon.say and not lexicon.spell & lexicon.say

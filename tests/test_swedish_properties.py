@@ -178,6 +178,7 @@ def test_pieces_of_every_rule_mixed_never_break_it(text: str) -> None:
     # and "www.[[ a ]]" (a placeholder inside an address) once leaked or raised
     out = NORMALIZER.normalize(text)
     assert not re.search("[\ue000-\uf8ff]", out)
+    assert not re.search(r"\d", out)
     for span in split_sentences(text):
         assert text[span.start : span.end] == span.text
 
@@ -185,3 +186,4 @@ def test_pieces_of_every_rule_mixed_never_break_it(text: str) -> None:
 def test_regressions_found_by_hypothesis() -> None:
     assert NORMALIZER.normalize("².se") == "² punkt ess e"
     assert NORMALIZER.normalize("www.[[ a ]]") == "www.[[ a ]]"
+    assert NORMALIZER.normalize("www.0") == "ve ve ve punkt noll"

@@ -64,6 +64,36 @@ def _texts(text: str) -> list[str]:
         ("Vi köpte 5 st. Sedan gick vi.", ["Vi köpte 5 st.", "Sedan gick vi."]),
         ("Dr. Svensson tar emot. Prof. Ek också.", ["Dr. Svensson tar emot.", "Prof. Ek också."]),
         ("Gäller fr.o.m. Januari.", ["Gäller fr.o.m. Januari."]),
+        (
+            "Mottagningen har öppet mån–fre kl. 8–17. Lunchstängt kl. 12–13. Välkommen!",
+            ["Mottagningen har öppet mån–fre kl. 8–17.", "Lunchstängt kl. 12–13.", "Välkommen!"],
+        ),
+        (
+            "Kontakta E. Andersson, tel. 08-123 45 67, eller K. Berg. De svarar mån–fre.",
+            ["Kontakta E. Andersson, tel. 08-123 45 67, eller K. Berg.", "De svarar mån–fre."],
+        ),
+        (
+            "Priset är 25 kr/st. inkl. moms. Betala med Swish.",
+            ["Priset är 25 kr/st. inkl. moms.", "Betala med Swish."],
+        ),
+        (
+            "Det gäller fr.o.m. 1 jan. 2024. Ansök senast 31 dec.",
+            ["Det gäller fr.o.m. 1 jan. 2024.", "Ansök senast 31 dec."],
+        ),
+        (
+            "Vi har ca. 3 000 böcker, t.ex. romaner, fakta m.m. Välkommen in!",
+            ["Vi har ca. 3 000 böcker, t.ex. romaner, fakta m.m.", "Välkommen in!"],
+        ),
+        ("Se kap. 3. Där står allt.", ["Se kap. 3.", "Där står allt."]),
+        ('Hon sa: "Vi ses kl. 9." Sen gick hon.', ['Hon sa: "Vi ses kl. 9."', "Sen gick hon."]),
+        ("1. Logga in.\n2. Välj tjänst.", ["1. Logga in.", "2. Välj tjänst."]),
+        ("Version 2.0 släpptes. Den är ny.", ["Version 2.0 släpptes.", "Den är ny."]),
+        ("Öppet 10–16 (lör–sön 11–15). Stängt.", ["Öppet 10–16 (lör–sön 11–15).", "Stängt."]),
+        ("Mer hos Dr. Svensson resp. Prof. Ek.", ["Mer hos Dr. Svensson resp. Prof. Ek."]),
+        (
+            "Gäller t.o.m. v. 34. Därefter nya tider.",
+            ["Gäller t.o.m. v. 34.", "Därefter nya tider."],
+        ),
         ("", []),
         ("   \n  ", []),
         ("• \n»", []),

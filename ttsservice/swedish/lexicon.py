@@ -119,6 +119,9 @@ class Lexicon:
             )
         if self._token_exact or self._token_lower:
             exact, folded = self._token_exact, self._token_lower
+            found = _TOKEN_IN_TEXT.findall(text)
+            if not any(w in exact or w.lower() in folded for w in found):
+                return text  # the usual case: no lexicon word in this sentence
 
             def token(m: re.Match[str]) -> str:
                 found = m.group(0)

@@ -19,7 +19,7 @@ from ttsservice.swedish.lexicon import Lexicon
 
 __all__ = ["NORMALIZER_VERSION", "Normalizer"]
 
-NORMALIZER_VERSION = "sv-1"
+NORMALIZER_VERSION = "sv-2"
 """Revision of the normalisation rules. Change it whenever any rule's output changes:
 speech caches key audio by (normalised text, this version)."""
 
@@ -130,7 +130,9 @@ def _is_year(written: str) -> bool:
 
 
 def _spell(acronym: str) -> str:
-    return " ".join(tb.LETTER_NAMES.get(c, c.lower()) for c in acronym)
+    return " ".join(
+        tb.LETTER_NAMES.get(c) or (num.digits(c) if c.isdecimal() else c.lower()) for c in acronym
+    )
 
 
 _VOWELS = frozenset("AEIOUYÅÄÖÉÜ")
@@ -267,6 +269,7 @@ _BOX = re.compile(r"\b(Box|box|BOX)\s+(\d+)\b")
 _LETTER_RANGE = re.compile(rf"(?<![\w-])([{_UP}]\s?–|F-)\s?(?=\d)")
 _TIMES_SIGN = re.compile(r"(?<=\d)\s?[x×]\s?(?=\d)")
 _DEFINITE_NUMBER = re.compile(r"(?<![\d,.])(\d{1,3}):an\b")
+_QUARTER = re.compile(r"(?<![\w-])Q([1-4])(?![\w])")
 _LETTERS_DIGITS = re.compile(rf"(?<![\w-])([{_UP}{_LO}]{{1,10}})(\d+)(?![\d,.]\d)")
 _DIGITS_CAPITAL = re.compile(rf"(?<![\w-])(\d+)([{_UP}])(?=[{_UP}\W]|$)")
 _STATUTE = re.compile(r"(?<![\d,.:])(1[89]\d\d|20\d\d):(\d{1,4})(?![\d:])")
@@ -452,7 +455,7 @@ def _say_domain(domain: str) -> str:
     spoken = []
     for i, label in enumerate(labels):
         low = label.lower()
-        if i == len(labels) - 1 and len(labels) > 1:
+        if i == len(labels) - 1 and len(labels) > 1 and label.isalpha():
             spoken.append(tb.TLD_NAMES.get(low) or (_spell(low.upper()) if len(low) <= 3 else low))
         elif low == "www":
             spoken.append("ve ve ve")
@@ -521,6 +524,7 @@ def _abbreviation_pattern() -> tuple[re.Pattern[str], dict[str, tuple[str, bool]
 
 
 _ABBR_RE, _ABBR_TABLE = _abbreviation_pattern()
+_LETTERS_RANGE = re.compile(rf"(?<![\w-])([{_UP}])\s?[–—]\s?([{_UP}])(?![\w-])")
 _KL_BARE = re.compile(r"(?<![\w.])([Kk])l(?=\s?\d)")
 
 
@@ -533,7 +537,9 @@ def _abbreviations(text: str, lexicon: Lexicon) -> str:
         spoken, final = _ABBR_TABLE.get(key, (found, False))
         if key in ("ex.", "Ex.") and re.search(r"\d\s?$", text[max(0, m.start() - 2) : m.start()]):
             spoken = "exemplar"  # "10 000 ex."
-        if found[:1].isupper() and spoken[:1].islower():
+        starts = m.start() == 0 or text[: m.start()].rstrip()[-1:] in (".", "!", "?", "\n", "")
+        capital = found[:1].isupper() and (starts or not found.isupper())  # "Bl.a.", not "HT"
+        if capital and spoken[:1].islower():
             spoken = spoken[:1].upper() + spoken[1:]
         if found.endswith(".") and final and _ends_sentence(text, m.end()):
             spoken += "."
@@ -542,6 +548,7 @@ def _abbreviations(text: str, lexicon: Lexicon) -> str:
         return spoken
 
     text = _ABBR_RE.sub(expand, text)
+    text = _LETTERS_RANGE.sub(r"\1 till \2", text)  # "A–Ö"
     return _KL_BARE.sub(lambda m: "Klockan" if m.group(1) == "K" else "klockan", text)
 
 
@@ -735,6 +742,7 @@ def _references(text: str, lexicon: Lexicon) -> str:
     text = _LIST_NUMBER.sub(lambda m: f"{m.group(1)}{num.cardinal(int(m.group(2)))},", text)
     text = _TIMES_SIGN.sub(" gånger ", text)
     text = _LETTER_RANGE.sub(lambda m: m.group(1)[0] + " till ", text)  # "åk F–9"
+    text = _QUARTER.sub(lambda m: f"kvartal {num.cardinal(int(m.group(1)))}", text)
     text = _LETTERS_DIGITS.sub(_letters_then_digits, text)
     text = _DIGITS_CAPITAL.sub(r"\1 \2", text)
     text = _DEFINITE_NUMBER.sub(lambda m: _definite(int(m.group(1))), text)
@@ -1022,8 +1030,14 @@ def _symbols(text: str, lexicon: Lexicon) -> str:
 
 
 _DIGIT = re.compile(r"\d")
-_DIGIT_OR_DASH = re.compile(r"[\d\-–—‒]")
-_WEEKDAY_HINT = re.compile(r"[\d\-–—‒]|(?<!\w)(?:mån|tis|ons|tor|fre|lör|sön)", re.IGNORECASE)
+_WEEKDAY_HINT = re.compile(
+    r"(?<!\w)(?:mån|tis|ons|tors?|fre|lör|sön|må|ti|on|to|fr|lö|sö)\b|dag\s?[-–—‒]",
+    re.IGNORECASE,
+)
+_DATE_HINT = re.compile(
+    r"\d|(?<!\w)(?:jan|feb|mar|apr|maj|jun|jul|aug|sep|okt|nov|dec)\w*\.?\s?[-–—‒]",
+    re.IGNORECASE,
+)
 _DIGIT_OR_SECTION = re.compile(r"[\d§]")
 _DIGIT_OR_FRACTION = re.compile("[\\d" + "".join(_VULGAR) + "]")
 _CAPITALS = re.compile(rf"[{_UP}][{_UP}-]|\s[IVXLC]")
@@ -1036,7 +1050,7 @@ _SYMBOL_HINT = re.compile(
 _STEPS: tuple[tuple[Step, re.Pattern[str] | None], ...] = (
     (_references, _DIGIT_OR_SECTION),
     (_abbreviations, None),
-    (_dates, _DIGIT_OR_DASH),
+    (_dates, _DATE_HINT),
     (_weekdays, _WEEKDAY_HINT),
     (_times, _DIGIT),
     (_phones, _DIGIT),
