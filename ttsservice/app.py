@@ -10,7 +10,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 import voices
-from ttsservice import keys
+from ttsservice import keys, widget
 from ttsservice.settings import Settings
 from ttsservice.web import demo, health
 from ttsservice.web.cors import cors_middleware
@@ -45,6 +45,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.READINESS_CHECKS] = []
     app.cleanup_ctx.append(cpu_executor_ctx)
     voices.setup(app)
+    widget.setup(app)
 
     app.router.add_get("/", demo.index)
     app.router.add_get("/healthz", health.healthz)
