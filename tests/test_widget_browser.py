@@ -1,0 +1,110 @@
+"""The widget on /demo in real headless Chromium, against the real service and tiny voice.
+
+Every flow is done with the mouse and again with the keyboard alone. axe-core checks
+WCAG 2.1 A and AA before consent, after consent and with the feedback form open.
+Screenshots for the README are written to docs/screenshots/ by these tests.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.widgetpage import DemoPage, axe_violations, describe_violations, tab_to
+
+pytest_plugins = ["tests.conftest_voices", "tests.conftest_widget"]
+
+pytestmark = pytest.mark.browser
+
+PLAYER_NOTICE = "Uppläsnings-funktionen kräver att du accepterar inställnings-cookies"
+FORM_NOTICE = "Formuläret kräver att du accepterar inställnings-cookies"
+
+
+async def test_before_consent_notices_and_nothing_stored_or_sent(demo: DemoPage) -> None:
+    page = demo.page
+    await demo.open()
+    player = page.locator(".tts-player")
+    form = page.locator(".tts-feedback")
+    assert PLAYER_NOTICE in await player.inner_text()
+    assert FORM_NOTICE in await form.inner_text()
+    assert await form.get_by_role("heading").inner_text() == (
+        "Hjälp oss att förbättra regionstockholm.se!"
+    )
+    assert await player.get_by_role("button", name="Lyssna").is_disabled()
+    for part in (player, form):
+        assert await part.get_by_role("button", name="Ändra cookie-inställningar").is_enabled()
+    # Shortcuts and selections do nothing before consent either.
+    await page.evaluate(
+        "() => { const r = document.createRange();"
+        " r.selectNodeContents(document.querySelector('.article__lead p'));"
+        " getSelection().removeAllRanges(); getSelection().addRange(r); }"
+    )
+    await page.keyboard.press("Alt+Shift+L")
+    await page.keyboard.press("Alt+Shift+M")
+    await page.wait_for_timeout(500)
+    assert demo.api_requests() == []
+    assert await demo.stored() == {"cookies": {}, "localStorage": {}, "sessionStorage": {}}
+    assert await page.evaluate("() => TTSWidget.hasConsent()") is False
+    violations = await axe_violations(page)
+    assert violations == [], describe_violations(violations)
+    assert demo.console_errors == []
+    await page.evaluate("() => getSelection().removeAllRanges()")
+    await demo.screenshot("player-before-consent", ".read-aloud")
+    await demo.screenshot("form-before-consent", ".page-feedback")
+
+
+async def test_strings_exist_in_swedish_and_english(demo: DemoPage) -> None:
+    await demo.open()
+    keys = await demo.page.evaluate(
+        "() => [Object.keys(TTSWidget.strings.sv).sort(), Object.keys(TTSWidget.strings.en).sort()]"
+    )
+    assert keys[0] == keys[1]
+    empty = await demo.page.evaluate(
+        "() => Object.entries(TTSWidget.strings).flatMap(([l, s]) =>"
+        " Object.entries(s).filter(([, v]) => !v.trim()).map(([k]) => l + '.' + k))"
+    )
+    assert empty == []
+
+
+async def test_consent_by_keyboard_from_the_notice(demo: DemoPage) -> None:
+    page = demo.page
+    await demo.open()
+    await tab_to(page, "Ändra cookie-inställningar")
+    await page.keyboard.press("Enter")
+    banner = page.locator("#cookie-consent")
+    assert await banner.is_visible()
+    assert await page.evaluate("() => document.activeElement.id") == "cookie-consent"
+    await tab_to(page, "Acceptera alla", limit=5)
+    await page.keyboard.press("Enter")
+    await page.wait_for_selector(".tts-player .tts-main")
+    assert not await banner.is_visible()
+    # Focus comes back to the player, now working, where the visitor was.
+    assert await page.evaluate("() => document.activeElement.textContent") == "Lyssna"
+    assert await page.evaluate("() => TTSWidget.hasConsent()") is True
+    # Consent itself stores nothing of the widget's (the cookie is the consent manager's).
+    assert await demo.stored() == {
+        "cookies": {"demo_consent": "settings"},
+        "localStorage": {},
+        "sessionStorage": {},
+    }
+    assert demo.api_requests() == []
+    violations = await axe_violations(page)
+    assert violations == [], describe_violations(violations)
+    assert demo.console_errors == []
+
+
+async def test_consent_api_event_and_cookie(demo: DemoPage) -> None:
+    page = demo.page
+    await demo.open()
+    await page.evaluate("() => TTSWidget.setConsent(true)")
+    await page.wait_for_selector(".tts-player .tts-main")
+    await page.evaluate(
+        "() => document.dispatchEvent(new CustomEvent('tts:consent', {detail: {settings: false}}))"
+    )
+    await page.wait_for_selector(".tts-player--off")
+    # A consent cookie set by the portal's tool is honoured when the page loads.
+    await demo.context.add_cookies(
+        [{"name": "demo_consent", "value": "settings", "url": demo.service.base_url}]
+    )
+    await demo.open()
+    await page.wait_for_selector(".tts-player .tts-main")
+    await page.wait_for_selector(".tts-feedback fieldset")

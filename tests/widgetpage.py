@@ -1,0 +1,110 @@
+"""Helpers for the widget's browser tests: the page under test, axe-core, keyboard moves."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from playwright.async_api import BrowserContext, Page
+
+from ttsservice.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = REPO / "docs" / "screenshots"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@dataclass
+class LiveService:
+    """The real service listening on 127.0.0.1."""
+
+    base_url: str
+    app: web.Application
+    settings: Settings
+
+
+@dataclass
+class DemoPage:
+    """A browser tab on /demo with everything it asked for and complained about."""
+
+    page: Page
+    context: BrowserContext
+    service: LiveService
+    requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    def api_requests(self) -> list[str]:
+        """Requests the page made to the service's API."""
+        return [url for url in self.requests if "/api/" in url]
+
+    async def open(self, path: str = "/demo") -> None:
+        """Load the page and wait until the widget has drawn itself."""
+        await self.page.goto(self.service.base_url + path)
+        await self.page.wait_for_selector(".tts-player")
+        await self.page.wait_for_selector(".tts-feedback")
+
+    async def stored(self) -> dict[str, Any]:
+        """Everything on the visitor's device for this page: cookies and both storages."""
+        storages = await self.page.evaluate(
+            "() => [Object.assign({}, localStorage), Object.assign({}, sessionStorage)]"
+        )
+        cookies = await self.context.cookies()
+        return {
+            "cookies": {c["name"]: c["value"] for c in cookies},
+            "localStorage": storages[0],
+            "sessionStorage": storages[1],
+        }
+
+    async def accept_cookies(self) -> None:
+        """Accept settings cookies in the demo's banner, with the mouse."""
+        await self.page.get_by_role("button", name="Acceptera alla").click()
+        await self.page.wait_for_selector(".tts-player .tts-main")
+
+    async def screenshot(self, name: str, selector: str) -> None:
+        """Write docs/screenshots/widget-NAME.png of one part of the page."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await self.page.locator(selector).screenshot(path=SCREENSHOTS / f"widget-{name}.png")
+
+
+async def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's WCAG 2.1 A and AA violations on the page, as it looks now."""
+    if not AXE.exists():
+        raise AssertionError(f"{AXE} is missing: run `npm ci --no-audit --no-fund` first")
+    if not await page.evaluate("() => typeof window.axe === 'object'"):
+        # Evaluated through the DevTools protocol, so the page's CSP does not block it.
+        await page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = await page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
+    violations: list[dict[str, Any]] = result["violations"]
+    return violations
+
+
+def describe_violations(violations: list[dict[str, Any]]) -> str:
+    """A readable summary for assertion messages."""
+    return json.dumps(
+        [
+            {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in violations
+        ],
+        indent=1,
+        ensure_ascii=False,
+    )
+
+
+async def tab_to(page: Page, name: str, limit: int = 80) -> None:
+    """Press Tab until the focused element's accessible text is ``name`` (keyboard only)."""
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        focused = await page.evaluate(
+            "() => { const e = document.activeElement; if (!e) return '';"
+            " const label = e.labels && e.labels.length ? e.labels[0].textContent : null;"
+            " return (label || e.getAttribute('aria-label') || e.textContent || '').trim() }"
+        )
+        if focused == name:
+            return
+    raise AssertionError(f"Tab never reached {name!r}")
