@@ -108,3 +108,49 @@ async def tab_to(page: Page, name: str, limit: int = 80) -> None:
         if focused == name:
             return
     raise AssertionError(f"Tab never reached {name!r}")
+
+
+HIGHLIGHTED_JS = """() => {
+  const h = CSS.highlights.get('tts-sentence');
+  const range = h ? [...h][0] : null;
+  return range ? range.toString().replace(/\\s+/g, ' ').trim() : null;
+}"""
+
+AUDIO_JS = "() => document.querySelector('.tts-player audio')"
+
+
+def spoken(text: str) -> str:
+    """Sentence text with white space as the page shows it."""
+    return " ".join(text.split())
+
+
+async def highlighted(page: Page) -> str | None:
+    """The text the widget highlights in the page right now."""
+    text: str | None = await page.evaluate(HIGHLIGHTED_JS)
+    return text
+
+
+async def widget_status(page: Page) -> dict[str, Any]:
+    """The player's state as the widget reports it."""
+    status: dict[str, Any] = await page.evaluate("() => TTSWidget.status()")
+    return status
+
+
+async def audio_time(page: Page) -> float:
+    """Playback position of the player's audio element, in seconds."""
+    value: float = await page.evaluate(
+        "() => document.querySelector('.tts-player audio').currentTime"
+    )
+    return value
+
+
+PLAYING_JS = """i => {
+  const s = TTSWidget.status();
+  const a = document.querySelector('.tts-player audio');
+  return s.state === 'playing' && s.index === i && a && !a.paused && a.currentTime > 0.05;
+}"""
+
+
+async def wait_sentence_playing(page: Page, index: int) -> None:
+    """Wait until sentence ``index`` plays and its audio time advances."""
+    await page.wait_for_function(PLAYING_JS, arg=index, timeout=30_000)
