@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,3 +156,13 @@ PLAYING_JS = """i => {
 async def wait_sentence_playing(page: Page, index: int) -> None:
     """Wait until sentence ``index`` plays and its audio time advances."""
     await page.wait_for_function(PLAYING_JS, arg=index, timeout=30_000)
+
+
+def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db) as conn:
+        return list(conn.execute(sql))
+
+
+async def database_rows(service: LiveService, sql: str) -> list[tuple[Any, ...]]:
+    """Rows from the service's own SQLite file (read in a thread, as the service would)."""
+    return await asyncio.to_thread(_rows, service.settings.db_path, sql)

@@ -265,7 +265,7 @@
       case "origin_not_allowed":
         return T.errNotAllowed;
       case "comment_too_long":
-      case "text_too_long":
+      case "too_long":
         return fmt(T.errTooLong, { max: problem.code === "comment_too_long" ? COMMENT_MAX : config.maxChars });
       default:
         return fallbackKey ? T[fallbackKey] : fmt(T.errGeneric, { code: problem.code });
@@ -1119,28 +1119,55 @@
       if (first) first.focus();
     }
 
+    /**
+     * Send the follow-up. A comment goes to the vote (with the reasons); reasons alone
+     * replace the vote by a new one with them, which the visitor's token makes a
+     * replacement rather than a second vote (without a token they are not sent).
+     */
     async function sendComment(form, comment, send) {
       if (state.busy) return;
       const reasons = Array.from(form.querySelectorAll("input[name=reason]:checked"), (i) => i.value);
       const text = comment.value.trim();
-      if (!text && !reasons.length) {
+      const visitor = token();
+      if (!text && (!reasons.length || !visitor)) {
         finish(T.thanks);
         return;
       }
       const generation = state.generation;
+      const options = {
+        method: "POST",
+        isCancelled: () => generation !== state.generation,
+        onWait: (s) => say(fmt(T.errBusy, { s })),
+      };
+      const asNewVote = () =>
+        call("/api/v1/votes", Object.assign({}, options, {
+          body: { url: config.pageUrl, answer: "no", reasons, comment: text || null, token: visitor, website: "" },
+        }));
       setBusy(true, [send]);
       say(T.sending);
       let result;
       try {
-        result = await call(`/api/v1/votes/${encodeURIComponent(state.voteId)}/comment`, {
-          method: "POST",
-          body: { comment: text || null, reasons },
-          isCancelled: () => generation !== state.generation,
-          onWait: (s) => say(fmt(T.errBusy, { s })),
-        });
+        if (!text) {
+          result = await asNewVote();
+        } else {
+          try {
+            result = await call(
+              `/api/v1/votes/${encodeURIComponent(state.voteId)}/comment`,
+              Object.assign({}, options, { body: { comment: text, reasons } })
+            );
+          } catch (problem) {
+            // The vote is gone (deleted meanwhile): send the comment with a new vote.
+            if (problem.code !== "unknown_vote") throw problem;
+            result = await asNewVote();
+          }
+        }
       } catch (problem) {
         if (generation !== state.generation || problem.code === "cancelled") return;
         setBusy(false, [send]);
+        if (problem.code === "comment_exists") {
+          finish(T.thanksComment);
+          return;
+        }
         say("");
         say(fmt(T.errComment, { why: problemText(problem) }), true);
         comment.focus();
