@@ -1034,6 +1034,7 @@
         return;
       }
       if (generation !== state.generation) return;
+      setBusy(false, [ui.yes, ui.no]);
       state.voteId = result && result.id;
       ui.question.hidden = true;
       if (answer === "yes" || !state.voteId) {
