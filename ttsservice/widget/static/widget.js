@@ -67,13 +67,15 @@
       fallbackVoice: "Reservrösten används just nu, så uppläsningen kan låta sämre än vanligt.",
       errDown: "Det gick inte att nå tjänsten. Kontrollera din internetanslutning och försök igen om en stund.",
       errSlow: "Tjänsten svarar inte i tid just nu. Försök igen om en stund.",
-      errBusy: "Tjänsten har mycket att göra. Försöker igen om {s} sekunder …",
+      errBusy: "Tjänsten har mycket att göra. Försöker igen om {s} …",
+      second: "sekund",
+      seconds: "sekunder",
       errOverloaded: "Tjänsten har för mycket att göra just nu. Försök igen om en minut.",
       errNotAllowed: "Den här sidan kan inte läsas upp eller betygsättas av tjänsten. Kontakta webbplatsens redaktion.",
       errPage: "Det gick inte att hämta texten på sidan. Försök igen om en stund.",
       errAudio: "Ljudet kunde inte spelas upp. Försök igen, eller ladda ner sidan som MP3.",
       errAutoplay: "Webbläsaren stoppade ljudet. Välj Lyssna igen för att starta uppläsningen.",
-      errRate: "Du har skickat många förfrågningar på kort tid. Vänta {s} sekunder och försök igen.",
+      errRate: "Du har skickat många förfrågningar på kort tid. Vänta {s} och försök igen.",
       errTooLong: "Texten är för lång. Korta den till högst {max} tecken och försök igen.",
       errGeneric: "Något gick fel ({code}). Försök igen om en stund.",
       heading: "Hjälp oss att förbättra {site}!",
@@ -135,13 +137,15 @@
       fallbackVoice: "The fallback voice is in use right now, so reading may sound worse than usual.",
       errDown: "The service could not be reached. Check your internet connection and try again in a moment.",
       errSlow: "The service is not answering in time right now. Try again in a moment.",
-      errBusy: "The service is busy. Trying again in {s} seconds …",
+      errBusy: "The service is busy. Trying again in {s} …",
+      second: "second",
+      seconds: "seconds",
       errOverloaded: "The service is too busy right now. Try again in a minute.",
       errNotAllowed: "The service cannot read or rate this page. Contact the site's editors.",
       errPage: "The text of the page could not be fetched. Try again in a moment.",
       errAudio: "The audio could not be played. Try again, or download the page as MP3.",
       errAutoplay: "The browser stopped the audio. Choose Listen again to start reading.",
-      errRate: "You have sent many requests in a short time. Wait {s} seconds and try again.",
+      errRate: "You have sent many requests in a short time. Wait {s} and try again.",
       errTooLong: "The text is too long. Shorten it to at most {max} characters and try again.",
       errGeneric: "Something went wrong ({code}). Try again in a moment.",
       heading: "Help us improve {site}!",
@@ -229,6 +233,7 @@
   }
 
   const speedLabel = (x) => (lang === "sv" ? String(x).replace(".", ",") : String(x)) + "×";
+  const secs = (n) => `${n} ${n === 1 ? T.second : T.seconds}`;
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   function retryAfterSeconds(response) {
@@ -260,7 +265,7 @@
       case "overloaded":
         return T.errOverloaded;
       case "rate_limited":
-        return fmt(T.errRate, { s: problem.retryAfter || 60 });
+        return fmt(T.errRate, { s: secs(problem.retryAfter || 60) });
       case "page_not_allowed":
       case "origin_not_allowed":
         return T.errNotAllowed;
@@ -661,7 +666,7 @@
           raw: true,
           isCancelled: () => generation !== state.generation,
           onWait: (s) => {
-            if (generation === state.generation && i === state.index) showError(fmt(T.errBusy, { s }));
+            if (generation === state.generation && i === state.index) showError(fmt(T.errBusy, { s: secs(s) }));
           },
         });
         state.fetched.set(path, promise);
@@ -752,7 +757,7 @@
             body: request,
             isCancelled: () => generation !== state.generation,
             onWait: (s) => {
-              if (generation === state.generation) showError(fmt(T.errBusy, { s }));
+              if (generation === state.generation) showError(fmt(T.errBusy, { s: secs(s) }));
             },
           });
         } catch (problem) {
@@ -993,9 +998,9 @@
         { class: "tts-feedback", "aria-labelledby": headingId, lang },
         heading,
         ui.question,
-        ui.followUp,
         ui.status,
-        ui.error
+        ui.error,
+        ui.followUp
       );
       state.ui = ui;
       replaceContent(container, root);
@@ -1020,7 +1025,7 @@
           method: "POST",
           body: { url: config.pageUrl, answer, reasons: [], comment: null, token: token(), website: "" },
           isCancelled: () => generation !== state.generation,
-          onWait: (s) => say(fmt(T.errBusy, { s })),
+          onWait: (s) => say(fmt(T.errBusy, { s: secs(s) })),
         });
       } catch (problem) {
         if (generation !== state.generation || problem.code === "cancelled") return;
@@ -1138,7 +1143,7 @@
       const options = {
         method: "POST",
         isCancelled: () => generation !== state.generation,
-        onWait: (s) => say(fmt(T.errBusy, { s })),
+        onWait: (s) => say(fmt(T.errBusy, { s: secs(s) })),
       };
       const asNewVote = () =>
         call("/api/v1/votes", Object.assign({}, options, {
