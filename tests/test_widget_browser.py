@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.widgetpage import DemoPage, axe_violations, describe_violations, tab_to
+from tests.widgetpage import (
+    DemoPage,
+    axe_violations,
+    describe_violations,
+    highlighted,
+    tab_to,
+    wait_sentence_playing,
+)
 
 pytest_plugins = ["tests.conftest_voices", "tests.conftest_widget"]
 
@@ -108,3 +115,46 @@ async def test_consent_api_event_and_cookie(demo: DemoPage) -> None:
     await demo.open()
     await page.wait_for_selector(".tts-player .tts-main")
     await page.wait_for_selector(".tts-feedback fieldset")
+
+
+async def test_withdrawing_consent_stops_clears_and_disables(demo: DemoPage) -> None:
+    page = demo.page
+    await demo.open()
+    await demo.accept_cookies()
+    player = page.locator(".tts-player")
+    await player.get_by_label("Hastighet").select_option("1.25")
+    form = page.locator(".tts-feedback")
+    await form.get_by_role("button", name="Ja").click()
+    await form.get_by_role("status").get_by_text("Tack för ditt svar!").wait_for()
+    stored = (await demo.stored())["localStorage"]["ttsWidget"]
+    assert '"speed":1.25' in stored and '"token":' in stored
+    await player.get_by_role("button", name="Lyssna").click()
+    await wait_sentence_playing(page, 0)
+    audio = await page.query_selector(".tts-player audio")
+    assert audio is not None
+
+    await page.get_by_role("button", name="Cookie-inställningar").click()
+    await page.get_by_role("button", name="Endast nödvändiga").click()
+    await page.wait_for_selector(".tts-player--off")
+    assert PLAYER_NOTICE in await player.inner_text()
+    assert FORM_NOTICE in await form.inner_text()
+    assert await demo.stored() == {
+        "cookies": {"demo_consent": "necessary"},
+        "localStorage": {},
+        "sessionStorage": {},
+    }
+    assert await audio.evaluate("a => a.paused && !a.getAttribute('src')")
+    assert (await page.evaluate("() => TTSWidget.status()"))["state"] == "idle"
+    assert await highlighted(page) is None
+    sent = len(demo.api_requests())
+    await page.keyboard.press("Alt+Shift+L")
+    await page.wait_for_timeout(500)
+    assert len(demo.api_requests()) == sent
+    # Consent given again starts from nothing: the old speed is not remembered.
+    await page.evaluate("() => TTSWidget.setConsent(true)")
+    assert await player.get_by_label("Hastighet").input_value() == "1"
+    assert await demo.stored() == {
+        "cookies": {"demo_consent": "necessary"},
+        "localStorage": {},
+        "sessionStorage": {},
+    }
