@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -61,7 +63,9 @@ def test_client_ip_is_logged_only_when_enabled(tmp_path: Path) -> None:
 
 
 def test_dockerfile_passes_hadolint() -> None:
-    hadolint = shutil.which("hadolint")
+    # The virtual environment's bin folder is not on PATH when pytest runs as .venv/bin/python.
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    hadolint = shutil.which("hadolint", path=search)
     if hadolint is None:
         pytest.fail("hadolint is missing: install the test extras (pip install -e '.[test]')")
     result = subprocess.run(

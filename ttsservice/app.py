@@ -10,7 +10,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 import voices
-from ttsservice import keys, widget
+from ttsservice import keys, reading, swedish, widget
 from ttsservice.settings import Settings
 from ttsservice.web import demo, health
 from ttsservice.web.cors import cors_middleware
@@ -45,6 +45,8 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.READINESS_CHECKS] = []
     app.cleanup_ctx.append(cpu_executor_ctx)
     voices.setup(app)
+    swedish.setup(app)
+    reading.setup(app)
     widget.setup(app)
 
     app.router.add_get("/", demo.index)

@@ -118,9 +118,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _registrars() -> list[Registrar]:
     """Every subcommand's registrar, in the order ``--help`` lists them."""
+    from ttsservice.reading.cli import register as register_reading
     from voices.cli import register as register_voices
 
-    registrars: list[Registrar] = [_register_serve, register_voices]
+    registrars: list[Registrar] = [_register_serve, register_voices, register_reading]
     return registrars
 
 

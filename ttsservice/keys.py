@@ -10,6 +10,10 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 if TYPE_CHECKING:
+    from ttsservice.reading import ReadingMetrics
+    from ttsservice.reading.fetch import PageFetcher
+    from ttsservice.reading.model import ExtractOptions
+    from ttsservice.swedish import LexiconWatch, Normalizer
     from ttsservice.web.health import Check
     from ttsservice.web.metrics import HttpMetrics
     from ttsservice.widget.assets import WidgetAssets
@@ -37,3 +41,17 @@ VOICES: web.AppKey[VoiceRegistry] = web.AppKey("voices")
 
 WIDGET_ASSETS: web.AppKey[WidgetAssets] = web.AppKey("widget_assets")
 """The widget's script and style sheet with their hashed names and SRI; set when the app starts."""
+
+NORMALIZER: web.AppKey[Normalizer] = web.AppKey("normalizer")
+"""Swedish text normaliser (spoken forms, site lexicon); thread-safe, use it in the executor."""
+
+LEXICON_WATCH: web.AppKey[LexiconWatch] = web.AppKey("lexicon_watch")
+"""Keeps the normaliser's site lexicon in step with its file (mtime, SIGHUP)."""
+PAGE_FETCHER: web.AppKey[PageFetcher] = web.AppKey("page_fetcher")
+"""Fetches allow-listed pages over the one shared HTTP client session."""
+
+EXTRACT_OPTIONS: web.AppKey[ExtractOptions] = web.AppKey("extract_options")
+"""How pages are trimmed to their readable content (from the settings)."""
+
+READING_METRICS: web.AppKey[ReadingMetrics] = web.AppKey("reading_metrics")
+"""Page fetch outcomes and extraction time."""

@@ -1,0 +1,349 @@
+"""Main-content extraction: the seed page, skip rules, blocks, locators and broken input."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import lxml.html
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ttsservice.reading import ExtractOptions, extract_reading
+
+DATA = Path(__file__).parent / "data"
+SEED = DATA / "regionbibliotek-stockholm.html"
+EXPECTED = DATA / "regionbibliotek-stockholm.expected.txt"
+_HAS_LETTER = re.compile(r"[^\W_]")
+
+
+def test_seed_page_reads_exactly_the_expected_text() -> None:
+    reading = extract_reading(SEED.read_text("utf-8"), "https://www.regionstockholm.se/x/")
+    assert reading.text + "\n" == EXPECTED.read_text("utf-8")
+    assert reading.title == "Regionbibliotek Stockholm"
+    assert reading.lang == "sv"
+    assert reading.url == "https://www.regionstockholm.se/x/"
+
+
+def test_seed_page_leaves_out_banner_notice_form_navigation_and_footer() -> None:
+    text = extract_reading(SEED.read_text("utf-8")).text
+    for unwanted in (
+        "Vi använder kakor",
+        "Uppläsnings-funktionen kräver",
+        "Hjälpte den här informationen dig",
+        "Formuläret kräver",
+        "Hälsa och vård",
+        "Startsida",
+        "Relaterade sidor",
+        "Box 22550",
+        "Senast uppdaterad",
+        "Gå direkt till innehållet",
+    ):
+        assert unwanted not in text
+
+
+def test_seed_blocks_have_kinds_levels_and_locators() -> None:
+    blocks = extract_reading(SEED.read_text("utf-8")).blocks
+    assert [b.index for b in blocks] == list(range(len(blocks)))
+    assert blocks[0].kind == "heading" and blocks[0].level == 1
+    assert blocks[0].locator == "#main-content > article > h1"
+    assert blocks[2].kind == "caption"
+    assert blocks[2].locator == "#main-content > article > figure > figcaption"
+    items = [b for b in blocks if b.kind == "list_item"]
+    assert len(items) == 6
+    assert (
+        items[0].locator == "#main-content > article > div:nth-of-type(3) > ol > li:nth-of-type(1)"
+    )
+    assert {b.lang for b in blocks} == {"sv"}
+    assert all(b.level is None for b in blocks if b.kind != "heading")
+
+
+def _page(main: str, *, outside: str = "", lang: str = "sv") -> str:
+    return (
+        f"<!DOCTYPE html><html lang='{lang}'><head><title>Sidans titel</title></head><body>"
+        f"{outside}<main>{main}</main></body></html>"
+    )
+
+
+KEEP = "<h1>Rubrik</h1><p>Det här ska läsas upp.</p>"
+
+
+@pytest.mark.parametrize(
+    "unwanted",
+    [
+        "<p class='rs_skip'>Hoppa över</p>",
+        "<div class='intro rs_skip'><p>Hoppa över</p></div>",
+        "<div data-tts-skip><p>Hoppa över</p></div>",
+        "<p hidden>Hoppa över</p>",
+        "<p aria-hidden='true'>Hoppa över</p>",
+        "<p style='color: red; display : none'>Hoppa över</p>",
+        "<p style='visibility:hidden'>Hoppa över</p>",
+        "<div role='dialog'><p>Hoppa över</p></div>",
+        "<dialog open><p>Hoppa över</p></dialog>",
+        "<div id='cookie-banner'><p>Hoppa över</p></div>",
+        "<div class='CookieConsent'><p>Hoppa över</p></div>",
+        "<form><label>Hoppa över</label><input value='Hoppa över'></form>",
+        "<nav><ul><li><a href='/'>Hoppa över</a></li></ul></nav>",
+        "<aside><p>Hoppa över</p></aside>",
+        "<div role='navigation'><a href='/'>Hoppa över</a></div>",
+        "<script>var x = 'Hoppa över';</script>",
+        "<style>p::after { content: 'Hoppa över' }</style>",
+        "<noscript><p>Hoppa över</p></noscript>",
+        "<template><p>Hoppa över</p></template>",
+        "<svg><text>Hoppa över</text></svg>",
+        "<button>Hoppa över</button>",
+        "<p>Funktionen kräver att du accepterar inställnings-cookies</p>",
+        "<ul class='share'><li><a href='#'>Hoppa över</a></li><li><a href='#'>Dela</a></li></ul>",
+        "<div class='breadcrumbs'><a href='/'>Hoppa över</a></div>",
+    ],
+)
+def test_skip_rules(unwanted: str) -> None:
+    reading = extract_reading(_page(KEEP + unwanted))
+    assert [b.text for b in reading.blocks] == ["Rubrik", "Det här ska läsas upp."]
+
+
+def test_page_header_footer_and_navigation_outside_main_are_skipped() -> None:
+    html = (
+        "<html><body><header><p>Sidhuvud med text</p></header>"
+        "<div class='wrap'><main><article><header><h1>Artikelns rubrik</h1></header>"
+        "<p>Brödtext i artikeln som ska läsas.</p></article></main></div>"
+        "<footer><p>Sidfot med adress</p></footer></body></html>"
+    )
+    assert extract_reading(html).text == "Artikelns rubrik\n\nBrödtext i artikeln som ska läsas."
+
+
+def test_configured_skip_selectors_and_asides() -> None:
+    html = _page(KEEP + "<div class='puff'><p>Puff</p></div><aside><p>Fakta i rutan</p></aside>")
+    plain = extract_reading(html, options=ExtractOptions(skip_selectors=(".puff",)))
+    assert plain.text == "Rubrik\n\nDet här ska läsas upp."
+    asides = extract_reading(html, options=ExtractOptions(read_asides=True))
+    assert asides.text.endswith("Puff\n\nFakta i rutan")
+
+
+def test_data_tts_read_forces_inclusion_in_place() -> None:
+    html = _page(
+        KEEP + "<aside data-tts-read><p>Viktig faktaruta</p></aside>",
+        outside="<div class='notice' data-tts-read><p>Driftstörning i dag</p></div>",
+    )
+    texts = [b.text for b in extract_reading(html).blocks]
+    assert texts == ["Driftstörning i dag", "Rubrik", "Det här ska läsas upp.", "Viktig faktaruta"]
+
+
+def test_content_root_order_selector_main_role_article() -> None:
+    body = (
+        "<div id='innehall'><p>Utvald text i innehållet.</p></div>"
+        "<div role='main'><p>Rollens huvudtext här.</p></div>"
+        "<article><p>Artikelns text finns här.</p></article>"
+    )
+    html = f"<html><body>{body}</body></html>"
+    chosen = ExtractOptions(content_selector="#innehall")
+    assert extract_reading(html, options=chosen).text == "Utvald text i innehållet."
+    assert extract_reading(html).text == "Rollens huvudtext här."
+    no_role = html.replace(" role='main'", "")
+    assert extract_reading(no_role).text == "Artikelns text finns här."
+
+
+def test_density_fallback_finds_the_text_without_landmarks() -> None:
+    links = "".join(f"<a href='/{i}'>Länk nummer {i}</a> " for i in range(20))
+    paragraphs = "".join(
+        f"<p>Stycke {i} med en mening som är lång nog att räknas som brödtext.</p>"
+        for i in range(6)
+    )
+    html = (
+        f"<html><body><div class='top'>{links}</div><div class='x'><div class='y'>"
+        f"<h2>Rubriken</h2>{paragraphs}</div></div><div>Kontakt 08-123 45 67</div></body></html>"
+    )
+    reading = extract_reading(html)
+    assert reading.blocks[0].text == "Rubriken"
+    assert len(reading.blocks) == 7
+    assert "Länk nummer" not in reading.text and "Kontakt" not in reading.text
+
+
+def test_tables_read_row_by_row_and_layout_tables_as_text() -> None:
+    table = (
+        "<table><caption>Öppettider</caption><thead><tr><th>Dag</th><th>Tid</th></tr></thead>"
+        "<tbody><tr><td>Måndag</td><td>8–17</td></tr><tr><td>Tisdag</td><td>8–16</td></tr>"
+        "</tbody></table>"
+    )
+    blocks = extract_reading(_page(table)).blocks
+    assert [(b.kind, b.text) for b in blocks] == [
+        ("caption", "Öppettider"),
+        ("table_row", "Dag, Tid"),
+        ("table_row", "Måndag, 8–17"),
+        ("table_row", "Tisdag, 8–16"),
+    ]
+    assert blocks[2].locator == "body > main > table > tbody > tr:nth-of-type(1)"
+    bare = extract_reading(_page("<table><tr><td>A1</td><td>B1</td></tr></table>"))
+    assert bare.blocks[0].locator == "body > main > table > tbody > tr"
+    layout = "<table><tr><td><h2>Avsnitt</h2><p>Text i en layouttabell.</p></td></tr></table>"
+    assert [(b.kind, b.text) for b in extract_reading(_page(layout)).blocks] == [
+        ("heading", "Avsnitt"),
+        ("paragraph", "Text i en layouttabell."),
+    ]
+
+
+def test_image_alt_only_for_meaningful_images_without_caption() -> None:
+    html = _page(
+        "<p>Före bilden.</p><img src='a.jpg' alt='Karta över länet'>"
+        "<figure><img src='b.jpg' alt='Ej uppläst'><figcaption>Bildtext</figcaption></figure>"
+        "<a href='/'><img src='c.png' alt='Till startsidan'></a>"
+        "<img src='d.png' alt=''><img src='e.png' alt='bild.png'>"
+    )
+    blocks = extract_reading(html).blocks
+    assert [(b.kind, b.text) for b in blocks] == [
+        ("paragraph", "Före bilden."),
+        ("image_alt", "Karta över länet"),
+        ("caption", "Bildtext"),
+    ]
+    no_alt = extract_reading(html, options=ExtractOptions(read_image_alt=False))
+    assert [b.kind for b in no_alt.blocks] == ["paragraph", "caption"]
+
+
+def test_language_from_nearest_lang_attribute() -> None:
+    html = _page(
+        "<p>Svensk text här.</p><p lang='en-GB'>English text here.</p>"
+        "<div lang='fi'><p>Suomenkielinen teksti.</p></div>"
+    )
+    reading = extract_reading(html)
+    assert reading.lang == "sv"
+    assert [b.lang for b in reading.blocks] == ["sv", "en", "fi"]
+    assert extract_reading(_page("<p>Utan språk</p>", lang="")).lang == "sv"
+
+
+def test_whitespace_soft_hyphens_and_punctuation_only_blocks() -> None:
+    html = _page(
+        "<p>Stock&shy;holms\u00adregionen\u200b  har\n\t många&nbsp;bibliotek.</p>"
+        "<p>* * *</p><p>—</p><p> </p><h2>Rubrik  med <em>betoning</em></h2>"
+        "<p>Text<br>på två rader</p>"
+    )
+    assert [b.text for b in extract_reading(html).blocks] == [
+        "Stockholmsregionen har många bibliotek.",
+        "Rubrik med betoning",
+        "Text på två rader",
+    ]
+
+
+def test_quotes_headings_and_lists() -> None:
+    html = _page(
+        "<h3>Tredje nivå</h3><blockquote><p>Ett citat.</p><p>Två stycken.</p></blockquote>"
+        "<ul><li>Punkt ett<ul><li>Underpunkt</li></ul></li></ul>"
+        "<div role='heading' aria-level='4'>Rollrubrik</div><div>Löptext i en div.</div>"
+    )
+    blocks = extract_reading(html).blocks
+    assert [(b.kind, b.level, b.text) for b in blocks] == [
+        ("heading", 3, "Tredje nivå"),
+        ("quote", None, "Ett citat."),
+        ("quote", None, "Två stycken."),
+        ("list_item", None, "Punkt ett"),
+        ("list_item", None, "Underpunkt"),
+        ("heading", 4, "Rollrubrik"),
+        ("paragraph", None, "Löptext i en div."),
+    ]
+
+
+def test_every_locator_finds_its_block_on_the_page() -> None:
+    html = SEED.read_text("utf-8")
+    doc = lxml.html.document_fromstring(html)
+    for block in extract_reading(html).blocks:
+        found = doc.cssselect(block.locator)
+        assert found, block.locator
+        assert block.text in " ".join(found[0].text_content().split())
+
+
+def test_ids_are_used_only_when_unique() -> None:
+    html = _page("<div id='dubbel'><p>Ett</p></div><div id='dubbel'><p>Två</p></div>")
+    assert [b.locator for b in extract_reading(html).blocks] == [
+        "body > main > div:nth-of-type(1) > p",
+        "body > main > div:nth-of-type(2) > p",
+    ]
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "",
+        "   ",
+        "<html></html>",
+        "<html><body></body></html>",
+        "\x00\x00<p>\x00</p>",
+        "<?xml version='1.0' encoding='utf-8'?><html><body><p>XML-deklaration</p></body></html>",
+        "<<<>>><p<p<p>>>",
+        "</body></html><p>",
+        "<main><main><main>",
+        "<table><tr><td><table><tr><td>" * 50,
+        "<div>" * 5000 + "djupt" + "</div>" * 5000,
+        "\ufeff<p>BOM</p>",
+        "<p>" + "ord " * 500_000 + "</p>",
+    ],
+)
+def test_broken_empty_deep_and_huge_pages_do_not_crash(html: str) -> None:
+    reading = extract_reading(html)
+    assert all(b.text.strip() for b in reading.blocks)
+
+
+_FRAGMENTS = [
+    "<p>",
+    "</p>",
+    "<div>",
+    "</div>",
+    "<main>",
+    "</main>",
+    "<article>",
+    "<table>",
+    "<tr>",
+    "<td>",
+    "</td>",
+    "<th>",
+    "<ul>",
+    "<li>",
+    "<h2>",
+    "</h2>",
+    "<blockquote>",
+    "<br>",
+    "<img alt='En bild'>",
+    "<a href='/'>",
+    "</a>",
+    "<nav>",
+    "<aside>",
+    "<form>",
+    "<figure>",
+    "<figcaption>",
+    "<div class='rs_skip'>",
+    "<p hidden>",
+    "<span lang='en'>",
+    "<script>",
+    "<header>",
+    "<footer>",
+    "<![CDATA[",
+    "<!--",
+    "-->",
+    "&shy;",
+    "&amp;",
+    "&#0;",
+    "&#xD800;",
+    "Text med ord",
+    " ",
+    "\n",
+    "—",
+    "<?xml version='1.0'?>",
+    "<html lang='sv'>",
+    "<body>",
+    "<data-tts-read>",
+    "<div data-tts-read>",
+    "<svg>",
+    "<math>",
+    "<select><option>Val",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("<>/=\"' abpdivmantcl&;#x0\n\u00ad-")))
+    | st.text()
+    | st.lists(st.sampled_from(_FRAGMENTS), max_size=60).map("".join)
+)
+def test_any_text_gives_a_reading(html: str) -> None:
+    reading = extract_reading(html)
+    assert [b.index for b in reading.blocks] == list(range(len(reading.blocks)))
+    assert all(_HAS_LETTER.search(b.text) for b in reading.blocks)

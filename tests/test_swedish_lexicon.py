@@ -1,0 +1,183 @@
+"""The site lexicon in the running app: load, reload on change and SIGHUP, broken files."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from ttsservice import keys
+from ttsservice.app import create_app
+from ttsservice.settings import load_settings
+from ttsservice.swedish import Lexicon, LexiconError, Normalizer, load_default_lexicon
+from ttsservice.swedish.lexicon import parse_lexicon
+
+pytest_plugins = ["tests.conftest_voices"]
+
+
+def _write(path: Path, text: str, bump: int) -> None:
+    """Write ``text`` and move the mtime forward, so the change is seen at once."""
+    path.write_text(text, "utf-8")
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + bump * 1_000_000_000))
+
+
+async def _client(
+    aiohttp_client: Any, tmp_path: Path, env: dict[str, str], lexicon: Path
+) -> TestClient[Any, Any]:
+    settings = load_settings(
+        {**env, "TTS_DATA_DIR": str(tmp_path / "var"), "TTS_LEXICON_PATH": str(lexicon)}
+    )
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(settings))
+    return client
+
+
+async def _lexicon_check(client: TestClient[Any, Any]) -> tuple[str, dict[str, Any]]:
+    response = await client.get("/readyz")
+    body = await response.json()
+    return body["status"], next(c for c in body["checks"] if c["name"] == "lexicon")
+
+
+async def test_site_lexicon_applies_and_reloads_when_the_file_changes(
+    aiohttp_client: Any, tmp_path: Path, tiny_voice_env: dict[str, str]
+) -> None:
+    site = tmp_path / "lexicon.toml"
+    _write(site, '[words]\n"Tiohundra" = "tio hundra"\n', 1)
+    client = await _client(aiohttp_client, tmp_path, tiny_voice_env, site)
+    app = client.server.app
+    normalizer = app[keys.NORMALIZER]
+    assert normalizer.normalize("Ring Tiohundra.") == "Ring tio hundra."
+    # the shipped list is still there under the site file
+    assert normalizer.normalize("Ring 1177.") == "Ring elva sjuttiosju."
+
+    _write(site, '[words]\n"Tiohundra" = "tiohundra sjukvård"\n', 2)
+    assert await app[keys.LEXICON_WATCH].check() is True
+    assert normalizer.normalize("Ring Tiohundra.") == "Ring tiohundra sjukvård."
+    # unchanged file: nothing reloads
+    assert await app[keys.LEXICON_WATCH].check() is False
+
+
+async def test_the_watcher_notices_a_change_by_itself(
+    aiohttp_client: Any, tmp_path: Path, tiny_voice_env: dict[str, str]
+) -> None:
+    site = tmp_path / "lexicon.toml"
+    _write(site, '[acronyms]\nsay = ["MIK"]\n', 1)
+    client = await _client(aiohttp_client, tmp_path, tiny_voice_env, site)
+    normalizer = client.server.app[keys.NORMALIZER]
+    assert normalizer.normalize("MIK") == "mik"
+    _write(site, '[acronyms]\nspell = ["MIK"]\n', 2)
+    for _ in range(60):  # the poll runs every two seconds
+        if normalizer.normalize("MIK") == "emm i kå":
+            break
+        await asyncio.sleep(0.1)
+    assert normalizer.normalize("MIK") == "emm i kå"
+
+
+async def test_sighup_reloads_the_site_lexicon(
+    aiohttp_client: Any, tmp_path: Path, tiny_voice_env: dict[str, str]
+) -> None:
+    site = tmp_path / "lexicon.toml"
+    _write(site, '[words]\n"Kvarnen" = "kvarnen ett"\n', 1)
+    client = await _client(aiohttp_client, tmp_path, tiny_voice_env, site)
+    normalizer = client.server.app[keys.NORMALIZER]
+    assert normalizer.normalize("Kvarnen") == "kvarnen ett"
+    # same size and mtime: only SIGHUP can tell the service to read it again
+    st = site.stat()
+    site.write_text('[words]\n"Kvarnen" = "kvarnen två"\n', "utf-8")
+    os.utime(site, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.kill(os.getpid(), signal.SIGHUP)
+    for _ in range(50):
+        await asyncio.sleep(0.02)
+        if normalizer.normalize("Kvarnen") == "kvarnen två":
+            break
+    assert normalizer.normalize("Kvarnen") == "kvarnen två"
+
+
+async def test_a_broken_file_keeps_the_previous_lexicon_and_degrades_readiness(
+    aiohttp_client: Any,
+    tmp_path: Path,
+    tiny_voice_env: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    site = tmp_path / "lexicon.toml"
+    _write(site, '[words]\n"Tiohundra" = "tio hundra"\n', 1)
+    client = await _client(aiohttp_client, tmp_path, tiny_voice_env, site)
+    app = client.server.app
+    status, check = await _lexicon_check(client)
+    assert (status, check["status"]) == ("ready", "ok")
+
+    caplog.set_level(logging.ERROR, logger="ttsservice.swedish.service")
+    _write(site, '[words]\n"Tiohundra" = tio hundra\n', 2)
+    await app[keys.LEXICON_WATCH].check()
+    await app[keys.LEXICON_WATCH].check(force=True)  # same error again: logged once
+    assert app[keys.NORMALIZER].normalize("Tiohundra") == "tio hundra"
+    lines = [r.getMessage() for r in caplog.records if "lexicon" in r.getMessage()]
+    assert len(lines) == 1
+    assert str(site) in lines[0] and "previous" in lines[0]
+    status, check = await _lexicon_check(client)
+    assert (status, check["status"]) == ("degraded", "degraded")
+    assert str(site) in check["detail"]
+
+    _write(site, '[words]\n"Tiohundra" = "tiohundra"\n', 3)
+    await app[keys.LEXICON_WATCH].check()
+    status, check = await _lexicon_check(client)
+    assert (status, check["status"]) == ("ready", "ok")
+    metrics = await (await client.get("/metrics")).text()
+    assert 'tts_lexicon_reloads_total{result="error"} 2.0' in metrics
+
+
+async def test_a_missing_site_file_is_degraded_not_fatal(
+    aiohttp_client: Any, tmp_path: Path, tiny_voice_env: dict[str, str]
+) -> None:
+    client = await _client(aiohttp_client, tmp_path, tiny_voice_env, tmp_path / "nope.toml")
+    status, check = await _lexicon_check(client)
+    assert (status, check["status"]) == ("degraded", "degraded")
+    assert "cannot read" in check["detail"]
+    assert client.server.app[keys.NORMALIZER].normalize("t.ex.") == "till exempel"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("[words", "not valid TOML"),
+        ('[word]\n"a" = "b"', "unknown table"),
+        ('[words]\n"a" = 3', "spoken form"),
+        ('[words]\n"a" = "  "', "spoken form"),
+        ('[words]\n"x" = "tre 3"', "digits"),
+        ('[words]\n"x" = "ja [[ a ]]"', "phonemes"),
+        ('[acronyms]\nspell = "BVC"', "list"),
+        ('[acronyms]\nspell = ["bvc"]', "capitals"),
+        ('[acronyms]\nspell = ["BVC"]\nsay = ["BVC"]', "both"),
+        ('[acronyms]\nshout = ["BVC"]', "unknown key"),
+    ],
+)
+def test_parse_errors_say_what_to_fix(text: str, fragment: str) -> None:
+    with pytest.raises(LexiconError, match=fragment) as info:
+        parse_lexicon(text, "site.toml")
+    assert str(info.value).startswith("site.toml: ")
+
+
+def test_phonemes_pass_through_untouched_and_lower_case_keys_match_any_case() -> None:
+    site = parse_lexicon(
+        '[words]\n"unesco" = "[[ jʉnˈɛskʊ ]]"\n"vårdguiden" = "vård guiden"\n', "site"
+    )
+    normalizer = Normalizer(load_default_lexicon().merged(site))
+    assert normalizer.normalize("UNESCO och Unesco") == "[[ jʉnˈɛskʊ ]] och [[ jʉnˈɛskʊ ]]"
+    assert normalizer.normalize("Vårdguiden 2023") == "Vård guiden tjugotjugotre"
+    assert normalizer.normalize("vårdguidens") == "vårdguidens"  # whole words only
+
+
+def test_site_entries_win_over_the_shipped_list() -> None:
+    shipped = load_default_lexicon()
+    assert "1177" in shipped.words
+    site = parse_lexicon('[words]\n"1177" = "elvahundrasjuttiosju"\n[acronyms]\nsay=["SL"]', "s")
+    merged = shipped.merged(site)
+    normalizer = Normalizer(merged)
+    assert normalizer.normalize("Ring 1177 om SL") == "Ring elvahundrasjuttiosju om sl"
+    assert isinstance(merged, Lexicon) and "SL" not in merged.spell

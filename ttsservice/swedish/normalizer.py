@@ -1,0 +1,817 @@
+"""Written Swedish → the words a Swedish newsreader would say.
+
+The :class:`Normalizer` runs a fixed sequence of rewriting passes over the
+text. Each pass turns one kind of written form (a web address, a date, a
+phone number, a unit…) into words. Text a pass has produced and that later
+passes must not touch (lexicon entries, phonemes, addresses) is shielded by a
+placeholder character from Unicode's private use area until the end.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+
+from ttsservice.swedish import numbers as num
+from ttsservice.swedish import tables as tb
+from ttsservice.swedish.lexicon import Lexicon
+
+__all__ = ["NORMALIZER_VERSION", "Normalizer"]
+
+NORMALIZER_VERSION = "sv-1"
+"""Revision of the normalisation rules. Change it whenever any rule's output changes:
+speech caches key audio by (normalised text, this version)."""
+
+_PUA_FIRST = 0xE000
+_PUA_LAST = 0xF8FF
+_PUA = re.compile("[\ue000-\uf8ff]")
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
+)
+_SPACES = re.compile("[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_SOFT_HYPHEN = "\u00ad"
+
+_UP = "A-ZÅÄÖÉÜ"
+_LO = "a-zåäöéü"
+_NUM = r"\d{1,3}(?: \d{3})+(?!\d)|\d+"
+_NUM_DEC = rf"(?:{_NUM})(?:,\d+)?"
+_DASH = r"\s?[-–—‒]\s?"
+
+
+def _alternation(words: object) -> str:
+    items = sorted((str(w) for w in words), key=len, reverse=True)  # type: ignore[attr-defined]
+    return "|".join(re.escape(w) for w in items)
+
+
+_MONTH_ALT = _alternation(tb.MONTHS)
+_WEEKDAY_ALT = _alternation(tb.WEEKDAYS)
+_UNIT_ALT = _alternation(k for k in tb.UNITS if k not in (":-",))
+
+
+class _Shield:
+    """Placeholders for finished text, so later passes leave it alone."""
+
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def __call__(self, spoken: str) -> str:
+        index = len(self.items)
+        if _PUA_FIRST + index > _PUA_LAST:
+            return spoken  # very long input: the rest is simply not shielded
+        self.items.append(spoken)
+        return chr(_PUA_FIRST + index)
+
+    def restore(self, text: str) -> str:
+        if not self.items:
+            return text
+        items = self.items
+        return _PUA.sub(lambda m: items[ord(m.group(0)) - _PUA_FIRST], text)
+
+
+def _ends_sentence(text: str, end: int) -> bool:
+    """Whether the dot just before ``end`` also closes the sentence."""
+    rest = text[end : end + 3]
+    if not rest.strip():
+        return True
+    if rest[:1] == "\n":
+        return True
+    return bool(re.match(rf"\s+[{_UP}\d\"'”»(]", text[end : end + 3]))
+
+
+def _next_word(text: str, end: int) -> str:
+    m = re.match(rf"\s*([{_UP}{_LO}]+)", text[end : end + 40])
+    return m.group(1) if m else ""
+
+
+def _prev_word(text: str, start: int) -> str:
+    m = re.search(rf"([{_UP}{_LO}]+)[\s(]*$", text[max(0, start - 40) : start])
+    return m.group(1) if m else ""
+
+
+def _gender_before(word: str) -> num.Gender:
+    """Form of "one" before ``word`` ("en krona", "ett år", "ett och två")."""
+    w = word.lower()
+    if not w or w in tb.FUNCTION_WORDS or not word[:1].islower():
+        return "ett"
+    if w in tb.NEUTER_NOUNS or w.endswith(("ande", "ende", "eri", "tek", "um")):
+        return "ett"
+    return "en"
+
+
+def _int(text: str) -> int:
+    return int(text.replace(" ", ""))
+
+
+def _number(text: str, gender: num.Gender = "ett") -> str:
+    """A number as written (thousands spaces, comma decimals, leading zeros) in words."""
+    text = text.strip()
+    if "," in text:
+        whole, _, dec = text.partition(",")
+        whole = whole.replace(" ", "")
+        return num.decimal(whole or "0", dec, gender)
+    plain = text.replace(" ", "")
+    if len(plain) > 1 and plain.startswith("0"):
+        return num.digits(plain)
+    if len(plain) > 15:
+        return num.digits(plain)
+    return num.cardinal(int(plain), gender)
+
+
+def _is_year(value: int, written: str) -> bool:
+    return len(written) == 4 and 1100 <= value <= 2099
+
+
+def _spell(acronym: str) -> str:
+    return " ".join(tb.LETTER_NAMES.get(c, c.lower()) for c in acronym)
+
+
+def _pronounceable(word: str) -> bool:
+    vowels = set("AEIOUYÅÄÖ")
+    if len(word) < 4 or not any(c in vowels for c in word):
+        return False
+    run = 0
+    for c in word:
+        run = 0 if c in vowels else run + 1
+        if run >= 3:
+            return False
+    return not (word[0] not in vowels and word[1] not in vowels)
+
+
+def _roman(token: str) -> int | None:
+    values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+    total = 0
+    for i, c in enumerate(token):
+        v = values.get(c)
+        if v is None:
+            return None
+        nxt = values.get(token[i + 1], 0) if i + 1 < len(token) else 0
+        total += -v if v < nxt else v
+    if not 0 < total <= 40 or _to_roman(total) != token:
+        return None
+    return total
+
+
+def _to_roman(n: int) -> str:
+    out = ""
+    for value, letters in ((40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= value:
+            out += letters
+            n -= value
+    return out
+
+
+# --- compiled patterns (immutable) -------------------------------------------------
+
+_PHONEME_BLOCK = re.compile(r"\[\[[^\[\]\d]{1,480}\]\]")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w@])")
+_URL = re.compile(
+    r"(?:(?:https?://)|(?<![\w@./-])(?=www\.)|(?<![\w@./-])(?=[\w-]+(?:\.[\w-]+)*\.(?:se|nu|com|org|net|eu|info|io|gov|edu)\b))"
+    r"[^\s<>\"'()\[\]]+",
+    re.IGNORECASE,
+)
+_ISO_DATE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
+_SLASH_DATE = re.compile(r"(?<![\d/.,])(\d{1,2})/(\d{1,2})(?:(\s|/)(\d{4}|\d{2})(?!\d))?(?![\d/])")
+_DAY_MONTH_RANGE = re.compile(
+    rf"(?<![\d,.])(\d{{1,2}})(?:\.|:e|:a)?{_DASH}(\d{{1,2}})(?:\.|:e|:a)?\s+({_MONTH_ALT})\b(\.)?",
+    re.IGNORECASE,
+)
+_DAY_MONTH = re.compile(
+    rf"(?<![\d,.])(\d{{1,2}})(?:\.|:e|:a)?\s+({_MONTH_ALT})\b(\.)?", re.IGNORECASE
+)
+_DEN_DAY = re.compile(r"\b([Dd]en)\s+(\d{1,2})(?:\.|:e|:a)?(?=\s*(?:och|till|[-–,.;)]|$))")
+_MONTH_RANGE = re.compile(rf"\b({_MONTH_ALT})\.?{_DASH}({_MONTH_ALT})\b\.?", re.IGNORECASE)
+_WEEKDAY_RANGE = re.compile(
+    rf"(?<![\w])({_WEEKDAY_ALT})\.?{_DASH}({_WEEKDAY_ALT})\b\.?(?!\w)", re.IGNORECASE
+)
+_WEEKDAY_BEFORE_TIME = re.compile(
+    r"(?<![\w])(mån|tis|ons|tors|tor|fre|lör|sön)\.?(?=\s*\d)", re.IGNORECASE
+)
+_TIME_PART = r"(\d{1,2})(?:[.:](\d{2}))?"
+_KL_TIME = re.compile(rf"\b([Kk]lockan|[Kk]l\.?)\s*{_TIME_PART}(?:{_DASH}{_TIME_PART})?(?!\d|,\d)")
+_TIME_RANGE = re.compile(
+    r"(?<![\d.,:])([01]?\d|2[0-4])[.:]([0-5]\d)"
+    + _DASH
+    + r"([01]?\d|2[0-4])(?:[.:]([0-5]\d))?(?!\d|,\d)"
+)
+_TIME = re.compile(r"(?<![\d.,:])([01]?\d|2[0-4])([.:])([0-5]\d)(?!\d|,\d|:\d|\s?(?:%|kr))")
+_PHONE = re.compile(
+    r"(?<![\w+-])(\+\d{2}\s?(?:\(0\)\s?)?\d{1,3}|0\d{1,3})"
+    r"(\s?[-–]\s?|\s)(\d{2,4}(?:[ -]\d{2,4}){0,3})(?!\d|,\d)"
+)
+_SERVICE = re.compile(
+    r"(?<![\d\w,.-])("
+    + "|".join(re.escape(k) for k in sorted(tb.SERVICE_NUMBERS, key=len, reverse=True))
+    + r")(?!\d|,\d|\.\d)"
+)
+_POSTCODE = re.compile(rf"(?<![\w,.-])(?:SE-?\s?)?(\d{{3}}) (\d{{2}})(?=\s+[{_UP}][{_LO}])")
+_BOX = re.compile(r"\b(Box|box|BOX)\s+(\d+)\b")
+_PAGE = re.compile(r"(?<![\w.])([Ss])(?:id)?\.\s?(?=\d)")
+_NR = re.compile(r"(?<![\w.])([Nn])r\.?\s?(?=\d)")
+_WEEK = re.compile(r"(?<![\w.])([Vv])(?:\.|ecka)?\s?(\d{1,2})(?![\d,.]\d)")
+_CHAPTER_AFTER = re.compile(r"(?<![\d,.])(\d+)\s?kap\.")
+_PARAGRAPH_AFTER = re.compile(r"(?<![\d,.])(\d+)(\s?[a-z])?\s?§(?!§)")
+_PARAGRAPHS = re.compile(r"§§\s?")
+_PARAGRAPH_BEFORE = re.compile(r"§\s?(?=\d)")
+_ORDINAL = re.compile(r"(?<![\d,.])(\d+):(?:a|e|sta|dra|nde|de|te)\b")
+_DECADE = re.compile(r"(?<![\d,.])(\d{2}|\d{4})-tal(\w*)")
+_NUM_WORD = re.compile(rf"(?<![\d,.:/])(\d+)-([{_LO}]\w*)")
+_PRICE = re.compile(r"(?<![\d,.])(" + _NUM + r"):-")
+_PERCENT_COMPOUND = re.compile(rf"\s?%-(?=[{_LO}])")
+_CURRENCY_BEFORE = re.compile(r"([€$£])\s?(" + _NUM_DEC + r")")
+_RANGE = re.compile(
+    rf"(?<![\w,.:/-])([-−]?{_NUM_DEC}){_DASH}([-−]?{_NUM_DEC})(?![\d])(?:\s?({_UNIT_ALT})(?![\w²³]))?"
+)
+_UNIT = re.compile(rf"(?<![\w,.:/])([-−]?)({_NUM_DEC})\s?({_UNIT_ALT})(?![\w²³])")
+_VULGAR = {
+    "½": (1, 2),
+    "⅓": (1, 3),
+    "⅔": (2, 3),
+    "¼": (1, 4),
+    "¾": (3, 4),
+    "⅕": (1, 5),
+    "⅖": (2, 5),
+    "⅗": (3, 5),
+    "⅘": (4, 5),
+    "⅙": (1, 6),
+    "⅚": (5, 6),
+    "⅛": (1, 8),
+    "⅜": (3, 8),
+    "⅝": (5, 8),
+    "⅞": (7, 8),
+    "⅒": (1, 10),
+}
+_VULGAR_RE = re.compile(r"(\d+)?\s?([" + "".join(_VULGAR) + "])")
+_SLASH_FRACTION = re.compile(r"(?<![\d/.,])(\d{1,4})/(\d{1,4})(?![\d/])")
+_PLAIN = re.compile(r"(?<![\d])([-−](?=\d))?(" + _NUM + r")(,\d+)?")
+_DIGITS = re.compile(r"\d+")
+_ROMAN_AFTER = re.compile(rf"\b([{_UP}][{_LO}]+)\s+([IVXLC]+)(:s)?(?![\w])")
+_ACRONYM = re.compile(rf"(?<![\w])([{_UP}]{{2,}})(?::([{_LO}]+))?(?![\w])")
+_LETTER_COMPOUND = re.compile(rf"(?<![\w-])([{_UP}])-(?=[{_LO}])")
+_ARROW_BETWEEN = re.compile(r"(?<=\w)\s*[→⇒➔➜⟶]\s*(?=\w)")
+_DECORATION = re.compile(r"[→⇒➔➜⟶»«›‹•◦▪▸►▶·‣⁃●○■□✓✔✗✘☐☑★☆*†‡¶|]")
+_CLAUSE_DASH_SPACES = re.compile(r"\s+")
+
+
+def _clean(text: str) -> str:
+    text = unicodedata.normalize("NFC", text)
+    text = _PUA.sub("", text)
+    text = text.replace(_SOFT_HYPHEN, "")
+    text = _CONTROL.sub("", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _SPACES.sub(" ", text)
+    return text.replace("\u2212", "-").replace("\u2010", "-").replace("\u2011", "-")
+
+
+class Normalizer:
+    """Turns written Swedish into its spoken form, using a site lexicon.
+
+    ``normalize`` is pure given the lexicon and safe to call from many
+    threads at once: the lexicon is an immutable object swapped atomically
+    by :meth:`use` when the site file changes.
+    """
+
+    def __init__(self, lexicon: Lexicon | None = None) -> None:
+        self._lexicon = lexicon if lexicon is not None else Lexicon.build({}, source="(none)")
+
+    @property
+    def version(self) -> str:
+        """The rules' revision (:data:`NORMALIZER_VERSION`)."""
+        return NORMALIZER_VERSION
+
+    @property
+    def lexicon(self) -> Lexicon:
+        """The lexicon in use."""
+        return self._lexicon
+
+    def use(self, lexicon: Lexicon) -> None:
+        """Switch to ``lexicon`` (atomic: a running ``normalize`` keeps the one it started with)."""
+        self._lexicon = lexicon
+
+    def normalize(self, text: str, lang: str = "sv") -> str:
+        """Return ``text`` as it should be spoken.
+
+        For Swedish (``sv``, ``sv-SE``…) every rule applies; other languages
+        only get clean-up (control characters, spacing) so the voice reads
+        them as written. Never raises on any string.
+        """
+        lexicon = self._lexicon
+        text = _clean(text)
+        if not text.strip():
+            return ""
+        if lang.lower().replace("_", "-").split("-")[0] not in ("sv", "swe", ""):
+            return _squeeze(text)
+        shield = _Shield()
+        text = _PHONEME_BLOCK.sub(lambda m: shield(m.group(0)), text)
+        text = lexicon.apply(text, shield)
+        text = _EMAIL.sub(lambda m: shield(_say_email(m.group(0))), text)
+        text = _URL.sub(lambda m: _url_with_tail(m.group(0), shield), text)
+        for step in _STEPS:
+            text = step(text, lexicon)
+        return _squeeze(shield.restore(text))
+
+
+def _squeeze(text: str) -> str:
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    out = "\n".join(line for line in lines if line)
+    out = re.sub(r"\s+([,.;:!?])", r"\1", out)
+    return out.strip()
+
+
+# --- addresses ----------------------------------------------------------------------
+
+
+def _say_label(label: str) -> str:
+    parts = re.split(r"(\d+)", label)
+    words = []
+    for part in parts:
+        if not part:
+            continue
+        if part.isdigit():
+            words.append(tb.SERVICE_NUMBERS.get(part) or _number(part))
+        else:
+            words.append(" bindestreck ".join(p for p in part.lower().split("-") if p))
+    return " ".join(words)
+
+
+def _say_domain(domain: str) -> str:
+    labels = [lb for lb in domain.split(".") if lb]
+    spoken = []
+    for i, label in enumerate(labels):
+        low = label.lower()
+        if i == len(labels) - 1 and len(labels) > 1:
+            spoken.append(tb.TLD_NAMES.get(low) or (_spell(low.upper()) if len(low) <= 3 else low))
+        elif low == "www":
+            spoken.append("ve ve ve")
+        else:
+            spoken.append(_say_label(label))
+    return " punkt ".join(spoken)
+
+
+def _say_email(address: str) -> str:
+    local, _, domain = address.partition("@")
+    words = []
+    for piece in re.split(r"([._+-])", local):
+        if piece == ".":
+            words.append("punkt")
+        elif piece == "_":
+            words.append("understreck")
+        elif piece == "-":
+            words.append("bindestreck")
+        elif piece == "+":
+            words.append("plus")
+        elif piece:
+            words.append(_say_label(piece))
+    return " ".join(words) + " snabel-a " + _say_domain(domain)
+
+
+def _url_with_tail(found: str, shield: _Shield) -> str:
+    tail = ""
+    while found and found[-1] in ".,;:!?":
+        tail = found[-1] + tail
+        found = found[:-1]
+    if not found:
+        return tail
+    rest = re.sub(r"^https?://", "", found, flags=re.IGNORECASE)
+    rest = rest.split("?", 1)[0].split("#", 1)[0]
+    domain, _, path = rest.partition("/")
+    if "." not in domain:
+        return found + tail
+    spoken = _say_domain(domain)
+    segments = [s for s in path.split("/") if s]
+    for segment in segments:
+        words = " ".join(_say_label(w) for w in re.split(r"[-_.]+", segment) if w)
+        if words:
+            spoken += " snedstreck " + words
+    return shield(spoken) + tail
+
+
+# --- passes -------------------------------------------------------------------------
+
+Step = Callable[[str, Lexicon], str]
+
+
+def _abbreviation_pattern() -> tuple[re.Pattern[str], dict[str, tuple[str, bool]]]:
+    table: dict[str, tuple[str, bool]] = {}
+    for forms, spoken, final in tb.ABBREVIATIONS:
+        for form in forms:
+            for variant in {form, form[:1].upper() + form[1:]}:
+                table[variant] = (spoken, final)
+    alts = []
+    for variant in sorted(table, key=len, reverse=True):
+        pattern = re.escape(variant).replace(r"\.\ ", r"\.\s?").replace(r"\ ", " ")
+        alts.append(pattern)
+    body = "|".join(alts)
+    return re.compile(rf"(?<![\w.@/-])(?:{body})(?![\w]|\.\w)"), table
+
+
+_ABBR_RE, _ABBR_TABLE = _abbreviation_pattern()
+_KL_BARE = re.compile(r"(?<![\w.])([Kk])l(?=\s?\d)")
+
+
+def _abbreviations(text: str, lexicon: Lexicon) -> str:
+    def expand(m: re.Match[str]) -> str:
+        found = m.group(0)
+        key = found if found in _ABBR_TABLE else re.sub(r"\.\s", ".", found)
+        spoken, final = _ABBR_TABLE.get(key, (found, False))
+        if found[:1].isupper() and spoken[:1].islower():
+            spoken = spoken[:1].upper() + spoken[1:]
+        if found.endswith(".") and final and _ends_sentence(text, m.end()):
+            spoken += "."
+        elif found.endswith("!"):
+            spoken += "!"
+        return spoken
+
+    text = _ABBR_RE.sub(expand, text)
+    return _KL_BARE.sub(lambda m: "Klockan" if m.group(1) == "K" else "klockan", text)
+
+
+def _month(name: str) -> str:
+    return tb.MONTHS.get(name.lower().rstrip("."), name)
+
+
+def _dates(text: str, lexicon: Lexicon) -> str:
+    def iso(m: re.Match[str]) -> str:
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if not (1 <= mo <= 12 and 1 <= d <= 31):
+            return m.group(0)
+        den = "" if _prev_word(text, m.start()).lower() == "den" else "den "
+        return f"{den}{num.ordinal(d)} {tb.MONTH_NAMES[mo - 1]} {num.year(y)}"
+
+    text = _ISO_DATE.sub(iso, text)
+
+    def day_range(m: re.Match[str]) -> str:
+        a, b = int(m.group(1)), int(m.group(2))
+        if not (1 <= a <= 31 and 1 <= b <= 31):
+            return m.group(0)
+        dot = "." if m.group(4) and _ends_sentence(text, m.end()) else ""
+        return f"{num.ordinal(a)} till {num.ordinal(b)} {_month(m.group(3))}{dot}"
+
+    text = _DAY_MONTH_RANGE.sub(day_range, text)
+
+    def day_month(m: re.Match[str]) -> str:
+        d = int(m.group(1))
+        if not 1 <= d <= 31:
+            return m.group(0)
+        month = m.group(2)
+        if month.lower() in ("mar", "jan") and not month.islower():
+            return m.group(0)  # "Mar", "Jan": more likely names than months
+        dot = "." if m.group(3) and _ends_sentence(text, m.end()) else ""
+        return f"{num.ordinal(d)} {_month(month)}{dot}"
+
+    text = _DAY_MONTH.sub(day_month, text)
+    text = _DEN_DAY.sub(
+        lambda m: (
+            f"{m.group(1)} {num.ordinal(int(m.group(2)))}"
+            if 1 <= int(m.group(2)) <= 31
+            else m.group(0)
+        ),
+        text,
+    )
+
+    def slash(m: re.Match[str]) -> str:
+        a, b = int(m.group(1)), int(m.group(2))
+        year = m.group(4)
+        prev = _prev_word(text, m.start()).lower()
+        if m.group(0) == "24/7":
+            return "dygnet runt"
+        dated = year is not None or prev == "den" or prev in tb.WEEKDAYS
+        if 1 <= a <= 31 and 1 <= b <= 12 and (dated or a >= b):
+            out = f"{num.ordinal(a)} {tb.MONTH_NAMES[b - 1]}"
+            if year is not None:
+                out += " " + (num.year(int(year)) if len(year) == 4 else num.cardinal(int(year)))
+            return out
+        return m.group(0)
+
+    text = _SLASH_DATE.sub(slash, text)
+    text = _MONTH_RANGE.sub(lambda m: f"{_month(m.group(1))} till {_month(m.group(2))}", text)
+    return text
+
+
+def _weekdays(text: str, lexicon: Lexicon) -> str:
+    text = _WEEKDAY_RANGE.sub(
+        lambda m: f"{tb.WEEKDAYS[m.group(1).lower()]} till {tb.WEEKDAYS[m.group(2).lower()]}",
+        text,
+    )
+    return _WEEKDAY_BEFORE_TIME.sub(lambda m: tb.WEEKDAYS[m.group(1).lower()], text)
+
+
+def _say_time(hour: str, minute: str | None) -> str:
+    h = num.cardinal(int(hour))
+    if minute is None or int(minute) == 0:
+        return h
+    return f"{h} och {num.cardinal(int(minute))}"
+
+
+def _valid_time(hour: str, minute: str | None) -> bool:
+    return int(hour) <= 24 and (minute is None or int(minute) <= 59)
+
+
+def _times(text: str, lexicon: Lexicon) -> str:
+    def kl(m: re.Match[str]) -> str:
+        word = "Klockan" if m.group(1)[0] == "K" else "klockan"
+        h1, m1, h2, m2 = m.group(2), m.group(3), m.group(4), m.group(5)
+        if not _valid_time(h1, m1) or (h2 is not None and not _valid_time(h2, m2)):
+            return m.group(0)
+        out = f"{word} {_say_time(h1, m1)}"
+        if h2 is not None:
+            out += f" till {_say_time(h2, m2)}"
+        return out
+
+    text = _KL_TIME.sub(kl, text)
+    text = _TIME_RANGE.sub(
+        lambda m: f"{_say_time(m.group(1), m.group(2))} till {_say_time(m.group(3), m.group(4))}",
+        text,
+    )
+
+    return _TIME.sub(lambda m: _say_time(m.group(1), m.group(3)), text)
+
+
+def _phones(text: str, lexicon: Lexicon) -> str:
+    def service(m: re.Match[str]) -> str:
+        nxt = _next_word(text, m.end())
+        if nxt and nxt[:1].islower() and nxt not in tb.FUNCTION_WORDS:
+            return m.group(0)
+        return tb.SERVICE_NUMBERS[m.group(1)]
+
+    text = _SERVICE.sub(service, text)
+
+    def phone(m: re.Match[str]) -> str:
+        area, rest = m.group(1), m.group(3)
+        groups = re.split(r"[ -]", rest)
+        area_digits = re.sub(r"\D", "", area)
+        total = len(area_digits) + sum(len(g) for g in groups)
+        if area.startswith("+"):
+            if not 7 <= total <= 13:
+                return m.group(0)
+            country = area_digits[:2]
+            head = f"plus {num.cardinal(int(country))}, {num.digits(area_digits[2:])}"
+        else:
+            if not 7 <= total <= 11 or len(groups) < 1:
+                return m.group(0)
+            if len(groups) == 1 and len(groups[0]) < 5 and m.group(2) == " ":
+                return m.group(0)
+            head = num.digits(area_digits)
+        return head + ", " + ", ".join(num.pairs(g) for g in groups)
+
+    text = _PHONE.sub(phone, text)
+    text = _POSTCODE.sub(lambda m: f"{num.digits(m.group(1))} {num.pairs(m.group(2))}", text)
+    return _BOX.sub(lambda m: f"{m.group(1)} {num.digits(m.group(2))}", text)
+
+
+def _references(text: str, lexicon: Lexicon) -> str:
+    """Page, number, week, chapter and section references."""
+    text = _PAGE.sub(lambda m: "Sidan " if m.group(1) == "S" else "sidan ", text)
+    text = _NR.sub(lambda m: "Nummer " if m.group(1) == "N" else "nummer ", text)
+    text = _WEEK.sub(
+        lambda m: ("Vecka " if m.group(1) == "V" else "vecka ") + num.cardinal(int(m.group(2))),
+        text,
+    )
+    text = _CHAPTER_AFTER.sub(lambda m: f"{num.ordinal(int(m.group(1)))} kapitlet", text)
+
+    def paragraph(m: re.Match[str]) -> str:
+        letter = f" {m.group(2).strip()}" if m.group(2) else ""
+        return f"{num.ordinal(int(m.group(1)))}{letter} paragrafen"
+
+    text = _PARAGRAPH_AFTER.sub(paragraph, text)
+    text = _PARAGRAPHS.sub("paragraferna ", text)
+    return _PARAGRAPH_BEFORE.sub("paragraf ", text)
+
+
+def _ordinals(text: str, lexicon: Lexicon) -> str:
+    text = _ORDINAL.sub(lambda m: num.ordinal(int(m.group(1))), text)
+
+    def decade(m: re.Match[str]) -> str:
+        n, written = int(m.group(1)), m.group(1)
+        if len(written) == 4:
+            head = num.year(n)
+        elif written == "00":
+            head = "nollnoll"
+        else:
+            head = num.cardinal(n)
+        return f"{head}tal{m.group(2)}"
+
+    text = _DECADE.sub(decade, text)
+
+    def num_word(m: re.Match[str]) -> str:
+        written, word = m.group(1), m.group(2)
+        n = int(written)
+        if _is_year(n, written):
+            return f"{num.year(n)} {word}"
+        return _number(written) + word
+
+    return _NUM_WORD.sub(num_word, text)
+
+
+def _unit_words(unit: str, value: str) -> str:
+    singular, plural, _gender = tb.UNITS[unit]
+    one = value.replace(" ", "").lstrip("-−") == "1"
+    return singular if one else plural
+
+
+def _money_and_units(text: str, lexicon: Lexicon) -> str:
+    text = _PERCENT_COMPOUND.sub(" procent", text)
+    text = _PRICE.sub(lambda m: f"{m.group(1)} kr", text)
+    text = _CURRENCY_BEFORE.sub(lambda m: f"{m.group(2)} {m.group(1)}", text)
+
+    def speak(value: str, unit: str | None, next_word: str) -> str:
+        gender: num.Gender
+        if unit is not None:
+            gender = "en" if tb.UNITS[unit][2] == "en" else "ett"
+        else:
+            gender = _gender_before(next_word)
+        negative = value[:1] in "-−"
+        value = value.lstrip("-−")
+        words = _number(value, gender)
+        return ("minus " + words) if negative else words
+
+    def range_(m: re.Match[str]) -> str:
+        a, b, unit = m.group(1), m.group(2), m.group(3)
+        nxt = _next_word(text, m.end())
+        a_plain, b_plain = a.replace(" ", ""), b.replace(" ", "")
+        if (
+            unit is None
+            and a_plain.isdigit()
+            and b_plain.isdigit()
+            and _is_year(int(a_plain), a_plain)
+            and (_is_year(int(b_plain), b_plain) or len(b_plain) == 2)
+            and nxt.lower() not in tb.COUNT_NOUNS
+        ):
+            second = num.year(int(b_plain)) if len(b_plain) == 4 else num.cardinal(int(b_plain))
+            return f"{num.year(int(a_plain))} till {second}"
+        if a.startswith("0") and len(a_plain) > 1:
+            return m.group(0)
+        out = f"{speak(a, unit, nxt)} till {speak(b, unit, nxt)}"
+        if unit is not None:
+            out += " " + tb.UNITS[unit][1]
+            if unit.endswith(".") and _ends_sentence(text, m.end()):
+                out += "."
+        return out
+
+    text = _RANGE.sub(range_, text)
+
+    def unit(m: re.Match[str]) -> str:
+        sign, value, unit_ = m.group(1), m.group(2), m.group(3)
+        if unit_ in ("kr", "kr.", "SEK", "kronor") and "," in value:
+            whole, _, ore = value.partition(",")
+            if len(ore) == 2:
+                kr = _number(whole, "en")
+                kronor = "krona" if whole == "1" else "kronor"
+                dot = "." if unit_.endswith(".") and _ends_sentence(text, m.end()) else ""
+                if int(ore) == 0:
+                    return f"{kr} {kronor}{dot}"
+                return f"{kr} {kronor} och {num.cardinal(int(ore))} öre{dot}"
+        words = speak(sign + value, unit_, "")
+        dot = "." if unit_.endswith(".") and _ends_sentence(text, m.end()) else ""
+        return f"{words} {_unit_words(unit_, value)}{dot}"
+
+    return _UNIT.sub(unit, text)
+
+
+def _fractions(text: str, lexicon: Lexicon) -> str:
+    def vulgar(m: re.Match[str]) -> str:
+        a, b = _VULGAR[m.group(2)]
+        words = num.fraction(a, b)
+        if m.group(1):
+            return f"{_number(m.group(1), 'en')} och {words}"
+        return words
+
+    text = _VULGAR_RE.sub(vulgar, text)
+
+    def slash(m: re.Match[str]) -> str:
+        a, b = int(m.group(1)), int(m.group(2))
+        if len(m.group(1)) == 4 and _is_year(a, m.group(1)):
+            second = num.year(b) if len(m.group(2)) == 4 else num.cardinal(b)
+            return f"{num.year(a)} {second}"
+        if b == 0:
+            return f"{num.cardinal(a)} snedstreck noll"
+        if a < b or b <= 10:
+            return num.fraction(a, b)
+        return f"{num.cardinal(a)} delat med {num.cardinal(b)}"
+
+    return _SLASH_FRACTION.sub(slash, text)
+
+
+def _plain_numbers(text: str, lexicon: Lexicon) -> str:
+    def value(m: re.Match[str]) -> str:
+        written, dec = m.group(2), m.group(3)
+        nxt = _next_word(text, m.end())
+        if dec:
+            return _number(written + dec, _gender_before(nxt))
+        compact = written.replace(" ", "")
+        is_year = compact == written and _is_year(int(compact), written)
+        if is_year and _year_context(text, m, nxt):
+            return num.year(int(compact))
+        return _number(written, _gender_before(nxt))
+
+    def plain(m: re.Match[str]) -> str:
+        if not m.group(1):
+            return value(m)
+        before = text[m.start() - 1 : m.start()]
+        if before and not (before.isspace() or before in "(["):
+            return "-" + value(m)  # a hyphen inside a word ("COVID-19"), not a minus
+        return "minus " + value(m)
+
+    text = _PLAIN.sub(plain, text)
+    return _DIGITS.sub(lambda m: num.digits(m.group(0)), text)
+
+
+def _year_context(text: str, m: re.Match[str], nxt: str) -> bool:
+    if nxt.lower() in tb.COUNT_NOUNS:
+        return False
+    prev = _prev_word(text, m.start())
+    if prev.lower() in tb.YEAR_BEFORE:
+        return True
+    after = text[m.end() : m.end() + 2]
+    return not (nxt and nxt[:1].islower() and after[:1] == " ")
+
+
+def _names_and_acronyms(text: str, lexicon: Lexicon) -> str:
+    def roman(m: re.Match[str]) -> str:
+        name, token, genitive = m.group(1), m.group(2), m.group(3) or ""
+        value = _roman(token)
+        if value is None:
+            return m.group(0)
+        s = "s" if genitive else ""
+        if name in tb.REGNAL_NAMES_MALE:
+            return f"{name} den {num.ordinal(value, masculine=True)}{s}"
+        if name in tb.REGNAL_NAMES_FEMALE:
+            return f"{name} den {num.ordinal(value)}{s}"
+        if name in tb.NUMBERED_WORDS:
+            return f"{name} {num.cardinal(value)}{s}"
+        return m.group(0)
+
+    text = _ROMAN_AFTER.sub(roman, text)
+
+    spell, say = lexicon.spell, lexicon.say
+
+    def acronym(m: re.Match[str]) -> str:
+        word, suffix = m.group(1), m.group(2) or ""
+        if word in say:
+            return word.lower() + suffix
+        if word in spell or word in tb.SPELLED_ACRONYMS:
+            return _spell(word) + suffix
+        if word in tb.WORD_ACRONYMS:
+            return tb.WORD_ACRONYMS[word] + suffix
+        if word in tb.CAPS_WORDS or (len(word) >= 5 and _pronounceable(word)):
+            return word.lower() + suffix
+        return _spell(word) + suffix
+
+    text = _ACRONYM.sub(acronym, text)
+    return _LETTER_COMPOUND.sub(lambda m: tb.LETTER_NAMES.get(m.group(1), m.group(1)) + "-", text)
+
+
+_SYMBOLS = (
+    (re.compile(r"\s*&\s*"), " och "),
+    (re.compile(r"(?<=\s)\+(?=\s)|^\+(?=\s)"), "plus"),
+    (re.compile(r"\s?=\s?"), " är lika med "),
+    (re.compile(r"~\s?"), "cirka "),
+    (re.compile(r"±\s?"), "plus minus "),
+    (re.compile(r"\s?×\s?"), " gånger "),
+    (re.compile(r"\s?÷\s?"), " delat med "),
+    (re.compile(r"≤\s?"), "högst "),
+    (re.compile(r"≥\s?"), "minst "),
+    (re.compile(r"(?<=\s)<\s?|^<\s?"), "mindre än "),
+    (re.compile(r"(?<=\s)>\s?|^>\s?"), "mer än "),
+    (re.compile(r"%"), " procent"),
+    (re.compile(r"‰"), " promille"),
+    (re.compile(r"°"), " grader"),
+    (re.compile(r"§"), "paragraf"),
+    (re.compile(r"@"), " snabel-a "),
+    (re.compile(r"€"), " euro"),
+    (re.compile(r"\$"), " dollar"),
+    (re.compile(r"£"), " pund"),
+    (re.compile(r"©"), "copyright "),
+    (re.compile(r"[®™]"), ""),
+    (re.compile(r"#(?=\w)"), "nummer "),
+    (re.compile(r"#"), ""),
+    (re.compile(r"(?<=\w)/(?=\w)"), " "),
+    (re.compile(r"[\\_^]"), " "),
+    (re.compile(r"(?<![\w])kr(?![\w])"), "kronor"),
+)
+
+
+def _symbols(text: str, lexicon: Lexicon) -> str:
+    text = _ARROW_BETWEEN.sub(" till ", text)
+    text = _DECORATION.sub(" ", text)
+    for pattern, spoken in _SYMBOLS:
+        text = pattern.sub(spoken, text)
+    return text
+
+
+_STEPS: tuple[Step, ...] = (
+    _references,
+    _abbreviations,
+    _dates,
+    _weekdays,
+    _times,
+    _phones,
+    _ordinals,
+    _money_and_units,
+    _fractions,
+    _plain_numbers,
+    _names_and_acronyms,
+    _symbols,
+)
