@@ -8,6 +8,7 @@ Screenshots for the README are written to docs/screenshots/ by these tests.
 from __future__ import annotations
 
 import pytest
+from playwright.async_api import Route
 
 from tests.widgetpage import (
     DemoPage,
@@ -17,6 +18,7 @@ from tests.widgetpage import (
     tab_to,
     wait_sentence_playing,
 )
+from ttsservice.reading import extract_reading
 
 pytest_plugins = ["tests.conftest_voices", "tests.conftest_widget"]
 
@@ -158,3 +160,37 @@ async def test_withdrawing_consent_stops_clears_and_disables(demo: DemoPage) -> 
         "localStorage": {},
         "sessionStorage": {},
     }
+
+
+async def test_block_locators_find_the_text_on_the_live_page(demo: DemoPage) -> None:
+    """The service's locators still point at the right elements once the widget is in.
+
+    Here the page has no mount points, so the widget places itself (player after the
+    h1, form at the end of main) without shifting the elements the locators count.
+    """
+    page = demo.page
+
+    async def without_mount_points(route: Route) -> None:
+        response = await route.fetch()
+        html = await response.text()
+        html = html.replace(" data-tts-player", "").replace(" data-tts-feedback", "")
+        await route.fulfill(response=response, body=html)
+
+    await page.route("**/demo", without_mount_points)
+    await demo.open()
+    await demo.accept_cookies()
+    assert await page.evaluate(
+        "() => document.querySelector('article h1').nextElementSibling.matches('tts-widget')"
+    )
+    assert await page.evaluate("() => document.querySelector('main').lastElementChild.tagName") == (
+        "TTS-WIDGET"
+    )
+    html = await (await page.request.get(demo.service.base_url + "/demo")).text()
+    reading = extract_reading(html, demo.service.base_url + "/demo")
+    assert len(reading.blocks) > 10
+    found = await page.evaluate(
+        "locators => locators.map(l => { const e = document.querySelector(l);"
+        " return e ? e.textContent.replace(/\\s+/g, ' ').trim() : null })",
+        [block.locator for block in reading.blocks],
+    )
+    assert found == [" ".join(block.text.split()) for block in reading.blocks]

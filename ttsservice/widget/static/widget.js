@@ -1198,7 +1198,8 @@
       node = null;
     }
     if (node) return node;
-    node = el("div", { class: "tts-mount rs_skip" });
+    // Its own element type, so nth-of-type locators of the page's blocks stay right.
+    node = el("tts-widget", { class: "tts-mount rs_skip" });
     fallback(node);
     return node;
   }
