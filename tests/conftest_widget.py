@@ -31,8 +31,6 @@ def live_env(tmp_path: Path, tiny_voice_env: dict[str, str]) -> dict[str, str]:
         "TTS_DATA_DIR": str(tmp_path / "var"),
         "TTS_HOST": "127.0.0.1",
         "TTS_PORT": str(port),
-        # The demo page is on the service's own loopback address; let it be fetched.
-        "TTS_ALLOW_PRIVATE_ADDRESSES": "true",
     }
 
 
