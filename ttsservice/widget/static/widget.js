@@ -722,6 +722,7 @@
       audio.defaultPlaybackRate = state.speed;
       audio.playbackRate = state.speed;
       audio.preservesPitch = true;
+      if (state.status !== "playing") return; // paused while the audio was on its way
       try {
         await audio.play();
       } catch (err) {
