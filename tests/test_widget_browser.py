@@ -194,3 +194,20 @@ async def test_block_locators_find_the_text_on_the_live_page(demo: DemoPage) -> 
         [block.locator for block in reading.blocks],
     )
     assert found == [" ".join(block.text.split()) for block in reading.blocks]
+
+
+async def test_english_strings(demo: DemoPage) -> None:
+    async def english(route: Route) -> None:
+        response = await route.fetch()
+        html = (await response.text()).replace("data-site=", 'data-lang="en" data-site=', 1)
+        await route.fulfill(response=response, body=html)
+
+    await demo.page.route("**/demo", english)
+    await demo.open()
+    player = demo.page.locator(".tts-player")
+    assert "Read-aloud requires that you accept settings cookies" in await player.inner_text()
+    form = demo.page.locator(".tts-feedback")
+    assert await form.get_by_role("heading").inner_text() == "Help us improve regionstockholm.se!"
+    await demo.accept_cookies()
+    assert await player.get_by_role("button", name="Listen").is_enabled()
+    assert await form.get_by_role("group", name="Did this information help you?").is_visible()

@@ -60,6 +60,13 @@ async def test_listen_highlight_pause_resume_skip_speed_with_the_mouse(demo: Dem
     await wait_sentence_playing(page, 0)
     assert await highlighted(page) == spoken(sentences[0]["text"])
     assert "Mening 1 av" in await player.inner_text()
+    # The next sentences are fetched while the first one plays, so there is no gap.
+    for ahead in sentences[1:4]:
+        path = ahead["audio"]["mp3"]
+        await page.wait_for_function(
+            "p => performance.getEntriesByType('resource').some(e => e.name.includes(p))",
+            arg=path,
+        )
     # The first sentence ends and the next is read and highlighted without a click.
     await wait_sentence_playing(page, 1)
     assert await highlighted(page) == spoken(sentences[1]["text"])
@@ -117,6 +124,10 @@ async def test_listen_highlight_pause_resume_skip_speed_with_the_mouse(demo: Dem
     assert await page.evaluate("() => document.querySelector('.tts-player audio').paused")
     assert demo.console_errors == []
 
+    # The speed chosen is still there on the next page view.
+    await demo.open()
+    assert await page.locator(".tts-player").get_by_label("Hastighet").input_value() == "1.5"
+
 
 async def test_listen_pause_resume_skip_speed_stop_by_keyboard_alone(demo: DemoPage) -> None:
     page = demo.page
@@ -169,11 +180,59 @@ async def test_listen_pause_resume_skip_speed_stop_by_keyboard_alone(demo: DemoP
     for key in ("Alt+Shift+L", "Alt+Shift+P", "Alt+Shift+S", "Alt+Shift+N", "Alt+Shift+B"):
         assert key in shortcuts
 
+    # The page follows the sentence being read, unless the visitor turns that off.
+    at_bottom = "() => { window.scrollTo(0, document.body.scrollHeight); return window.scrollY; }"
+    in_view = (
+        "() => { const b = CSS.highlights.get('tts-sentence').values().next().value"
+        ".getBoundingClientRect(); return b.top >= 0 && b.bottom <= innerHeight; }"
+    )
+    bottom = await page.evaluate(at_bottom)
+    await page.keyboard.press("Alt+Shift+N")
+    await page.wait_for_function(in_view)
+    await tab_to(page, "Rulla till texten som läses")
+    await page.keyboard.press("Space")
+    assert (
+        not await page.locator(".tts-player")
+        .get_by_label("Rulla till texten som läses")
+        .is_checked()
+    )
+    assert await page.evaluate(at_bottom) == bottom
+    current = (await widget_status(page))["index"]
+    await page.keyboard.press("Alt+Shift+N")
+    await wait_sentence_playing(page, current + 1)
+    assert await page.evaluate("() => window.scrollY") == bottom
+    assert not await page.evaluate(in_view)
+
     await page.keyboard.press("Alt+Shift+S")
     assert (await widget_status(page))["state"] == "idle"
     assert await highlighted(page) is None
     assert "Uppläsningen är stoppad" in await page.locator(".tts-player [role=status]").inner_text()
     assert demo.console_errors == []
+
+
+async def test_highlight_falls_back_to_mark_without_the_highlight_api(demo: DemoPage) -> None:
+    page = demo.page
+    # A browser without the CSS Custom Highlight API.
+    await page.add_init_script("Object.defineProperty(CSS, 'highlights', {value: undefined})")
+    await demo.open()
+    await demo.accept_cookies()
+    async with page.expect_response(_is_reading_post) as answer:
+        await page.get_by_role("button", name="Lyssna").click()
+    sentences = (await (await answer.value).json())["sentences"]
+    await wait_sentence_playing(page, 0)
+    mark = page.locator("mark.tts-mark")
+    assert spoken(await mark.inner_text()) == spoken(sentences[0]["text"])
+    await wait_sentence_playing(page, 1)
+    assert await mark.count() == 1
+    assert spoken(await mark.inner_text()) == spoken(sentences[1]["text"])
+    await page.keyboard.press("Alt+Shift+S")
+    assert await mark.count() == 0
+    # The page's text is whole again after the marks are gone.
+    html = await (await page.request.get(demo.service.base_url + "/demo")).text()
+    assert "Regionbibliotek Stockholm arbetar med att" in html
+    assert spoken(await page.locator(".article__lead p").inner_text()).startswith(
+        spoken(sentences[1]["text"])
+    )
 
 
 async def test_read_selection(demo: DemoPage) -> None:
