@@ -362,6 +362,7 @@
     }
   }
 
+  /** Consent as the configured cookie tells it: true, false, or null (no cookie configured). */
   function cookieConsent() {
     if (!config.consentCookie) return null;
     for (const part of document.cookie.split(";")) {
@@ -1240,7 +1241,8 @@
     setConsent,
     /** True once the visitor has consented. */
     hasConsent: () => consent,
-    /** Read the configured consent cookie again (for consent tools without events). */
+    /** Read the configured consent cookie again (for consent tools without events);
+     *  a missing cookie then means no consent. */
     checkConsentCookie: () => {
       const fromCookie = cookieConsent();
       if (fromCookie !== null) setConsent(fromCookie);
@@ -1261,7 +1263,8 @@
   function boot() {
     init();
     if (early && typeof early.consent === "boolean") setConsent(early.consent);
-    api.checkConsentCookie();
+    // At start a missing cookie says nothing (consent may come from the API or an event).
+    if (config.consentCookie && cookieConsent() === true) setConsent(true);
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
