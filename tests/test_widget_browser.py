@@ -211,3 +211,38 @@ async def test_english_strings(demo: DemoPage) -> None:
     await demo.accept_cookies()
     assert await player.get_by_role("button", name="Listen").is_enabled()
     assert await form.get_by_role("group", name="Did this information help you?").is_visible()
+
+
+@pytest.mark.parametrize(
+    "callback",
+    [
+        "",  # no callback: the widget dispatches tts:open-cookie-settings
+        "demoConsent.open",  # a method of the consent tool, named by a dotted path
+    ],
+)
+async def test_notice_button_opens_cookie_settings(demo: DemoPage, callback: str) -> None:
+    async def configured(route: Route) -> None:
+        response = await route.fetch()
+        html = (await response.text()).replace(
+            'data-consent-callback="openCookieSettings"', f'data-consent-callback="{callback}"'
+        )
+        await route.fulfill(response=response, body=html)
+
+    page = demo.page
+    await page.route("**/demo", configured)
+    await page.add_init_script(
+        "window.demoConsent = {opened: 0, open() { this.opened++; window.openCookieSettings(); }}"
+    )
+    await demo.open()
+    banner = page.locator("#cookie-consent")
+    await page.get_by_role("button", name="Endast nödvändiga").click()
+    assert await banner.is_hidden()
+    await (
+        page.locator(".tts-feedback")
+        .get_by_role("button", name="Ändra cookie-inställningar")
+        .click()
+    )
+    await banner.wait_for()
+    opened = await page.evaluate("() => window.demoConsent.opened")
+    assert opened == (1 if callback else 0)
+    assert demo.api_requests() == []

@@ -388,9 +388,19 @@
     for (const listener of listeners) listener(consent);
   }
 
+  /** Open the portal's cookie settings: a named function (dotted paths such as
+   *  "Cookiebot.renew" work) or, without one, a `tts:open-cookie-settings` event. */
   function openCookieSettings() {
-    const callback = config.consentCallback && window[config.consentCallback];
-    if (typeof callback === "function") callback();
+    let owner = window;
+    let callback = null;
+    if (config.consentCallback) {
+      const parts = config.consentCallback.split(".");
+      for (let i = 0; i < parts.length && owner != null; i++) {
+        callback = owner[parts[i]];
+        if (i < parts.length - 1) owner = callback;
+      }
+    }
+    if (typeof callback === "function") callback.call(owner);
     else document.dispatchEvent(new CustomEvent("tts:open-cookie-settings", { bubbles: true }));
   }
 
