@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+import feedback
 import voices
 from ttsservice import keys, reading, swedish, widget
 from ttsservice.settings import Settings
@@ -47,6 +48,7 @@ def create_app(settings: Settings) -> web.Application:
     voices.setup(app)
     swedish.setup(app)
     reading.setup(app)
+    feedback.setup(app)
     widget.setup(app)
 
     app.router.add_get("/", demo.index)

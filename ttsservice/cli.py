@@ -118,10 +118,16 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _registrars() -> list[Registrar]:
     """Every subcommand's registrar, in the order ``--help`` lists them."""
+    from feedback.cli import register as register_feedback
     from ttsservice.reading.cli import register as register_reading
     from voices.cli import register as register_voices
 
-    registrars: list[Registrar] = [_register_serve, register_voices, register_reading]
+    registrars: list[Registrar] = [
+        _register_serve,
+        register_voices,
+        register_reading,
+        register_feedback,
+    ]
     return registrars
 
 

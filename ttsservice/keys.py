@@ -10,6 +10,8 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 if TYPE_CHECKING:
+    from feedback.guard import FeedbackGuard
+    from feedback.store import FeedbackStore
     from ttsservice.reading import ReadingMetrics
     from ttsservice.reading.fetch import PageFetcher
     from ttsservice.reading.model import ExtractOptions
@@ -55,3 +57,9 @@ EXTRACT_OPTIONS: web.AppKey[ExtractOptions] = web.AppKey("extract_options")
 
 READING_METRICS: web.AppKey[ReadingMetrics] = web.AppKey("reading_metrics")
 """Page fetch outcomes and extraction time."""
+
+FEEDBACK: web.AppKey[FeedbackStore] = web.AppKey("feedback")
+"""The open feedback store (votes, comments, totals); pass it to feedback.stats functions."""
+
+FEEDBACK_GUARD: web.AppKey[FeedbackGuard] = web.AppKey("feedback_guard")
+"""In-memory abuse guard for votes (rate limit, duplicate suppression) and feedback metrics."""
