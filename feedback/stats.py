@@ -45,17 +45,23 @@ __all__ = [
     "COMMENT_STATUSES",
     "REASONS",
     "CommentRow",
+    "DayTotal",
     "PageDetail",
     "PageStat",
+    "ProportionTest",
     "SectionStat",
     "WeekTrend",
+    "daily_totals",
     "get_comment",
     "list_comments",
     "page_detail",
+    "page_period",
     "page_stats",
+    "previous_period",
     "section_stats",
     "set_comment_status",
     "to_csv",
+    "two_proportion_test",
     "wilson",
 ]
 
@@ -446,3 +452,142 @@ def to_csv(rows: Iterable[Any], columns: Sequence[str] | None = None) -> bytes:
         for row in rows:
             writer.writerow(_cell(getattr(row, c)) for c in columns)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+# --- figures for the dashboard: daily totals, periods, before/after -------------------
+
+
+class DayTotal(NamedTuple):
+    """Votes of one UTC day."""
+
+    day: date
+    """The day."""
+    yes: int
+    """"Ja" votes that day."""
+    no: int
+    """"Nej" votes that day."""
+
+
+MAX_FILLED_DAYS = 3660
+"""Longest span :func:`daily_totals` fills with empty days (beyond: only the data's span)."""
+
+
+async def daily_totals(
+    store: FeedbackStore,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    section: str | None = None,
+) -> list[DayTotal]:
+    """Votes per UTC day over every page (or one ``section``), oldest first.
+
+    Days without votes are included from ``since`` (or the first day with
+    votes) to ``until`` (or the last day with votes), so a chart shows the
+    quiet days too; a span longer than :data:`MAX_FILLED_DAYS` is cut to the
+    days that have data.
+    """
+    where, params = _day_filter("day", since, until)
+    sums: dict[date, list[int]] = {}
+    if section is None:
+        rows = await store.fetchall(
+            f"SELECT day, SUM(yes) AS yes, SUM(no) AS no FROM page_daily WHERE {where} "  # noqa: S608
+            "GROUP BY day",
+            params,
+        )
+        for row in rows:
+            sums[date.fromisoformat(row["day"])] = [int(row["yes"]), int(row["no"])]
+    else:
+        rows = await store.fetchall(
+            f"SELECT day, url, yes, no FROM page_daily WHERE {where}",  # noqa: S608
+            params,
+        )
+        for row in rows:
+            if store.sections.group(row["url"]) != section:
+                continue
+            entry = sums.setdefault(date.fromisoformat(row["day"]), [0, 0])
+            entry[0] += int(row["yes"])
+            entry[1] += int(row["no"])
+    if not sums and (since is None or until is None):
+        return []
+    start = since if since is not None else min(sums)
+    end = until if until is not None else max(sums)
+    if (end - start).days > MAX_FILLED_DAYS:
+        if not sums:
+            return []
+        start, end = max(start, min(sums)), min(end, max(sums))
+    totals = []
+    day = start
+    while day <= end:
+        yes, no = sums.get(day, (0, 0))
+        totals.append(DayTotal(day, yes, no))
+        day += timedelta(days=1)
+    return totals
+
+
+def previous_period(since: date, until: date) -> tuple[date, date]:
+    """The period of equal length that ends the day before ``since`` (both inclusive)."""
+    length = (until - since).days + 1
+    return since - timedelta(days=length), since - timedelta(days=1)
+
+
+async def page_period(
+    store: FeedbackStore,
+    url: str,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    min_responses: int,
+) -> PageStat:
+    """One page's figures in a period (cheaper than :func:`page_detail`: no trend, no texts)."""
+    totals = await _page_totals(store, since, until, url=url)
+    yes, no = totals.get(url, (0, 0))
+    where, params = _day_filter("day", since, until)
+    rows = await store.fetchall(
+        f"SELECT COUNT(*) AS c FROM comments WHERE url = ? AND {where}",  # noqa: S608
+        [url, *params],
+    )
+    n, share, low, high, ranked = _figures(yes, no, min_responses)
+    return PageStat(
+        url, store.sections.group(url), yes, no, n, share, low, high, ranked, int(rows[0]["c"])
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProportionTest:
+    """Two shares compared with a two-sided two-proportion z-test (pooled)."""
+
+    share_a: float
+    """Share of "Ja" in the first group (e.g. before an edit)."""
+    share_b: float
+    """Share of "Ja" in the second group (e.g. after it)."""
+    difference: float
+    """``share_b - share_a``."""
+    z: float
+    """The test statistic."""
+    p_value: float
+    """Two-sided p-value; 1.0 when the test cannot say anything."""
+    significant: bool
+    """True when ``p_value < alpha``."""
+
+
+def two_proportion_test(
+    yes_a: int, n_a: int, yes_b: int, n_b: int, *, alpha: float = 0.05
+) -> ProportionTest:
+    """Is the share of "Ja" different between two groups? Pooled two-proportion z-test.
+
+    z = (p_b - p_a) / sqrt(p (1 - p) (1/n_a + 1/n_b)) with p the pooled share.
+    With an empty group, or when every vote of both groups is the same
+    answer, there is no evidence of a difference: z = 0, p = 1.
+    """
+    share_a = yes_a / n_a if n_a > 0 else 0.0
+    share_b = yes_b / n_b if n_b > 0 else 0.0
+    difference = share_b - share_a
+    if n_a <= 0 or n_b <= 0:
+        return ProportionTest(share_a, share_b, difference, 0.0, 1.0, False)
+    pooled = (yes_a + yes_b) / (n_a + n_b)
+    variance = pooled * (1 - pooled) * (1 / n_a + 1 / n_b)
+    if variance <= 0:
+        return ProportionTest(share_a, share_b, difference, 0.0, 1.0, False)
+    z = difference / math.sqrt(variance)
+    p_value = math.erfc(abs(z) / math.sqrt(2))
+    return ProportionTest(share_a, share_b, difference, z, p_value, p_value < alpha)

@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 import feedback
 import voices
 from ttsservice import keys, reading, swedish, widget
+from ttsservice.dashboard import setup as setup_dashboard
 from ttsservice.settings import Settings
 from ttsservice.web import demo, health
 from ttsservice.web.cors import cors_middleware
@@ -49,6 +50,7 @@ def create_app(settings: Settings) -> web.Application:
     swedish.setup(app)
     reading.setup(app)
     feedback.setup(app)
+    setup_dashboard(app)
     widget.setup(app)
 
     app.router.add_get("/", demo.index)

@@ -119,6 +119,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _registrars() -> list[Registrar]:
     """Every subcommand's registrar, in the order ``--help`` lists them."""
     from feedback.cli import register as register_feedback
+    from ttsservice.dashboard.cli import register as register_dashboard
     from ttsservice.reading.cli import register as register_reading
     from voices.cli import register as register_voices
 
@@ -128,6 +129,7 @@ def _registrars() -> list[Registrar]:
         register_reading,
         register_feedback,
     ]
+    registrars.append(register_dashboard)
     return registrars
 
 

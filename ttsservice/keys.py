@@ -6,12 +6,14 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+import jinja2
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 if TYPE_CHECKING:
     from feedback.guard import FeedbackGuard
     from feedback.store import FeedbackStore
+    from ttsservice.dashboard.views import Dashboard
     from ttsservice.reading import ReadingMetrics
     from ttsservice.reading.fetch import PageFetcher
     from ttsservice.reading.model import ExtractOptions
@@ -63,3 +65,9 @@ FEEDBACK: web.AppKey[FeedbackStore] = web.AppKey("feedback")
 
 FEEDBACK_GUARD: web.AppKey[FeedbackGuard] = web.AppKey("feedback_guard")
 """In-memory abuse guard for votes (rate limit, duplicate suppression) and feedback metrics."""
+
+DASHBOARD: web.AppKey[Dashboard] = web.AppKey("dashboard")
+"""Dashboard accounts, session signer, failed-login limit and stylesheet."""
+
+DASHBOARD_TEMPLATES = web.AppKey("dashboard_templates", jinja2.Environment)
+"""The dashboard's Jinja2 environment (aiohttp-jinja2 under its own key)."""
