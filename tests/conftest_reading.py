@@ -74,6 +74,11 @@ def upstream_app() -> web.Application:
     async def sniffed(request: web.Request) -> web.Response:
         return web.Response(body=LATIN1_PAGE.encode("utf-8"), headers={"Content-Type": "text/html"})
 
+    async def mislabelled(request: web.Request) -> web.Response:
+        return web.Response(
+            body=LATIN1_PAGE.encode("iso-8859-1"), content_type="text/html", charset="utf-8"
+        )
+
     async def error(request: web.Request) -> web.Response:
         return web.Response(status=500, text="boom")
 
@@ -93,6 +98,7 @@ def upstream_app() -> web.Application:
     app.router.add_get("/latin1", latin1)
     app.router.add_get("/meta-charset", meta_charset)
     app.router.add_get("/sniffed", sniffed)
+    app.router.add_get("/mislabelled", mislabelled)
     app.router.add_get("/error", error)
     app.router.add_get("/missing", missing)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from typing import Any
 
 import pytest
 
@@ -167,3 +168,32 @@ async def test_resolver_allows_private_when_asked_or_exempt() -> None:
     assert await exempt.resolve("localhost", 8080, socket.AF_INET)
     with pytest.raises(AddressRefused):
         await exempt.resolve("localhost", 8081, socket.AF_INET)
+
+
+class _Answers:
+    """A stand-in system resolver that answers each lookup with the next list of addresses."""
+
+    def __init__(self, *answers: list[str]) -> None:
+        self.answers = list(answers)
+
+    async def resolve(self, host: str, port: int, family: socket.AddressFamily) -> list[Any]:
+        return [
+            {"hostname": host, "host": a, "port": port, "family": family, "proto": 0, "flags": 0}
+            for a in self.answers.pop(0)
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_every_lookup_is_checked_so_rebinding_is_refused() -> None:
+    # The connector connects to what resolve() returned, so a second, rebinding answer is
+    # checked like the first; one private address in an answer refuses the whole answer.
+    resolver = PublicAddressResolver(allow_private=False)
+    resolver._inner = _Answers(["93.184.216.34"], ["127.0.0.1"], ["93.184.216.34", "10.0.0.7"])  # type: ignore[assignment]
+    first = await resolver.resolve("sida.example", 443, socket.AF_INET)
+    assert [r["host"] for r in first] == ["93.184.216.34"]
+    with pytest.raises(AddressRefused):
+        await resolver.resolve("sida.example", 443, socket.AF_INET)
+    with pytest.raises(AddressRefused):
+        await resolver.resolve("sida.example", 443, socket.AF_INET)

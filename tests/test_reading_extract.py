@@ -133,15 +133,40 @@ def test_data_tts_read_forces_inclusion_in_place() -> None:
 def test_content_root_order_selector_main_role_article() -> None:
     body = (
         "<div id='innehall'><p>Utvald text i innehållet.</p></div>"
-        "<div role='main'><p>Rollens huvudtext här.</p></div>"
-        "<article><p>Artikelns text finns här.</p></article>"
+        "<div role='main'><p>Rollens huvudtext här.</p>"
+        "<article><p>Artikelns text finns här.</p></article></div>"
     )
     html = f"<html><body>{body}</body></html>"
     chosen = ExtractOptions(content_selector="#innehall")
     assert extract_reading(html, options=chosen).text == "Utvald text i innehållet."
-    assert extract_reading(html).text == "Rollens huvudtext här."
+    assert extract_reading(html).text == "Rollens huvudtext här.\n\nArtikelns text finns här."
     no_role = html.replace(" role='main'", "")
     assert extract_reading(no_role).text == "Artikelns text finns här."
+    main = html.replace("<div role='main'>", "<main>").replace("</div></body>", "</main></body>")
+    assert extract_reading(main).text == "Rollens huvudtext här.\n\nArtikelns text finns här."
+
+
+def test_landmark_with_little_of_the_text_is_not_the_root() -> None:
+    teasers = "".join(
+        f"<article><a href='/{i}'>Relaterad artikel {i}</a></article>" for i in range(3)
+    )
+    text = "".join(f"<p>Stycke {i} med brödtext som är lång nog att räknas.</p>" for i in range(4))
+    html = f"<html><body><div class='text'>{text}</div><div>{teasers}</div></body></html>"
+    reading = extract_reading(html)
+    assert len(reading.blocks) == 4
+    assert "Relaterad" not in reading.text
+
+
+def test_boilerplate_class_on_the_content_wrapper_does_not_hide_it() -> None:
+    text = "".join(f"<p>Stycke {i} med brödtext som är lång nog att räknas.</p>" for i in range(4))
+    html = (
+        f"<html><body><div class='hs_wrapper_meta_field'>{text}</div>"
+        "<div class='meta'><p>Publicerad av redaktionen på webbplatsen i går.</p></div>"
+        "</body></html>"
+    )
+    reading = extract_reading(html)
+    assert len(reading.blocks) == 4
+    assert "Publicerad" not in reading.text
 
 
 def test_density_fallback_finds_the_text_without_landmarks() -> None:
@@ -275,6 +300,7 @@ def test_ids_are_used_only_when_unique() -> None:
         "<div>" * 5000 + "djupt" + "</div>" * 5000,
         "\ufeff<p>BOM</p>",
         "<p>" + "ord " * 500_000 + "</p>",
+        "<main>" + ("<p>Ett stycke med några ord i. " + "ord " * 40 + "</p>") * 25_000 + "</main>",
     ],
 )
 def test_broken_empty_deep_and_huge_pages_do_not_crash(html: str) -> None:
@@ -347,3 +373,89 @@ def test_any_text_gives_a_reading(html: str) -> None:
     reading = extract_reading(html)
     assert [b.index for b in reading.blocks] == list(range(len(reading.blocks)))
     assert all(_HAS_LETTER.search(b.text) for b in reading.blocks)
+
+
+def test_link_lists_teasers_repeats_and_furniture_lines_are_dropped() -> None:
+    body = "".join(f"<p>Stycke {i} med brödtext som är lång nog att räknas.</p>" for i in range(6))
+    links = "".join(f"<p><a href='/{i}'>Annan artikel nummer {i}</a></p>" for i in range(3))
+    teasers = "".join(
+        f"<div class='kort'><img src='{i}.jpg' alt='Bild {i} till puffen'>"
+        f"<h3><a href='/{i}'>Puff {i}</a></h3></div>"
+        for i in range(4)
+    )
+    html = _page(
+        "<h1>Rubrik</h1>"
+        + body
+        + "<p><a href='/mer'>Läs mer om biblioteken</a></p>"
+        + "<figure><img src='g.jpg'><figcaption>Bildtext som upprepas i galleriet."
+        + "</figcaption></figure><p>Bildtext som upprepas i galleriet.</p>"
+        + "<p>Ät var tredje timme.</p><p>Ät var tredje timme.</p>"
+        + "<p>https://www.regionstockholm.se/kultur/</p><p>Publicerad 11 maj 2023</p>"
+        + "<p>Dela</p><p>Stäng</p>"
+        + links
+        + f"<div>{teasers}</div>"
+    )
+    texts = [b.text for b in extract_reading(html).blocks]
+    assert texts == [
+        "Rubrik",
+        *(f"Stycke {i} med brödtext som är lång nog att räknas." for i in range(6)),
+        "Läs mer om biblioteken",
+        "Bildtext som upprepas i galleriet.",
+        "Ät var tredje timme.",
+        "Ät var tredje timme.",
+    ]
+
+
+def test_swedish_portal_furniture_is_left_out() -> None:
+    body = "".join(
+        f"<p>Stycke {i} om vård och kollektivtrafik i Stockholms län, skrivet för alla.</p>"
+        for i in range(4)
+    )
+    html = (
+        "<html lang='sv'><body><div class='sidhuvud'><a href='/'>Startsida</a></div>"
+        "<div class='brodsmulor'><a href='/'>Start</a> / <a href='/vard'>Vård</a></div>"
+        "<div class='sv-layout'><div class='innehall'><h1>Vård i länet</h1>"
+        "<div class='rs_skip rsbtn'><a href='#'>Lyssna</a></div>"
+        + body
+        + "<p>Sidansvarig: Webbredaktionen</p><p>Granskad: 3 mars 2024</p>"
+        "<div class='dela'><a href='#'>Dela på Facebook</a></div>"
+        "<div class='feedback'><p>Hittade du det du sökte?</p></div></div>"
+        "<div class='relaterat'><h2>Relaterat</h2><ul><li><a href='/a'>A-sidan</a></li>"
+        "<li><a href='/b'>B-sidan</a></li></ul></div></div>"
+        "<div class='sidfot'><p>Region Stockholm, Box 22550, 104 22 Stockholm</p></div>"
+        "</body></html>"
+    )
+    reading = extract_reading(html)
+    assert reading.text.split("\n\n") == [
+        "Vård i länet",
+        *(
+            f"Stycke {i} om vård och kollektivtrafik i Stockholms län, skrivet för alla."
+            for i in range(4)
+        ),
+    ]
+
+
+def test_a_page_hidden_until_its_scripts_run_is_still_read() -> None:
+    # Anti-flicker snippets and streamed rendering hide the whole content in the served HTML;
+    # the visitor sees it once scripts run, so it is read. Small hidden parts stay unread.
+    body = "".join(f"<p>Stycke {i} med brödtext som är lång nog att räknas.</p>" for i in range(4))
+    html = (
+        "<html><body><div style='visibility:hidden;min-height:100vh'><div class='text'>"
+        f"{body}<p hidden>Dold rad som inte ska läsas upp alls.</p></div></div></body></html>"
+    )
+    texts = [b.text for b in extract_reading(html).blocks]
+    assert texts == [f"Stycke {i} med brödtext som är lång nog att räknas." for i in range(4)]
+
+
+def test_sitevision_layout_classes_are_not_mistaken_for_boilerplate() -> None:
+    html = (
+        "<html lang='sv'><body><a class='skip-link' href='#c'>Till innehållet</a>"
+        "<div class='sv-layout sv-skip-spacer sv-template-layout' id='svid10_1'>"
+        "<div class='sv-text-portlet sv-use-margins sv-skip-spacer'><h1>Parkering</h1></div>"
+        "<div class='sv-text-portlet sv-use-margins sv-skip-spacer'>"
+        "<p class='normal'>Här kan du läsa om parkering i kommunen och om avgifterna.</p>"
+        "</div></div></body></html>"
+    )
+    assert extract_reading(html).text == (
+        "Parkering\n\nHär kan du läsa om parkering i kommunen och om avgifterna."
+    )

@@ -98,6 +98,15 @@ async def test_redirects_are_followed_up_to_five(
     assert "redirects more than 5" in body["error"]["message"]
 
 
+async def test_redirect_to_an_unreadable_address_is_an_upstream_error(
+    make_app: AppFactory, aiohttp_client: ClientFactory, upstream: TestServer
+) -> None:
+    client = await _client(make_app, aiohttp_client, upstream)
+    url = f"{origin(upstream)}/redirect-to?to=ftp://files.example/page"
+    body = await _refused(client, url, 502, "upstream_error")
+    assert body["error"]["details"] == {"location": "ftp://files.example/page"}
+
+
 async def test_redirect_to_another_origin_is_refused(
     make_app: AppFactory, aiohttp_client: ClientFactory, upstream: TestServer
 ) -> None:
@@ -223,7 +232,7 @@ async def test_unreachable_upstream_is_502(
     await _refused(client, f"http://127.0.0.1:{port}/page", 502, "upstream_error")
 
 
-@pytest.mark.parametrize("path", ["/latin1", "/meta-charset", "/sniffed"])
+@pytest.mark.parametrize("path", ["/latin1", "/meta-charset", "/sniffed", "/mislabelled"])
 async def test_charset_from_header_meta_or_sniffing(
     make_app: AppFactory, aiohttp_client: ClientFactory, upstream: TestServer, path: str
 ) -> None:

@@ -181,3 +181,81 @@ def test_site_entries_win_over_the_shipped_list() -> None:
     normalizer = Normalizer(merged)
     assert normalizer.normalize("Ring 1177 om SL") == "Ring elvahundrasjuttiosju om sl"
     assert isinstance(merged, Lexicon) and "SL" not in merged.spell
+
+
+async def test_without_a_site_file_the_shipped_list_is_ready(
+    aiohttp_client: Any, tmp_path: Path, tiny_voice_env: dict[str, str]
+) -> None:
+    settings = load_settings({**tiny_voice_env, "TTS_DATA_DIR": str(tmp_path / "var")})
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(settings))
+    status, check = await _lexicon_check(client)
+    assert (status, check["status"], check["detail"]) == ("ready", "ok", "shipped lexicon only")
+    normalizer = client.server.app[keys.NORMALIZER]
+    assert normalizer.normalize("Ring 1177 om BVC") == "Ring elva sjuttiosju om be ve se"
+    assert await client.server.app[keys.LEXICON_WATCH].check() is False
+
+
+async def test_a_deleted_file_keeps_the_lexicon_until_it_comes_back(
+    aiohttp_client: Any, tmp_path: Path, tiny_voice_env: dict[str, str]
+) -> None:
+    site = tmp_path / "lexicon.toml"
+    _write(site, '[words]\n"Tiohundra" = "tio hundra"\n', 1)
+    client = await _client(aiohttp_client, tmp_path, tiny_voice_env, site)
+    app = client.server.app
+    site.unlink()
+    await app[keys.LEXICON_WATCH].check()
+    assert app[keys.NORMALIZER].normalize("Tiohundra") == "tio hundra"
+    assert (await _lexicon_check(client))[1]["status"] == "degraded"
+    _write(site, '[words]\n"Tiohundra" = "tiohundra igen"\n', 5)
+    await app[keys.LEXICON_WATCH].check()
+    assert app[keys.NORMALIZER].normalize("Tiohundra") == "tiohundra igen"
+    assert (await _lexicon_check(client))[1]["status"] == "ok"
+
+
+async def test_normalising_in_the_cpu_executor_while_the_lexicon_changes(
+    aiohttp_client: Any, tmp_path: Path, tiny_voice_env: dict[str, str]
+) -> None:
+    site = tmp_path / "lexicon.toml"
+    _write(site, '[words]\n"Tiohundra" = "första formen"\n', 1)
+    client = await _client(aiohttp_client, tmp_path, tiny_voice_env, site)
+    app = client.server.app
+    loop = asyncio.get_running_loop()
+    text = "Tiohundra ringer 08-123 45 67. " * 20
+
+    async def many() -> set[str]:
+        outs = await asyncio.gather(
+            *(
+                loop.run_in_executor(app[keys.CPU_EXECUTOR], app[keys.NORMALIZER].normalize, text)
+                for _ in range(20)
+            )
+        )
+        return set(outs)
+
+    pending = asyncio.ensure_future(many())
+    _write(site, '[words]\n"Tiohundra" = "andra formen"\n', 2)
+    await app[keys.LEXICON_WATCH].check()
+    seen = await pending | await many()
+    # every result is wholly one lexicon or the other, never a mix
+    assert seen <= {
+        ("första formen ringer noll åtta, ett två tre, fyrtiofem, sextiosju. " * 20).strip(),
+        ("andra formen ringer noll åtta, ett två tre, fyrtiofem, sextiosju. " * 20).strip(),
+    }
+    assert app[keys.NORMALIZER].normalize("Tiohundra") == "andra formen"
+
+
+def test_large_lexicons_and_entries_of_several_words() -> None:
+    entries = "\n".join(f'"ortnamn{i}" = "ort {i % 10 * "a"}b"' for i in range(5000))
+    site = parse_lexicon(
+        "[words]\n"
+        + entries
+        + '\n"Danderyds sjukhus" = "danderyds sjukhus ds"\n"Wi-Fi" = "vajfaj"\n"sös" = "sös"\n',
+        "site",
+    )
+    normalizer = Normalizer(load_default_lexicon().merged(site))
+    assert normalizer.normalize("Ortnamn4321 och ortnamn7") == "Ort ab och ort aaaaaaab"
+    assert normalizer.normalize("Till Danderyds sjukhus.") == "Till danderyds sjukhus ds."
+    assert normalizer.normalize("Danderyds sjukhuset") == "Danderyds sjukhuset"
+    assert normalizer.normalize("Gratis Wi-Fi!") == "Gratis vajfaj!"
+    assert normalizer.normalize("Wi-Fi-nät") == "Wi-Fi-nät"  # whole words only
+    # the shipped exact "SÖS" is said as written; the site's lower-case key keeps the capital
+    assert normalizer.normalize("SÖS och Sös") == "sös och Sös"

@@ -121,12 +121,14 @@ def _registrars() -> list[Registrar]:
     from feedback.cli import register as register_feedback
     from ttsservice.dashboard.cli import register as register_dashboard
     from ttsservice.reading.cli import register as register_reading
+    from ttsservice.swedish.cli import register as register_normalize
     from voices.cli import register as register_voices
 
     registrars: list[Registrar] = [
         _register_serve,
         register_voices,
         register_reading,
+        register_normalize,
         register_feedback,
     ]
     registrars.append(register_dashboard)

@@ -22,7 +22,7 @@ from ttsservice import keys
 from ttsservice.errors import ServiceError
 from ttsservice.reading.errors import BadUrl
 from ttsservice.reading.extract import compile_selector, extract_reading, extract_text
-from ttsservice.reading.fetch import PageFetcher, PublicAddressResolver
+from ttsservice.reading.fetch import FetchedPage, PageFetcher, PublicAddressResolver
 from ttsservice.reading.model import BLOCK_KINDS, Block, ExtractOptions, Reading
 from ttsservice.settings import SettingsError
 from ttsservice.web.health import Check
@@ -106,11 +106,16 @@ async def read_page(app: web.Application, url: str) -> Reading:
     loop = asyncio.get_running_loop()
     reading = await loop.run_in_executor(
         app[keys.CPU_EXECUTOR],
-        functools.partial(extract_reading, page.html, page.url, app[keys.EXTRACT_OPTIONS]),
+        functools.partial(_decode_and_extract, page, app[keys.EXTRACT_OPTIONS]),
     )
     metrics.extract_seconds.observe(time.perf_counter() - started)
     metrics.fetches.labels("ok").inc()
     return reading
+
+
+def _decode_and_extract(page: FetchedPage, options: ExtractOptions) -> Reading:
+    """Decode (charset sniffing can take a while on big pages) and extract, off the loop."""
+    return extract_reading(page.text(), page.url, options)
 
 
 @operation(

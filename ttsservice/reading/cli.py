@@ -93,7 +93,7 @@ async def _fetch(url: str, settings: Settings, options: ExtractOptions) -> Readi
     connector = aiohttp.TCPConnector(resolver=resolver)
     async with aiohttp.ClientSession(connector=connector, trust_env=False) as session:
         page = await PageFetcher(session, settings).fetch(url)
-    return extract_reading(page.html, page.url, options)
+    return extract_reading(page.text(), page.url, options)
 
 
 def _print(reading: Reading, fmt: str) -> None:

@@ -4,17 +4,23 @@
 executor. It works in three steps on one parsed tree (the tree is never
 changed, so locators point at the page as served):
 
-1. find the content root: the configured selector, else ``main``,
-   ``[role=main]``, ``article``, else the element that holds most of the page's
-   paragraph text (a text-density descent from ``body``);
+1. score every element by the paragraph text it holds (runs of 25+ characters
+   outside links), then find the content root: the configured selector, else
+   ``main``, ``[role=main]``, ``article`` (a landmark must hold a quarter of the
+   paragraph text, so a row of teaser cards is not taken for the content), else
+   the element that holds most of the paragraph text (a descent from ``body``);
 2. walk the tree in document order, skipping what a reader would not want read
    (navigation, page header and footer, forms, dialogs and cookie banners,
    hidden elements, ``.rs_skip`` and ``[data-tts-skip]``, configured
-   selectors, link lists, boilerplate by class name); ``[data-tts-read]``
-   forces an element in, wherever it is;
+   selectors, link lists, teaser cards, boilerplate by class or id name);
+   ``[data-tts-read]`` forces an element in, wherever it is. Rules that guess
+   (hidden elements, page furniture names such as ``sidebar``) give way when the
+   element holds most of the page's text: some pages hide everything until their
+   scripts run, some wrap their article in a box named like furniture;
 3. cut the text into blocks (headings, paragraphs, list items, table rows,
    captions, quotes, image descriptions), each with its language and a CSS
-   path locator.
+   path locator, and drop what is noise when heard: runs of link-only blocks,
+   repeated captions, bare URLs, date and byline lines, widget labels.
 
 The tree is built by libxml2 through lxml's HTML parser rather than through
 BeautifulSoup's tree builder: the result is the same tree, but BeautifulSoup's
@@ -25,6 +31,7 @@ on every read. BeautifulSoup's encoding detector decodes fetched bytes
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -66,34 +73,84 @@ _SECTIONING = frozenset(("article", "main", "section", "aside", "nav", "dialog")
 _LINK_LIST_TAGS = frozenset(("ul", "ol", "dl", "div", "section", "table", "menu", "p"))
 
 # Class or id words that mark boilerplate (compared with whole words of the attribute).
-_BOILERPLATE_WORDS = _set(
-    "nav navbar navigation menu breadcrumb breadcrumbs sidebar share sharing social "
-    "related newsletter subscribe subscription signup promo advert advertisement ads ad "
-    "sponsor sponsored cookie cookies consent gdpr popup modal footer masthead byline "
-    "meta pagination pager skip readspeaker feedback rating toolbar disqus comments "
-    "author"
+_BOILERPLATE = re.compile(
+    r"(?<![a-z0-9])(?:comments|commentlist|comment-list|respond|disqus|share|sharing|social|"
+    r"related|newsletter|subscribe|subscription|signup|popup|modal|skiplinks?|skipnav|"
+    r"breadcrumbs?|feedback|brodsmulor|brodsmula|kakor|dela|relaterat|relaterade|tipsa)(?![a-z0-9])|"
+    r"cookie|consent|gdpr|breadcrumb|readspeaker|read-aloud|readaloud|rsbtn|newsletter|signup|"
+    r"visually-?hidden|sr-only|screen-reader|skip-link|skip-to|skip-nav"
 )
-# Class or id fragments that mark boilerplate wherever they appear in the attribute.
-_BOILERPLATE_PARTS = (
-    "cookie",
-    "consent",
-    "gdpr",
-    "breadcrumb",
-    "readspeaker",
-    "read-aloud",
-    "readaloud",
-    "rsbtn",
-    "newsletter",
-    "visually-hidden",
-    "visuallyhidden",
-    "sr-only",
-    "screen-reader",
+"""Class or id words and fragments that mark boilerplate (unless it wraps the heading)."""
+_LAYOUT_BOILERPLATE = re.compile(
+    r"(?<![a-z0-9])(?:nav|navbar|navigation|menu|sidebar|footer|masthead|toolbar|pagination|"
+    r"pager|sidfot|sidhuvud|meny|navigering)(?![a-z0-9])"
 )
-_WORD_SPLIT = re.compile(r"[^a-z0-9]+")
+"""Class or id words of page furniture, sometimes used for layout wrappers of the content."""
+_WEAK_BOILERPLATE = re.compile(
+    r"(?<![a-z0-9])(?:promo|advert|advertisement|ads|ad|sponsor|sponsored|byline|meta|author|"
+    r"rating)(?![a-z0-9])"
+)
+"""Class or id words that often, not always, mark boilerplate."""
+_LINKED_BLOCK = 0.8  # of a block's text in links: the block is a link
+_LINK_RUN = 3  # consecutive link blocks make a link list
+_BOILERPLATE_LINE = re.compile(
+    r"(share|dela|tweet|follow us|följ oss|print|skriv ut|email|e-post|advertisement|annons|"
+    r"published|updated|posted|publicerad|uppdaterad|senast uppdaterad|back to top|"
+    r"till toppen|scroll back to top|you may also like|related articles|relaterade|"
+    r"sidansvarig|granskad|lyssna|tipsa|hittade du|var (den här )?sidan|hjälpte (den|sidan)|"
+    r"click here|sign up|subscribe|chat with us|also read|don't miss|recommended|läs också)\b|"
+    r"(read more|related|see also|citation|more on this|läs mer|relaterat|se även):",
+    re.IGNORECASE,
+)
+"""Short blocks starting like this are page furniture, not content."""
+_ARTICLE_BODY_SHARE = 0.3  # of the paragraph text in one element's <p> children: an article
+_TEASERS = 3  # cards that make a teaser list
+_TEASER_CHARS = 300  # a card holds less text than this
+_TEASER_ARTICLE_CHARS = 1000  # an <article> card (heading and excerpt) less than this
+_CARD_TAGS = frozenset(("div", "li", "article", "section"))
+_CARD_MARK = ".//h2|.//h3|.//h4|.//h5|.//h6|.//img"
+_UI_LINE = re.compile(
+    r"(caption|close|stäng|advert|video|comments?|comments \(\+\)|kommentarer|loading\W*|"
+    r"like this:?|like loading\W*|leave a (reply|comment)|lämna en kommentar|back to gallery|"
+    r"continue reading.*|image copyright.*|media playback is unsupported.*|explore further)$",
+    re.IGNORECASE,
+)
+"""Whole blocks that are labels of page widgets."""
+_BARE_URL = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
+_BYLINE = re.compile(
+    r"^(by|av)\s+\S+(\s+\S+){0,3}$|^\([^()]*\)$|^(photo|foto|bild|image|credit)s?\s*:",
+    re.IGNORECASE,
+)
+"""Short author lines ("By Jane Doe", "Av Anna Svensson") and photo credits."""
+_DATE_WORDS = _set(
+    "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june "
+    "july august september october november december januari februari mars maj juni juli "
+    "augusti oktober mon tue wed thu fri sat sun monday tuesday wednesday thursday friday "
+    "saturday sunday måndag tisdag onsdag torsdag fredag lördag söndag am pm utc gmt cet cest "
+    "est edt pst pdt kl at published updated posted publicerad uppdaterad senast on den"
+)
+_DECORATIVE_ALT = re.compile(
+    r"\b(logo(type)?|logga|icon|ikon|avatar|banner|spacer|placeholder)\b", re.IGNORECASE
+)
+"""Alt texts of images that decorate or brand rather than inform."""
+_ICON_PIXELS = 48  # an image narrower or lower than this is an icon
+_REPEAT_MIN = 15  # characters: a repeated caption this long is read once
+_REPEAT_PARAGRAPH_MIN = 40  # a repeated paragraph this long is read once (short ones recur)
+_RUN = 25  # characters: shorter text runs are labels and links, not paragraphs
+_HEADING_WIDEN = 1.05  # the h1 is read only if its box adds next to no paragraph text
+_LANDMARK_SHARE = 0.25  # of the page's paragraph text a landmark must hold to be the root
+_DESCEND_SHARE = 0.7  # of its parent's paragraph text a child must hold to be descended into
+_BOILERPLATE_MAX_SHARE = 0.5  # a boilerplate-named element holding more is content after all
+_WEAK_BOILERPLATE_MAX_SHARE = 0.3
+_NEVER_BOILERPLATE = frozenset(("html", "body", "main", "article"))
+_HIDDEN_MAX_SHARE = 0.6  # a hidden element holding more is the page waiting for its scripts
+_LINK_LIST_MAX_SHARE = 0.25  # a link-dense element holding more paragraph text is content
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _HAS_WORD = re.compile(r"[^\W_]")
+_WORD = re.compile(r"\d+|[^\W\d_]+")
+_LETTER = re.compile(r"[^\W\d_]")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _CONSENT_NOTICE = re.compile(
     r"(kräver|requires?|need).{0,80}(cookie|kakor)|"
@@ -130,7 +187,31 @@ def _parse(html: str) -> HtmlElement | None:
 
 
 def _clean(text: str) -> str:
-    return _SPACE.sub(" ", text.translate(_INVISIBLE)).strip()
+    return _SPACE.sub(" ", _INVISIBLE.sub("", text)).strip()
+
+
+def _precedes(a: HtmlElement, b: HtmlElement) -> bool:
+    """Whether ``a`` comes before ``b`` in document order (neither contains the other)."""
+    return _order(a) < _order(b)
+
+
+def _order(el: HtmlElement) -> tuple[int, ...]:
+    """Position of ``el`` as child indexes from the root: sorts in document order."""
+    path: list[int] = []
+    node = el
+    parent = node.getparent()
+    while parent is not None:
+        path.append(parent.index(node))
+        node, parent = parent, parent.getparent()
+    return tuple(reversed(path))
+
+
+def _dateline(text: str) -> bool:
+    """A line that is only a date and time ("Nov. 19, 2019, 8:41 AM UTC", "11 maj 2023")."""
+    words = _WORD.findall(text.lower())
+    digits = sum(1 for w in words if w.isdigit())
+    rest = [w for w in words if not w.isdigit() and w not in _DATE_WORDS]
+    return digits >= 1 and len(words) >= 2 and len(rest) == 0
 
 
 def _lang_of(value: str | None) -> str | None:
@@ -138,13 +219,6 @@ def _lang_of(value: str | None) -> str | None:
         return None
     m = _LANG.match(value.strip())
     return m.group(1).lower() if m else None
-
-
-def _words(el: HtmlElement) -> tuple[set[str], str]:
-    """The class and id of ``el`` as a set of lower-case words, and as one string."""
-    raw = (el.get("class") or "") + " " + (el.get("id") or "")
-    low = raw.lower()
-    return set(_WORD_SPLIT.split(low)), low
 
 
 @dataclass(slots=True)
@@ -156,6 +230,8 @@ class _Flow:
     level: int | None
     lang: str
     parts: list[str] = field(default_factory=list)
+    link_chars: int = 0
+    """Characters of ``parts`` that are link text."""
 
 
 class _Extractor:
@@ -165,13 +241,23 @@ class _Extractor:
         self.doc = doc
         self.options = options
         self.blocks: list[Block] = []
+        self.linked: list[bool] = []
+        self.seen: set[str] = set()
+        self.page_lang = options.default_lang
         self.selected_skip: set[HtmlElement] = set()
         for selector in options.skip_selectors:
             self.selected_skip.update(compile_selector(selector)(doc))
         self.forced: set[HtmlElement] = set(doc.xpath("//*[@data-tts-read]"))
         self.id_counts = Counter(doc.xpath("//@id"))
-        self.link_text: dict[HtmlElement, tuple[int, int]] = {}
         self.body = self._body()
+        # Paragraph text under each element, by the hard rules only (no class-name guesses).
+        self.scores: dict[HtmlElement, int] = {}
+        self.text_lengths: dict[HtmlElement, tuple[int, int]] = {}
+        # The most paragraph text in the <p> children of one element: an article body.
+        self.most_paragraphs = 0
+        self.total = self._score(self.body, sectioned=False)
+        # An article page (one body of paragraphs) rather than a listing of many items.
+        self.article_like = self.most_paragraphs >= _ARTICLE_BODY_SHARE * self.total > 0
         self.root = self._content_root()
         # Elements to walk into while not yet reading: ancestors of the root and of forced ones.
         self.paths: set[HtmlElement] = set()
@@ -181,6 +267,7 @@ class _Extractor:
             self.paths.update(target.iterancestors())
             self.paths.add(target)
         self.path_cache: dict[HtmlElement, str] = {}
+        self.step_cache: dict[HtmlElement, dict[HtmlElement, str]] = {}
 
     # ---------------------------------------------------------------- finding the root
 
@@ -197,21 +284,42 @@ class _Extractor:
         for path in ("//main", "//*[@role='main']"):
             candidates = [e for e in doc.xpath(path) if not self._hidden(e)]
             if candidates:
-                return max(candidates, key=self._text_len)
+                best = max(candidates, key=self._score_of)
+                if self._holds_the_text(best):
+                    return best
         articles = [e for e in doc.xpath("//article") if not self._hidden(e)]
         if articles:
-            best = max(articles, key=self._text_len)
-            total = sum(self._text_len(a) for a in articles)
-            if len(articles) == 1 or self._text_len(best) >= 0.6 * total:
+            best = max(articles, key=self._score_of)
+            total = sum(self._score_of(a) for a in articles)
+            if len(articles) > 1 and self._score_of(best) < 0.6 * total:
+                best = self._common_ancestor(articles)
+            if self._holds_the_text(best):
                 return best
-            return self._common_ancestor(articles)
-        return self._densest(self.body)
+        return self._with_heading(self._densest(self.body))
+
+    def _with_heading(self, root: HtmlElement) -> HtmlElement:
+        """Read the page's ``h1`` with a root found by text density when the root lacks it and
+        the heading comes just before (a title in a sibling box of the text, as page builders
+        such as Sitevision lay them out)."""
+        if root.tag in ("html", "body") or root.find(".//h1") is not None:
+            return root
+        h1 = next(self.body.iter("h1"), None)
+        if h1 is None or not _precedes(h1, root):
+            return root
+        common = self._common_ancestor([root, h1])
+        if self._score_of(common) <= _HEADING_WIDEN * self._score_of(root):
+            self.forced.add(h1)
+        return root
+
+    def _score_of(self, el: HtmlElement) -> int:
+        return self.scores.get(el, 0)
+
+    def _holds_the_text(self, el: HtmlElement) -> bool:
+        """Whether a landmark holds most of the page's paragraph text (not a teaser list)."""
+        return self.total == 0 or self._score_of(el) >= _LANDMARK_SHARE * self.total
 
     def _hidden(self, el: HtmlElement) -> bool:
         return "hidden" in el.attrib or el.get("aria-hidden", "").lower() == "true"
-
-    def _text_len(self, el: HtmlElement) -> int:
-        return len(_clean(el.text_content()))
 
     @staticmethod
     def _common_ancestor(elements: list[HtmlElement]) -> HtmlElement:
@@ -223,65 +331,93 @@ class _Extractor:
         return chain[-1]
 
     def _densest(self, body: HtmlElement) -> HtmlElement:
-        """Descend from ``body`` while one child holds most of the paragraph text."""
-        scores: dict[HtmlElement, int] = {}
-        self._score(body, scores, sectioned=False)
+        """Descend from ``body`` while one child holds most of the paragraph text (children
+        named like page furniture, e.g. a footer, are not counted)."""
+        scores = self.scores
         node = body
         while True:
-            total = scores.get(node, 0)
-            if total <= 0:
+            children = [c for c in node if isinstance(c.tag, str) and scores.get(c, 0) > 0]
+            if not children:
                 return node
-            best = max(
-                (c for c in node if isinstance(c.tag, str)),
-                key=lambda c: scores.get(c, 0),
-                default=None,
-            )
-            if best is None or scores.get(best, 0) < 0.7 * total:
+            furniture = sum(scores.get(c, 0) for c in children if self._furniture(c))
+            children = [c for c in children if not self._furniture(c)]
+            # The node's own text counts too: text beside the children is not theirs.
+            total = scores.get(node, 0) - furniture
+            if total <= 0 or not children:
+                return node
+            best = max(children, key=lambda c: scores.get(c, 0))
+            if scores.get(best, 0) < _DESCEND_SHARE * total:
                 return node
             node = best
 
-    def _score(self, el: HtmlElement, scores: dict[HtmlElement, int], sectioned: bool) -> int:
-        """Paragraph text (runs of 25+ characters outside links) under ``el``."""
-        total = 0
+    @staticmethod
+    def _furniture(el: HtmlElement) -> bool:
+        names = ((el.get("class") or "") + " " + (el.get("id") or "")).lower()
+        return bool(names.strip()) and bool(
+            _LAYOUT_BOILERPLATE.search(names) or _WEAK_BOILERPLATE.search(names)
+        )
+
+    def _score(self, el: HtmlElement, sectioned: bool, in_link: bool = False) -> int:
+        """Paragraph text (runs of 25+ characters outside links) under ``el``; records it in
+        ``scores`` and the element's text and link text lengths in ``text_lengths``."""
+        para = 0
+        chars = 0
+        link_chars = 0
+        paragraphs = 0
+        tag = el.tag
+        in_link = in_link or tag == "a"
         text = el.text
-        if text and el.tag != "a":
+        if text:
             n = len(text.strip())
-            if n >= 25:
-                total += n
-        sectioned = sectioned or el.tag in _SECTIONING
+            chars += n
+            if in_link:
+                link_chars += n
+            elif n >= _RUN:
+                para += n
+        sectioned = sectioned or tag in _SECTIONING
         for child in el:
             if not isinstance(child.tag, str):
                 continue
-            if not self._skipped(child, sectioned):
-                total += self._score(child, scores, sectioned)
+            if not self._hard_skipped(child, sectioned):
+                child_para = self._score(child, sectioned, in_link)
+                para += child_para
+                if child.tag == "p":
+                    paragraphs += child_para
+                c, lc = self.text_lengths[child]
+                chars += c
+                link_chars += lc
             tail = child.tail
-            if tail and el.tag != "a":
+            if tail:
                 n = len(tail.strip())
-                if n >= 25:
-                    total += n
-        scores[el] = total
-        return total
+                chars += n
+                if in_link:
+                    link_chars += n
+                elif n >= _RUN:
+                    para += n
+        self.scores[el] = para
+        self.text_lengths[el] = (chars, link_chars)
+        self.most_paragraphs = max(self.most_paragraphs, paragraphs)
+        return para
 
     # ---------------------------------------------------------------- skip rules
 
     def _skipped(self, el: HtmlElement, sectioned: bool) -> bool:
-        """Whether ``el`` (and all it holds) is left unread by the rules."""
+        """Whether ``el`` (and all it holds) is left unread."""
+        return self._hard_skipped(el, sectioned) or self._soft_skipped(el)
+
+    def _hard_skipped(self, el: HtmlElement, sectioned: bool) -> bool:
+        """The rules that hold whatever the element contains (the scoring pass uses these)."""
         tag = el.tag
         if tag in _NEVER_TAGS:
             return True
         attrib = el.attrib
-        if "hidden" in attrib or "data-tts-skip" in attrib:
-            return True
-        if attrib.get("aria-hidden", "").strip().lower() == "true":
-            return True
-        style = attrib.get("style")
-        if style and _HIDDEN_STYLE.search(style):
+        if "data-tts-skip" in attrib:
             return True
         role = attrib.get("role")
-        if role and role.strip().lower() in _SKIP_ROLES:
-            return True
-        if role == "complementary" and not self.options.read_asides:
-            return True
+        if role:
+            role = role.strip().lower()
+            if role in _SKIP_ROLES or (role == "complementary" and not self.options.read_asides):
+                return True
         if el in self.selected_skip:
             return True
         if tag == "aside" and not self.options.read_asides:
@@ -290,30 +426,76 @@ class _Extractor:
             return True
         if tag == "form" and len(el.xpath(".//p|.//article|.//main")) < 3:
             return True
-        if "class" in attrib or "id" in attrib:
-            words, low = _words(el)
-            if "rs" in words and "rs_skip" in low.split():
-                return True
-            if tag not in ("html", "body", "main", "article") and (
-                words & _BOILERPLATE_WORDS or any(p in low for p in _BOILERPLATE_PARTS)
-            ):
-                # A wrapper of the whole content is not boilerplate, whatever its class says.
-                return not el.xpath(".//h1|.//main|.//article")
+        if "class" not in attrib and "id" not in attrib:
+            return False
+        cls = attrib.get("class") or ""
+        if "rs_skip" in cls.split():
+            return True
+        if tag in _NEVER_BOILERPLATE:
+            return False
+        if _BOILERPLATE.search((cls + " " + (attrib.get("id") or "")).lower()):
+            # A wrapper of the whole content is not boilerplate, whatever its class says.
+            return not el.xpath(".//h1|.//main|.//article")
         return False
+
+    def _soft_skipped(self, el: HtmlElement) -> bool:
+        """Hidden elements and boilerplate by class or id, unless they hold most of the text:
+        a page that hides everything until its scripts run, or whose content wrapper has a
+        class like ``l-sidebar-fixed``, is still read."""
+        attrib = el.attrib
+        style = attrib.get("style")
+        if (
+            "hidden" in attrib
+            or attrib.get("aria-hidden", "").strip().lower() == "true"
+            or (style and _HIDDEN_STYLE.search(style))
+        ):
+            return self._share(el) < _HIDDEN_MAX_SHARE
+        if ("class" not in attrib and "id" not in attrib) or el.tag in _NEVER_BOILERPLATE:
+            return False
+        names = ((attrib.get("class") or "") + " " + (attrib.get("id") or "")).lower()
+        if _LAYOUT_BOILERPLATE.search(names):
+            return self._share(el) < _BOILERPLATE_MAX_SHARE
+        if _WEAK_BOILERPLATE.search(names):
+            return self._share(el) < _WEAK_BOILERPLATE_MAX_SHARE
+        return False
+
+    def _teaser_list(self, el: HtmlElement) -> bool:
+        """A list or grid of teaser cards (heading or picture, link, a line of text each):
+        "more stories" blocks. Not when it holds much of the page's text (a listing page)."""
+        if not self.article_like or len(el) < _TEASERS:
+            return False
+        if self._share(el) >= _WEAK_BOILERPLATE_MAX_SHARE:
+            return False
+        cards = 0
+        children = 0
+        for child in el:
+            if not isinstance(child.tag, str):
+                continue
+            children += 1
+            if (
+                child.tag in _CARD_TAGS
+                and self.text_lengths.get(child, (0, 0))[0]
+                < (_TEASER_ARTICLE_CHARS if child.tag == "article" else _TEASER_CHARS)
+                and child.find(".//a") is not None
+                and child.xpath(_CARD_MARK) != []
+            ):
+                cards += 1
+        return cards >= _TEASERS and cards >= 0.6 * children
+
+    def _share(self, el: HtmlElement) -> float:
+        """The part of the page's paragraph text ``el`` holds."""
+        return self.scores.get(el, 0) / self.total if self.total else 0.0
 
     def _link_list(self, el: HtmlElement) -> bool:
         """A container whose text is mostly link text (a menu, tag list, related links)."""
-        text = _clean(el.text_content())
-        if not text:
+        chars, link_chars = self.text_lengths.get(el, (0, 0))
+        if not chars or not link_chars:
             return False
-        links = 0
-        count = 0
-        for a in el.iter("a"):
-            links += len(_clean(a.text_content()))
-            count += 1
+        if self.scores.get(el, 0) >= _LINK_LIST_MAX_SHARE * self.total > 0:
+            return False
         if el.tag == "p":
-            return count >= 3 and links >= 0.8 * len(text)
-        return count >= 2 and links >= 0.5 * len(text)
+            return link_chars >= 0.8 * chars and len(el.findall(".//a")) >= 3
+        return link_chars >= 0.5 * chars and len(el.findall(".//a")) >= 2
 
     # ---------------------------------------------------------------- walking
 
@@ -323,7 +505,7 @@ class _Extractor:
         )
         self.page_lang = lang or self.options.default_lang
         self._visit(self.body, None, emit=False, sectioned=False, quote=False, lang=self.page_lang)
-        return self.blocks
+        return self._without_link_runs()
 
     def _visit(
         self,
@@ -347,7 +529,11 @@ class _Extractor:
             flow = None
         elif emit and (
             self._skipped(el, sectioned)
-            or (tag in _LINK_LIST_TAGS and el not in self.paths and self._link_list(el))
+            or (
+                tag in _LINK_LIST_TAGS
+                and el not in self.paths
+                and (self._link_list(el) or self._teaser_list(el))
+            )
         ):
             emit = False
         if not emit:
@@ -372,7 +558,12 @@ class _Extractor:
             self._image(el, flow, lang)
             return
         if flow is not None and tag not in _BLOCK_TAGS:
-            self._children(el, flow, sectioned=sectioned, quote=quote, lang=lang)
+            if tag == "a":
+                before = len(flow.parts)
+                self._children(el, flow, sectioned=sectioned, quote=quote, lang=lang)
+                flow.link_chars += sum(len(p) for p in flow.parts[before:])
+            else:
+                self._children(el, flow, sectioned=sectioned, quote=quote, lang=lang)
             return
         if flow is not None:
             self._flush(flow)
@@ -413,8 +604,11 @@ class _Extractor:
         if not self.options.read_image_alt or el.get("role") in ("presentation", "none"):
             return
         alt = _clean(el.get("alt") or "")
-        if not alt or _FILENAME.match(alt) or len(alt) < 3:
+        if not alt or _FILENAME.match(alt) or len(alt) < 3 or _DECORATIVE_ALT.search(alt):
             return
+        for size in (el.get("width"), el.get("height")):
+            if size and size.strip().isdigit() and int(size) < _ICON_PIXELS:
+                return  # icons, spacers and tracking pixels
         for ancestor in el.iterancestors():
             if ancestor.tag == "a":
                 return  # a link's image names the link, not the content
@@ -465,52 +659,104 @@ class _Extractor:
             yield ancestor
 
     def _flush(self, flow: _Flow) -> None:
-        text = _clean("".join(flow.parts))
+        raw = "".join(flow.parts)
+        linked = bool(raw.strip()) and flow.link_chars >= _LINKED_BLOCK * len(raw.strip())
         flow.parts.clear()
-        self._add(flow.owner, flow.kind, text, flow.level, flow.lang)
+        flow.link_chars = 0
+        self._add(flow.owner, flow.kind, _clean(raw), flow.level, flow.lang, linked=linked)
 
-    def _add(self, el: HtmlElement, kind: str, text: str, level: int | None, lang: str) -> None:
+    def _add(
+        self,
+        el: HtmlElement,
+        kind: str,
+        text: str,
+        level: int | None,
+        lang: str,
+        *,
+        linked: bool = False,
+    ) -> None:
         if not text or not _HAS_WORD.search(text):
             return
+        if kind == "paragraph" and len(text) < 12 and not _LETTER.search(text):
+            return  # slide counters and stray numbers
         if len(text) < 250 and _CONSENT_NOTICE.search(text):
             return
+        if len(text) < 100 and (_BOILERPLATE_LINE.match(text) or _UI_LINE.match(text)):
+            return
+        if _BARE_URL.match(text):
+            return  # an address spelled out is noise when read aloud
+        if len(text) < 60 and kind == "paragraph" and (_BYLINE.match(text) or _dateline(text)):
+            return
+        if kind in ("caption", "image_alt", "paragraph") and len(text) >= _REPEAT_MIN:
+            if text in self.seen:
+                return  # galleries and sliders repeat their captions
+            if kind != "paragraph" or len(text) >= _REPEAT_PARAGRAPH_MIN:
+                self.seen.add(text)
         self.blocks.append(Block(len(self.blocks), kind, text, lang, level, self._locator(el)))
+        self.linked.append(linked)
+
+    def _without_link_runs(self) -> list[Block]:
+        """The blocks without runs of link-only blocks (menus, teaser lists, tag clouds); a
+        lone link, like "Read more on …", stays."""
+        keep = [True] * len(self.blocks)
+        start = 0
+        while start < len(self.blocks):
+            end = start
+            while end < len(self.blocks) and self.linked[end]:
+                end += 1
+            if end - start >= _LINK_RUN:
+                keep[start:end] = [False] * (end - start)
+            start = end + 1
+        kept = [b for b, k in zip(self.blocks, keep, strict=True) if k]
+        return [dataclasses.replace(b, index=i) for i, b in enumerate(kept)]
 
     # ---------------------------------------------------------------- locators
 
     def _locator(self, el: HtmlElement) -> str:
         """A CSS selector for ``el`` on the live page (ids where unique, else nth-of-type)."""
-        cached = self.path_cache.get(el)
-        if cached is not None:
-            return cached
-        steps: list[str] = []
+        chain: list[HtmlElement] = []
         node: HtmlElement | None = el
+        prefix = ""
         while node is not None:
-            tag = node.tag
+            cached = self.path_cache.get(node)
+            if cached is not None:
+                prefix = cached
+                break
             ident = node.get("id")
             if ident and _CSS_IDENT.match(ident) and self.id_counts[ident] == 1:
-                steps.append(f"#{ident}")
+                prefix = self.path_cache[node] = f"#{ident}"
                 break
-            if tag in ("html", "body"):
-                steps.append(tag)
+            if node.tag in ("html", "body") or node.getparent() is None:
+                prefix = self.path_cache[node] = node.tag if node.tag in ("html", "body") else "*"
                 break
+            chain.append(node)
+            node = node.getparent()
+        for node in reversed(chain):
             parent = node.getparent()
-            if parent is None:
-                steps.append(tag if _CSS_TAG.match(tag) else "*")
-                break
-            if _CSS_TAG.match(tag):
-                same = [s for s in parent if s.tag == tag]
-                step = tag if len(same) == 1 else f"{tag}:nth-of-type({same.index(node) + 1})"
-            else:
-                kids = [s for s in parent if isinstance(s.tag, str)]
-                step = f"*:nth-child({kids.index(node) + 1})"
-            steps.append(step)
-            if tag == "tr" and parent.tag == "table":
-                steps.append("tbody")  # browsers wrap bare rows in a tbody
-            node = parent
-        path = " > ".join(reversed(steps))
-        self.path_cache[el] = path
-        return path
+            prefix = f"{prefix} > {self._step(parent, node)}"
+            self.path_cache[node] = prefix
+        return prefix
+
+    def _step(self, parent: HtmlElement, node: HtmlElement) -> str:
+        """The selector step from ``parent`` to its child ``node`` (siblings counted once)."""
+        steps = self.step_cache.get(parent)
+        if steps is None:
+            steps = self.step_cache[parent] = {}
+            counts = Counter(c.tag for c in parent if isinstance(c.tag, str))
+            seen: Counter[str] = Counter()
+            for position, child in enumerate((c for c in parent if isinstance(c.tag, str)), 1):
+                tag = child.tag
+                seen[tag] += 1
+                if not _CSS_TAG.match(tag):
+                    step = f"*:nth-child({position})"
+                elif counts[tag] == 1:
+                    step = tag
+                else:
+                    step = f"{tag}:nth-of-type({seen[tag]})"
+                if tag == "tr" and parent.tag == "table":
+                    step = "tbody > " + step  # browsers wrap bare rows in a tbody
+                steps[child] = step
+        return steps[node]
 
     def title(self) -> str:
         for block in self.blocks:

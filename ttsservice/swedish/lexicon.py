@@ -62,6 +62,12 @@ class Lexicon:
     _lower: Mapping[str, str] = field(
         default_factory=lambda: MappingProxyType({}), repr=False, compare=False
     )
+    _token_exact: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False, compare=False
+    )
+    _token_lower: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False, compare=False
+    )
 
     @classmethod
     def build(
@@ -71,9 +77,16 @@ class Lexicon:
         say: frozenset[str] = frozenset(),
         source: str = "(built)",
     ) -> Lexicon:
-        """Make a lexicon and compile its matchers."""
-        exact_keys = sorted((k for k in words if k != k.lower()), key=len, reverse=True)
-        folded_keys = sorted((k for k in words if k == k.lower()), key=len, reverse=True)
+        """Make a lexicon and compile its matchers.
+
+        Single words ("BankID", "1177.se", "e-tjänst") are looked up in a table for
+        each word of the text, so thousands of entries cost no more than a few;
+        entries of several words go into one pattern.
+        """
+        single = {k: v for k, v in words.items() if _TOKEN.fullmatch(k)}
+        several = {k: v for k, v in words.items() if k not in single}
+        exact_keys = sorted((k for k in several if k != k.lower()), key=len, reverse=True)
+        folded_keys = sorted((k for k in several if k == k.lower()), key=len, reverse=True)
         return cls(
             words=MappingProxyType(dict(words)),
             spell=spell,
@@ -81,7 +94,9 @@ class Lexicon:
             source=source,
             _exact=_matcher(exact_keys, 0),
             _folded=_matcher(folded_keys, re.IGNORECASE),
-            _lower=MappingProxyType({k: v for k, v in words.items() if k == k.lower()}),
+            _lower=MappingProxyType({k: v for k, v in several.items() if k == k.lower()}),
+            _token_exact=MappingProxyType({k: v for k, v in single.items() if k != k.lower()}),
+            _token_lower=MappingProxyType({k: v for k, v in single.items() if k == k.lower()}),
         )
 
     def merged(self, other: Lexicon) -> Lexicon:
@@ -98,16 +113,35 @@ class Lexicon:
             text = self._exact.sub(lambda m: protect(words[m.group(0)]), text)
         if self._folded is not None:
             lower = self._lower
+            text = self._folded.sub(
+                lambda m: str(protect(_keep_capital(m.group(0), lower[m.group(0).lower()]))),
+                text,
+            )
+        if self._token_exact or self._token_lower:
+            exact, folded = self._token_exact, self._token_lower
 
-            def folded(m: re.Match[str]) -> str:
+            def token(m: re.Match[str]) -> str:
                 found = m.group(0)
-                spoken = lower[found.lower()]
-                if found[:1].isupper() and not spoken.startswith("[["):
-                    spoken = spoken[:1].upper() + spoken[1:]
+                spoken = exact.get(found)
+                if spoken is None:
+                    spoken = folded.get(found.lower())
+                    if spoken is None:
+                        return found
+                    spoken = _keep_capital(found, spoken)
                 return str(protect(spoken))
 
-            text = self._folded.sub(folded, text)
+            text = _TOKEN_IN_TEXT.sub(token, text)
         return text
+
+
+def _keep_capital(found: str, spoken: str) -> str:
+    if found[:1].isupper() and not spoken.startswith("[["):
+        return spoken[:1].upper() + spoken[1:]
+    return spoken
+
+
+_TOKEN = re.compile(r"\w+(?:[-.]\w+)*")
+_TOKEN_IN_TEXT = re.compile(r"(?<![\w.@/-])\w+(?:[-.]\w+)*(?![\w@]|-\w|\.\w)")
 
 
 def _matcher(keys: list[str], flags: int) -> re.Pattern[str] | None:

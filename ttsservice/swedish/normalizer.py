@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from ttsservice.swedish import numbers as num
 from ttsservice.swedish import tables as tb
@@ -34,14 +34,14 @@ _SOFT_HYPHEN = "\u00ad"
 
 _UP = "A-ZÅÄÖÉÜ"
 _LO = "a-zåäöéü"
-_NUM = r"\d{1,3}(?: \d{3})+(?!\d)|\d+"
+_NUM = r"\d{1,3}(?: \d{3}){1,4}(?!\d)|\d+"
 _NUM_DEC = rf"(?:{_NUM})(?:,\d+)?"
 _DASH = r"\s?[-–—‒]\s?"
 
 
-def _alternation(words: object) -> str:
-    items = sorted((str(w) for w in words), key=len, reverse=True)  # type: ignore[attr-defined]
-    return "|".join(re.escape(w) for w in items)
+def _alternation(words: Iterable[str]) -> str:
+    """One regex alternative per word, longest first so "sept" wins over "sep"."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
 _MONTH_ALT = _alternation(tb.MONTHS)
@@ -68,7 +68,11 @@ class _Shield:
         if not self.items:
             return text
         items = self.items
-        return _PUA.sub(lambda m: items[ord(m.group(0)) - _PUA_FIRST], text)
+        for _ in range(3):  # a shielded text may hold an earlier placeholder
+            text = _PUA.sub(lambda m: items[ord(m.group(0)) - _PUA_FIRST], text)
+            if not _PUA.search(text):
+                break
+        return _PUA.sub("", text)
 
 
 def _ends_sentence(text: str, end: int) -> bool:
@@ -79,6 +83,11 @@ def _ends_sentence(text: str, end: int) -> bool:
     if rest[:1] == "\n":
         return True
     return bool(re.match(rf"\s+[{_UP}\d\"'”»(]", text[end : end + 3]))
+
+
+def _kept_dot(text: str, m: re.Match[str]) -> str:
+    """A full stop when the match swallowed a final dot that also ends the sentence."""
+    return "." if m.group(0).endswith(".") and _ends_sentence(text, m.end()) else ""
 
 
 def _next_word(text: str, end: int) -> str:
@@ -101,10 +110,6 @@ def _gender_before(word: str) -> num.Gender:
     return "en"
 
 
-def _int(text: str) -> int:
-    return int(text.replace(" ", ""))
-
-
 def _number(text: str, gender: num.Gender = "ett") -> str:
     """A number as written (thousands spaces, comma decimals, leading zeros) in words."""
     text = text.strip()
@@ -120,24 +125,61 @@ def _number(text: str, gender: num.Gender = "ett") -> str:
     return num.cardinal(int(plain), gender)
 
 
-def _is_year(value: int, written: str) -> bool:
-    return len(written) == 4 and 1100 <= value <= 2099
+def _is_year(written: str) -> bool:
+    return len(written) == 4 and written.isdecimal() and 1100 <= int(written) <= 2099
 
 
 def _spell(acronym: str) -> str:
     return " ".join(tb.LETTER_NAMES.get(c, c.lower()) for c in acronym)
 
 
+_VOWELS = frozenset("AEIOUYÅÄÖÉÜ")
+_ONSETS = frozenset(
+    [
+        "BL",
+        "BR",
+        "DR",
+        "FL",
+        "FR",
+        "GL",
+        "GN",
+        "GR",
+        "KL",
+        "KN",
+        "KR",
+        "KV",
+        "PL",
+        "PR",
+        "SK",
+        "SL",
+        "SM",
+        "SN",
+        "SP",
+        "ST",
+        "SV",
+        "TR",
+        "TV",
+    ]
+)
+
+
 def _pronounceable(word: str) -> bool:
-    vowels = set("AEIOUYÅÄÖ")
-    if len(word) < 4 or not any(c in vowels for c in word):
+    """Whether capitals can be read as a word: "NATO", "VÅRA", "SKOLA"; not "SMHI", "ADHD"."""
+    if len(word) < 4 or not any(c in _VOWELS for c in word):
         return False
     run = 0
     for c in word:
-        run = 0 if c in vowels else run + 1
+        run = 0 if c in _VOWELS else run + 1
         if run >= 3:
             return False
-    return not (word[0] not in vowels and word[1] not in vowels)
+    return word[0] in _VOWELS or word[1] in _VOWELS or word[:2] in _ONSETS
+
+
+def _looks_like_a_word(word: str) -> bool:
+    """Capitals that are more likely a word than an acronym (acronyms are short)."""
+    if len(word) >= 6:
+        return sum(c in _VOWELS for c in word) * 4 >= len(word)
+    return _pronounceable(word)
 
 
 def _roman(token: str) -> int | None:
@@ -169,9 +211,10 @@ _PHONEME_BLOCK = re.compile(r"\[\[[^\[\]\d]{1,480}\]\]")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w@])")
 _URL = re.compile(
     r"(?:(?:https?://)|(?<![\w@./-])(?=www\.)|(?<![\w@./-])(?=[\w-]+(?:\.[\w-]+)*\.(?:se|nu|com|org|net|eu|info|io|gov|edu)\b))"
-    r"[^\s<>\"'()\[\]]+",
+    r"[^\s<>\"'()\[\]\ue000-\uf8ff]+",
     re.IGNORECASE,
 )
+_URL_HINT = re.compile(r"www\.|https?://|\.(?:se|nu|com|org|net|eu|info|io|gov|edu)\b", re.I)
 _ISO_DATE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
 _SLASH_DATE = re.compile(r"(?<![\d/.,])(\d{1,2})/(\d{1,2})(?:(\s|/)(\d{4}|\d{2})(?!\d))?(?![\d/])")
 _DAY_MONTH_RANGE = re.compile(
@@ -182,12 +225,24 @@ _DAY_MONTH = re.compile(
     rf"(?<![\d,.])(\d{{1,2}})(?:\.|:e|:a)?\s+({_MONTH_ALT})\b(\.)?", re.IGNORECASE
 )
 _DEN_DAY = re.compile(r"\b([Dd]en)\s+(\d{1,2})(?:\.|:e|:a)?(?=\s*(?:och|till|[-–,.;)]|$))")
+_DATE_BEFORE = re.compile(
+    r"(?:\b(?:[Dd]en|[Ff]rån|[Ss]enast|[Ee]fter|[Ff]öre|[Tt]ill och med|[Ff]rån och med))\s*$"
+)
+_MONTH_YEAR = re.compile(
+    r"\b(jan|febr?|mar|apr|jun|jul|aug|sept?|okt|nov|dec)\.?\s+(?=\d{4}(?!\d))", re.IGNORECASE
+)
+_MONTH_DASH = re.compile(r"\b(" + "|".join(tb.MONTH_NAMES) + r")\s?[-–—]\s?(?=\w)", re.IGNORECASE)
 _MONTH_RANGE = re.compile(rf"\b({_MONTH_ALT})\.?{_DASH}({_MONTH_ALT})\b\.?", re.IGNORECASE)
 _WEEKDAY_RANGE = re.compile(
     rf"(?<![\w])({_WEEKDAY_ALT})\.?{_DASH}({_WEEKDAY_ALT})\b\.?(?!\w)", re.IGNORECASE
 )
 _WEEKDAY_BEFORE_TIME = re.compile(
     r"(?<![\w])(mån|tis|ons|tors|tor|fre|lör|sön)\.?(?=\s*\d)", re.IGNORECASE
+)
+# "tis", "ons", "tors"… are no Swedish words; "mån" is ("i mån av plats"), so only in a list
+_WEEKDAY_ALONE = re.compile(
+    r"(?<![\w-])(tis|ons|tors|fre|lör|sön|mån(?=\.?\s*(?:[-–,:]|och\s|samt\s)))\.?(?![\w-])",
+    re.IGNORECASE,
 )
 _TIME_PART = r"(\d{1,2})(?:[.:](\d{2}))?"
 _KL_TIME = re.compile(rf"\b([Kk]lockan|[Kk]l\.?)\s*{_TIME_PART}(?:{_DASH}{_TIME_PART})?(?!\d|,\d)")
@@ -198,9 +253,10 @@ _TIME_RANGE = re.compile(
 )
 _TIME = re.compile(r"(?<![\d.,:])([01]?\d|2[0-4])([.:])([0-5]\d)(?!\d|,\d|:\d|\s?(?:%|kr))")
 _PHONE = re.compile(
-    r"(?<![\w+-])(\+\d{2}\s?(?:\(0\)\s?)?\d{1,3}|0\d{1,3})"
+    r"(?<![\w+-])(?<!\d )(\+\d{2}\s?(?:\(0\)\s?)?\d{1,3}|0[1-9]\d{0,2})"
     r"(\s?[-–]\s?|\s)(\d{2,4}(?:[ -]\d{2,4}){0,3})(?!\d|,\d)"
 )
+_DIGIT_GROUPS = re.compile(r"(?<![\d,.:+-])(?<!\d )[1-9]\d{1,3}(?: \d{2,4}){2,5}(?![\d,]|-\d| \d)")
 _SERVICE = re.compile(
     r"(?<![\d\w,.-])("
     + "|".join(re.escape(k) for k in sorted(tb.SERVICE_NUMBERS, key=len, reverse=True))
@@ -208,11 +264,20 @@ _SERVICE = re.compile(
 )
 _POSTCODE = re.compile(rf"(?<![\w,.-])(?:SE-?\s?)?(\d{{3}}) (\d{{2}})(?=\s+[{_UP}][{_LO}])")
 _BOX = re.compile(r"\b(Box|box|BOX)\s+(\d+)\b")
+_LETTER_RANGE = re.compile(rf"(?<![\w-])([{_UP}]\s?–|F-)\s?(?=\d)")
+_TIMES_SIGN = re.compile(r"(?<=\d)\s?[x×]\s?(?=\d)")
+_DEFINITE_NUMBER = re.compile(r"(?<![\d,.])(\d{1,3}):an\b")
+_LETTERS_DIGITS = re.compile(rf"(?<![\w-])([{_UP}{_LO}]{{1,10}})(\d+)(?![\d,.]\d)")
+_DIGITS_CAPITAL = re.compile(rf"(?<![\w-])(\d+)([{_UP}])(?=[{_UP}\W]|$)")
+_STATUTE = re.compile(r"(?<![\d,.:])(1[89]\d\d|20\d\d):(\d{1,4})(?![\d:])")
 _PAGE = re.compile(r"(?<![\w.])([Ss])(?:id)?\.\s?(?=\d)")
 _NR = re.compile(r"(?<![\w.])([Nn])r\.?\s?(?=\d)")
-_WEEK = re.compile(r"(?<![\w.])([Vv])(?:\.|ecka)?\s?(\d{1,2})(?![\d,.]\d)")
+_WEEK = re.compile(
+    r"(?<![\w.])([Vv])(?:\.|ecka)?\s?(\d{1,2})(?:" + _DASH + r"(\d{1,2}))?(?![\d,.]\d)"
+)
 _CHAPTER_AFTER = re.compile(r"(?<![\d,.])(\d+)\s?kap\.")
 _PARAGRAPH_AFTER = re.compile(r"(?<![\d,.])(\d+)(\s?[a-z])?\s?§(?!§)")
+_SUBSECTION = re.compile(r"(paragrafen,? )(\d{1,2})\s?st(?:\.|ycket)")
 _PARAGRAPHS = re.compile(r"§§\s?")
 _PARAGRAPH_BEFORE = re.compile(r"§\s?(?=\d)")
 _ORDINAL = re.compile(r"(?<![\d,.])(\d+):(?:a|e|sta|dra|nde|de|te)\b")
@@ -243,16 +308,18 @@ _VULGAR = {
     "⅞": (7, 8),
     "⅒": (1, 10),
 }
-_VULGAR_RE = re.compile(r"(\d+)?\s?([" + "".join(_VULGAR) + "])")
+_VULGAR_RE = re.compile(r"(?:(\d+)\s?)?([" + "".join(_VULGAR) + "])")
 _SLASH_FRACTION = re.compile(r"(?<![\d/.,])(\d{1,4})/(\d{1,4})(?![\d/])")
 _PLAIN = re.compile(r"(?<![\d])([-−](?=\d))?(" + _NUM + r")(,\d+)?")
 _DIGITS = re.compile(r"\d+")
+_DOTTED = re.compile(r"(?<![\d.,])\d+(?:\.\d+)+(?![\d])")
+_LIST_NUMBER = re.compile(r"^([ \t]*)\(?(\d{1,3})[.)](?=[ \t]+\S)", re.MULTILINE)
 _ROMAN_AFTER = re.compile(rf"\b([{_UP}][{_LO}]+)\s+([IVXLC]+)(:s)?(?![\w])")
 _ACRONYM = re.compile(rf"(?<![\w])([{_UP}]{{2,}})(?::([{_LO}]+))?(?![\w])")
+_SHOUTING = re.compile(rf"(?:\b[{_UP}]{{2,}}\b[\s,:;!?&-]+){{2,}}\b[{_UP}]{{2,}}\b")
 _LETTER_COMPOUND = re.compile(rf"(?<![\w-])([{_UP}])-(?=[{_LO}])")
 _ARROW_BETWEEN = re.compile(r"(?<=\w)\s*[→⇒➔➜⟶]\s*(?=\w)")
 _DECORATION = re.compile(r"[→⇒➔➜⟶»«›‹•◦▪▸►▶·‣⁃●○■□✓✔✗✘☐☑★☆*†‡¶|]")
-_CLAUSE_DASH_SPACES = re.compile(r"\s+")
 
 
 def _clean(text: str) -> str:
@@ -303,14 +370,49 @@ class Normalizer:
             return ""
         if lang.lower().replace("_", "-").split("-")[0] not in ("sv", "swe", ""):
             return _squeeze(text)
+        if len(text) > _CHUNK:
+            return "\n".join(self._normalize_sv(chunk, lexicon) for chunk in _chunks(text))
+        return self._normalize_sv(text, lexicon)
+
+    @staticmethod
+    def _normalize_sv(text: str, lexicon: Lexicon) -> str:
+        text = _LONG_DIGITS.sub(lambda m: f" {num.digits(m.group(0))} ", text)
         shield = _Shield()
         text = _PHONEME_BLOCK.sub(lambda m: shield(m.group(0)), text)
         text = lexicon.apply(text, shield)
-        text = _EMAIL.sub(lambda m: shield(_say_email(m.group(0))), text)
-        text = _URL.sub(lambda m: _url_with_tail(m.group(0), shield), text)
-        for step in _STEPS:
-            text = step(text, lexicon)
+        if "@" in text:
+            text = _EMAIL.sub(lambda m: shield(_say_email(m.group(0))), text)
+        if _URL_HINT.search(text):
+            text = _URL.sub(lambda m: _url_with_tail(m.group(0), shield), text)
+        for step, hint in _STEPS:
+            if hint is None or hint.search(text):
+                text = step(text, lexicon)
         return _squeeze(shield.restore(text))
+
+
+_CHUNK = 1200
+_LONG_DIGITS = re.compile(r"\d{16,}")
+
+
+def _chunks(text: str) -> list[str]:
+    """Cut long text at line breaks, sentence ends or spaces into pieces of at most _CHUNK.
+
+    Every rule looks at a few words around a match, so pieces this size lose
+    nothing in practice, and no input can make a pass slower than linear.
+    """
+    pieces = []
+    while len(text) > _CHUNK:
+        cut = text.rfind("\n", 0, _CHUNK)
+        if cut < _CHUNK // 2:
+            cut = text.rfind(". ", 0, _CHUNK) + 1
+        if cut < _CHUNK // 2:
+            cut = text.rfind(" ", 0, _CHUNK)
+        if cut <= 0:
+            cut = _CHUNK
+        pieces.append(text[:cut])
+        text = text[cut:]
+    pieces.append(text)
+    return pieces
 
 
 def _squeeze(text: str) -> str:
@@ -329,10 +431,19 @@ def _say_label(label: str) -> str:
     for part in parts:
         if not part:
             continue
-        if part.isdigit():
+        if part.isdecimal():
             words.append(tb.SERVICE_NUMBERS.get(part) or _number(part))
         else:
-            words.append(" bindestreck ".join(p for p in part.lower().split("-") if p))
+            for p in part.split("-"):
+                if not p:
+                    continue
+                if len(p) <= 4 and not any(c in "aeiouyåäöAEIOUYÅÄÖ" for c in p):
+                    words.append(_spell(p.upper()))  # "rs" → "ärr ess"
+                else:
+                    words.append(p.lower())
+                words.append("bindestreck")
+            if words and words[-1] == "bindestreck":
+                words.pop()
     return " ".join(words)
 
 
@@ -402,6 +513,8 @@ def _abbreviation_pattern() -> tuple[re.Pattern[str], dict[str, tuple[str, bool]
     alts = []
     for variant in sorted(table, key=len, reverse=True):
         pattern = re.escape(variant).replace(r"\.\ ", r"\.\s?").replace(r"\ ", " ")
+        if variant.count(".") >= 2 and variant.endswith("."):
+            pattern += "?"  # "fr.o.m" as often as "fr.o.m."
         alts.append(pattern)
     body = "|".join(alts)
     return re.compile(rf"(?<![\w.@/-])(?:{body})(?![\w]|\.\w)"), table
@@ -415,7 +528,11 @@ def _abbreviations(text: str, lexicon: Lexicon) -> str:
     def expand(m: re.Match[str]) -> str:
         found = m.group(0)
         key = found if found in _ABBR_TABLE else re.sub(r"\.\s", ".", found)
+        if key not in _ABBR_TABLE and key + "." in _ABBR_TABLE:
+            key += "."
         spoken, final = _ABBR_TABLE.get(key, (found, False))
+        if key in ("ex.", "Ex.") and re.search(r"\d\s?$", text[max(0, m.start() - 2) : m.start()]):
+            spoken = "exemplar"  # "10 000 ex."
         if found[:1].isupper() and spoken[:1].islower():
             spoken = spoken[:1].upper() + spoken[1:]
         if found.endswith(".") and final and _ends_sentence(text, m.end()):
@@ -459,6 +576,8 @@ def _dates(text: str, lexicon: Lexicon) -> str:
         if month.lower() in ("mar", "jan") and not month.islower():
             return m.group(0)  # "Mar", "Jan": more likely names than months
         dot = "." if m.group(3) and _ends_sentence(text, m.end()) else ""
+        if dot and re.match(r"\s+\d", text[m.end() : m.end() + 2]):
+            dot = ""  # "12 dec. 2023": the year follows
         return f"{num.ordinal(d)} {_month(month)}{dot}"
 
     text = _DAY_MONTH.sub(day_month, text)
@@ -477,7 +596,11 @@ def _dates(text: str, lexicon: Lexicon) -> str:
         prev = _prev_word(text, m.start()).lower()
         if m.group(0) == "24/7":
             return "dygnet runt"
-        dated = year is not None or prev == "den" or prev in tb.WEEKDAYS
+        dated = (
+            year is not None
+            or prev in tb.WEEKDAYS
+            or _DATE_BEFORE.search(text, max(0, m.start() - 20), m.start()) is not None
+        )
         if 1 <= a <= 31 and 1 <= b <= 12 and (dated or a >= b):
             out = f"{num.ordinal(a)} {tb.MONTH_NAMES[b - 1]}"
             if year is not None:
@@ -486,16 +609,31 @@ def _dates(text: str, lexicon: Lexicon) -> str:
         return m.group(0)
 
     text = _SLASH_DATE.sub(slash, text)
-    text = _MONTH_RANGE.sub(lambda m: f"{_month(m.group(1))} till {_month(m.group(2))}", text)
+    text = _MONTH_YEAR.sub(lambda m: f"{_month(m.group(1))} ", text)
+    text = _MONTH_RANGE.sub(
+        lambda m: f"{_month(m.group(1))} till {_month(m.group(2))}{_kept_dot(text, m)}", text
+    )
+    text = _MONTH_DASH.sub(r"\1 till ", text)
     return text
 
 
 def _weekdays(text: str, lexicon: Lexicon) -> str:
     text = _WEEKDAY_RANGE.sub(
-        lambda m: f"{tb.WEEKDAYS[m.group(1).lower()]} till {tb.WEEKDAYS[m.group(2).lower()]}",
+        lambda m: (
+            f"{tb.WEEKDAYS[m.group(1).lower()]} till {tb.WEEKDAYS[m.group(2).lower()]}"
+            + _kept_dot(text, m)
+        ),
         text,
     )
-    return _WEEKDAY_BEFORE_TIME.sub(lambda m: tb.WEEKDAYS[m.group(1).lower()], text)
+    text = _WEEKDAY_BEFORE_TIME.sub(lambda m: tb.WEEKDAYS[m.group(1).lower()], text)
+
+    def weekday(m: re.Match[str]) -> str:
+        full = tb.WEEKDAYS[m.group(1).lower()]
+        if m.group(1)[0].isupper():
+            full = full.capitalize()
+        return full + _kept_dot(text, m)
+
+    return _WEEKDAY_ALONE.sub(weekday, text)
 
 
 def _say_time(hour: str, minute: str | None) -> str:
@@ -526,7 +664,12 @@ def _times(text: str, lexicon: Lexicon) -> str:
         text,
     )
 
-    return _TIME.sub(lambda m: _say_time(m.group(1), m.group(3)), text)
+    def time(m: re.Match[str]) -> str:
+        if m.group(2) == "." and int(m.group(3)) % 5:
+            return m.group(0)  # "Rum 2.13": a dotted number; times are on five-minute marks
+        return _say_time(m.group(1), m.group(3))
+
+    return _TIME.sub(time, text)
 
 
 def _phones(text: str, lexicon: Lexicon) -> str:
@@ -538,10 +681,18 @@ def _phones(text: str, lexicon: Lexicon) -> str:
 
     text = _SERVICE.sub(service, text)
 
+    def grouped(m: re.Match[str]) -> str:
+        groups = m.group(0).split(" ")
+        if all(len(g) == 3 for g in groups[1:]):
+            return m.group(0)  # thousands: "12 345 678"
+        return ", ".join(num.pairs(g) for g in groups)
+
+    text = _DIGIT_GROUPS.sub(grouped, text)
+
     def phone(m: re.Match[str]) -> str:
         area, rest = m.group(1), m.group(3)
         groups = re.split(r"[ -]", rest)
-        area_digits = re.sub(r"\D", "", area)
+        area_digits = re.sub(r"\D", "", area.replace("(0)", ""))
         total = len(area_digits) + sum(len(g) for g in groups)
         if area.startswith("+"):
             if not 7 <= total <= 13:
@@ -561,12 +712,41 @@ def _phones(text: str, lexicon: Lexicon) -> str:
     return _BOX.sub(lambda m: f"{m.group(1)} {num.digits(m.group(2))}", text)
 
 
+def _definite(n: int) -> str:
+    """ "4:an" → "fyran", "1:an" → "ettan", "15:an" → "femtonan"."""
+    if n % 10 == 5 and n % 100 != 15:
+        return num.cardinal(n) + "man"
+    words = num.cardinal(n)
+    return (words[:-1] if words.endswith(("a", "o")) else words) + "an"
+
+
+def _letters_then_digits(m: re.Match[str]) -> str:
+    """ "E18" → "E 18", "mp3" → "emm pe 3", "CO2" → "CO 2": letters and digits apart."""
+    letters, digits_ = m.group(1), m.group(2)
+    if m.group(0) in tb.UNITS:
+        return m.group(0)  # "m2", "km2"
+    if letters.islower() and len(letters) <= 3 and not any(c in "aeiouyåäö" for c in letters):
+        letters = _spell(letters.upper())
+    return f"{letters} {digits_}"
+
+
 def _references(text: str, lexicon: Lexicon) -> str:
-    """Page, number, week, chapter and section references."""
+    """List numbers; page, number, week, chapter and section references."""
+    text = _LIST_NUMBER.sub(lambda m: f"{m.group(1)}{num.cardinal(int(m.group(2)))},", text)
+    text = _TIMES_SIGN.sub(" gånger ", text)
+    text = _LETTER_RANGE.sub(lambda m: m.group(1)[0] + " till ", text)  # "åk F–9"
+    text = _LETTERS_DIGITS.sub(_letters_then_digits, text)
+    text = _DIGITS_CAPITAL.sub(r"\1 \2", text)
+    text = _DEFINITE_NUMBER.sub(lambda m: _definite(int(m.group(1))), text)
+    text = _STATUTE.sub(lambda m: f"{num.year(int(m.group(1)))} kolon {_number(m.group(2))}", text)
     text = _PAGE.sub(lambda m: "Sidan " if m.group(1) == "S" else "sidan ", text)
     text = _NR.sub(lambda m: "Nummer " if m.group(1) == "N" else "nummer ", text)
     text = _WEEK.sub(
-        lambda m: ("Vecka " if m.group(1) == "V" else "vecka ") + num.cardinal(int(m.group(2))),
+        lambda m: (
+            ("Vecka " if m.group(1) == "V" else "vecka ")
+            + num.cardinal(int(m.group(2)))
+            + (f" till {num.cardinal(int(m.group(3)))}" if m.group(3) else "")
+        ),
         text,
     )
     text = _CHAPTER_AFTER.sub(lambda m: f"{num.ordinal(int(m.group(1)))} kapitlet", text)
@@ -576,6 +756,7 @@ def _references(text: str, lexicon: Lexicon) -> str:
         return f"{num.ordinal(int(m.group(1)))}{letter} paragrafen"
 
     text = _PARAGRAPH_AFTER.sub(paragraph, text)
+    text = _SUBSECTION.sub(lambda m: f"{m.group(1)}{num.ordinal(int(m.group(2)))} stycket", text)
     text = _PARAGRAPHS.sub("paragraferna ", text)
     return _PARAGRAPH_BEFORE.sub("paragraf ", text)
 
@@ -598,7 +779,7 @@ def _ordinals(text: str, lexicon: Lexicon) -> str:
     def num_word(m: re.Match[str]) -> str:
         written, word = m.group(1), m.group(2)
         n = int(written)
-        if _is_year(n, written):
+        if _is_year(written):
             return f"{num.year(n)} {word}"
         return _number(written) + word
 
@@ -631,18 +812,32 @@ def _money_and_units(text: str, lexicon: Lexicon) -> str:
         a, b, unit = m.group(1), m.group(2), m.group(3)
         nxt = _next_word(text, m.end())
         a_plain, b_plain = a.replace(" ", ""), b.replace(" ", "")
+        whole = a_plain.isdecimal() and b_plain.isdecimal() and a == a_plain and b == b_plain
         if (
             unit is None
-            and a_plain.isdigit()
-            and b_plain.isdigit()
-            and _is_year(int(a_plain), a_plain)
-            and (_is_year(int(b_plain), b_plain) or len(b_plain) == 2)
+            and whole
+            and _is_year(a_plain)
+            and ((_is_year(b_plain) and b_plain > a_plain) or len(b_plain) == 2)
             and nxt.lower() not in tb.COUNT_NOUNS
         ):
             second = num.year(int(b_plain)) if len(b_plain) == 4 else num.cardinal(int(b_plain))
             return f"{num.year(int(a_plain))} till {second}"
         if a.startswith("0") and len(a_plain) > 1:
             return m.group(0)
+        if (
+            unit is None
+            and whole
+            and (
+                min(len(a), len(b)) >= 4
+                or max(len(a), len(b)) >= 5
+                or b[:1] == "0"
+                or (len(b) == 4 and len(a) < 4 and not b.endswith("00"))  # "123-4567"
+            )
+        ):
+            # an identity, account or case number ("232100-0016", "5050-1055"): pairs
+            return f"{num.groups(a)}, {num.groups(b)}"
+        if unit is None and whole and len(b) <= 15 and len(a) <= 15 and int(b) <= int(a):
+            return f"{speak(a, unit, nxt)} {speak(b, unit, nxt)}"  # "3-1": not a range
         out = f"{speak(a, unit, nxt)} till {speak(b, unit, nxt)}"
         if unit is not None:
             out += " " + tb.UNITS[unit][1]
@@ -674,6 +869,10 @@ def _fractions(text: str, lexicon: Lexicon) -> str:
     def vulgar(m: re.Match[str]) -> str:
         a, b = _VULGAR[m.group(2)]
         words = num.fraction(a, b)
+        if (a, b) == (1, 2) and _gender_before(_next_word(text, m.end())) == "ett":
+            nxt = _next_word(text, m.end())
+            if nxt and nxt[:1].islower() and nxt not in tb.FUNCTION_WORDS:
+                words = "ett halvt"  # "ett halvt år"
         if m.group(1):
             return f"{_number(m.group(1), 'en')} och {words}"
         return words
@@ -682,14 +881,13 @@ def _fractions(text: str, lexicon: Lexicon) -> str:
 
     def slash(m: re.Match[str]) -> str:
         a, b = int(m.group(1)), int(m.group(2))
-        if len(m.group(1)) == 4 and _is_year(a, m.group(1)):
+        if _is_year(m.group(1)):
             second = num.year(b) if len(m.group(2)) == 4 else num.cardinal(b)
             return f"{num.year(a)} {second}"
-        if b == 0:
-            return f"{num.cardinal(a)} snedstreck noll"
-        if a < b or b <= 10:
+        if 2 <= b <= 12 or (b in (100, 1000) and a < b):
             return num.fraction(a, b)
-        return f"{num.cardinal(a)} delat med {num.cardinal(b)}"
+        # "säsong 20/21", "ärende 123/45": not a fraction anyone would say
+        return f"{num.cardinal(a)} snedstreck {num.cardinal(b)}"
 
     return _SLASH_FRACTION.sub(slash, text)
 
@@ -701,7 +899,7 @@ def _plain_numbers(text: str, lexicon: Lexicon) -> str:
         if dec:
             return _number(written + dec, _gender_before(nxt))
         compact = written.replace(" ", "")
-        is_year = compact == written and _is_year(int(compact), written)
+        is_year = compact == written and _is_year(written)
         if is_year and _year_context(text, m, nxt):
             return num.year(int(compact))
         return _number(written, _gender_before(nxt))
@@ -714,6 +912,7 @@ def _plain_numbers(text: str, lexicon: Lexicon) -> str:
             return "-" + value(m)  # a hyphen inside a word ("COVID-19"), not a minus
         return "minus " + value(m)
 
+    text = _DOTTED.sub(lambda m: " punkt ".join(_number(p) for p in m.group(0).split(".")), text)
     text = _PLAIN.sub(plain, text)
     return _DIGITS.sub(lambda m: num.digits(m.group(0)), text)
 
@@ -722,7 +921,7 @@ def _year_context(text: str, m: re.Match[str], nxt: str) -> bool:
     if nxt.lower() in tb.COUNT_NOUNS:
         return False
     prev = _prev_word(text, m.start())
-    if prev.lower() in tb.YEAR_BEFORE:
+    if prev.lower() in tb.YEAR_BEFORE or nxt.lower() in tb.FUNCTION_WORDS:
         return True
     after = text[m.end() : m.end() + 2]
     return not (nxt and nxt[:1].islower() and after[:1] == " ")
@@ -746,6 +945,8 @@ def _names_and_acronyms(text: str, lexicon: Lexicon) -> str:
     text = _ROMAN_AFTER.sub(roman, text)
 
     spell, say = lexicon.spell, lexicon.say
+    # Three or more words in capitals in a row is a heading in capitals, not acronyms.
+    shouted = [(r.start(), r.end()) for r in _SHOUTING.finditer(text)]
 
     def acronym(m: re.Match[str]) -> str:
         word, suffix = m.group(1), m.group(2) or ""
@@ -755,7 +956,9 @@ def _names_and_acronyms(text: str, lexicon: Lexicon) -> str:
             return _spell(word) + suffix
         if word in tb.WORD_ACRONYMS:
             return tb.WORD_ACRONYMS[word] + suffix
-        if word in tb.CAPS_WORDS or (len(word) >= 5 and _pronounceable(word)):
+        if word in tb.CAPS_WORDS or _looks_like_a_word(word):
+            return word.lower() + suffix
+        if any(a <= m.start() < b for a, b in shouted):
             return word.lower() + suffix
         return _spell(word) + suffix
 
@@ -765,7 +968,7 @@ def _names_and_acronyms(text: str, lexicon: Lexicon) -> str:
 
 _SYMBOLS = (
     (re.compile(r"\s*&\s*"), " och "),
-    (re.compile(r"(?<=\s)\+(?=\s)|^\+(?=\s)"), "plus"),
+    (re.compile(r"\s?\+\s?"), " plus "),
     (re.compile(r"\s?=\s?"), " är lika med "),
     (re.compile(r"~\s?"), "cirka "),
     (re.compile(r"±\s?"), "plus minus "),
@@ -793,7 +996,24 @@ _SYMBOLS = (
 )
 
 
+_PER = re.compile(
+    r"(?<=\w)\s?/\s?(dag|dygn|år|mån\.?|månad|vecka|v\.|st\.?|styck|person|tim\.?|timme|h)(?!\w)"
+)
+_PER_AFTER_UNIT = re.compile(
+    r"\b(kronor|krona|euro|dollar|gånger|timmar|minuter|kilo|gram|liter|kilometer|meter"
+    r"|stycken|styck|procent)\s?/\s?(?=[a-zåäö])"
+)
+_PER_WORDS = {"mån": "månad", "v": "vecka", "st": "styck", "tim": "timme", "h": "timme"}
+
+
 def _symbols(text: str, lexicon: Lexicon) -> str:
+    def per(m: re.Match[str]) -> str:
+        word = m.group(1)
+        dot = "." if word.endswith(".") and _ends_sentence(text, m.end()) else ""
+        return " per " + _PER_WORDS.get(word.rstrip("."), word) + dot
+
+    text = _PER.sub(per, text)
+    text = _PER_AFTER_UNIT.sub(r"\1 per ", text)
     text = _ARROW_BETWEEN.sub(" till ", text)
     text = _DECORATION.sub(" ", text)
     for pattern, spoken in _SYMBOLS:
@@ -801,17 +1021,29 @@ def _symbols(text: str, lexicon: Lexicon) -> str:
     return text
 
 
-_STEPS: tuple[Step, ...] = (
-    _references,
-    _abbreviations,
-    _dates,
-    _weekdays,
-    _times,
-    _phones,
-    _ordinals,
-    _money_and_units,
-    _fractions,
-    _plain_numbers,
-    _names_and_acronyms,
-    _symbols,
+_DIGIT = re.compile(r"\d")
+_DIGIT_OR_DASH = re.compile(r"[\d\-–—‒]")
+_WEEKDAY_HINT = re.compile(r"[\d\-–—‒]|(?<!\w)(?:mån|tis|ons|tor|fre|lör|sön)", re.IGNORECASE)
+_DIGIT_OR_SECTION = re.compile(r"[\d§]")
+_DIGIT_OR_FRACTION = re.compile("[\\d" + "".join(_VULGAR) + "]")
+_CAPITALS = re.compile(rf"[{_UP}][{_UP}-]|\s[IVXLC]")
+_SYMBOL_HINT = re.compile(
+    r"[&+=~±×÷≤≥<>%‰°§@€$£©®™#/\\_^→⇒➔➜⟶»«›‹•◦▪▸►▶·‣⁃●○■□✓✔✗✘☐☑★☆*†‡¶|]|\bkr\b"
+)
+
+# Each pass with a quick test of whether it can match at all: most sentences
+# have no digits, and skipping the number passes for them halves the work.
+_STEPS: tuple[tuple[Step, re.Pattern[str] | None], ...] = (
+    (_references, _DIGIT_OR_SECTION),
+    (_abbreviations, None),
+    (_dates, _DIGIT_OR_DASH),
+    (_weekdays, _WEEKDAY_HINT),
+    (_times, _DIGIT),
+    (_phones, _DIGIT),
+    (_ordinals, _DIGIT),
+    (_money_and_units, _DIGIT),
+    (_fractions, _DIGIT_OR_FRACTION),
+    (_plain_numbers, _DIGIT),
+    (_names_and_acronyms, _CAPITALS),
+    (_symbols, _SYMBOL_HINT),
 )

@@ -15,6 +15,7 @@ __all__ = [
     "decimal",
     "digits",
     "fraction",
+    "groups",
     "ordinal",
     "year",
 ]
@@ -195,7 +196,7 @@ def year(n: int) -> str:
 
 def digits(text: str) -> str:
     """Read a string of digits one by one: ``"112"`` → ``ett ett två``."""
-    return " ".join(_ONES[int(c)] for c in text if c.isdigit())
+    return " ".join(_ONES[int(c)] for c in text if c.isdecimal())
 
 
 def pairs(text: str) -> str:
@@ -209,6 +210,20 @@ def pairs(text: str) -> str:
     if len(text) == 4 and text[0] != "0" and text[2] != "0":
         return _below_hundred(int(text[:2]), "ett") + " " + _below_hundred(int(text[2:]), "ett")
     return digits(text)
+
+
+def groups(text: str) -> str:
+    """Read a long identifier in pairs from the left, as people read ID and account numbers.
+
+    ``"232100"`` → ``tjugotre tjugoett noll noll``; an odd digit starts it (``"12345"`` →
+    ``ett tjugotre fyrtiofem``).
+    """
+    head = ""
+    if len(text) % 2:
+        head, text = _ONES[int(text[0])], text[1:]
+    parts = [head] if head else []
+    parts += [pairs(text[i : i + 2]) for i in range(0, len(text), 2)]
+    return " ".join(parts)
 
 
 def _denominator(n: int, plural: bool) -> str:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
+from concurrent.futures import Executor
 from pathlib import Path
 
 from aiohttp import web
@@ -47,6 +48,8 @@ class LexiconWatch:
         self.path = path
         self.error: str | None = None
         """Why the site file is not in use (None when it is, or when there is none)."""
+        self.executor: Executor | None = None
+        """Where files are read and parsed (the app's CPU executor once it runs)."""
         self._stamp: tuple[int, int] | None = None
         self._lock = asyncio.Lock()
         self._reloads = reloads
@@ -67,12 +70,12 @@ class LexiconWatch:
             return False
         loop = asyncio.get_running_loop()
         async with self._lock:
-            stamp = await loop.run_in_executor(None, self._stat)
+            stamp = await loop.run_in_executor(self.executor, self._stat)
             if not force and stamp == self._stamp and (stamp is not None or self.error):
                 return False
             self._stamp = stamp
             try:
-                site = await loop.run_in_executor(None, load_lexicon, self.path)
+                site = await loop.run_in_executor(self.executor, load_lexicon, self.path)
             except LexiconError as exc:
                 message = str(exc)
                 if message != self.error:
@@ -137,24 +140,34 @@ def setup(app: web.Application) -> None:
     app[keys.LEXICON_WATCH] = watch
 
     async def lexicon_ctx(app: web.Application) -> AsyncIterator[None]:
+        if watch.path is None:  # the shipped list only: nothing to watch
+            yield
+            return
+        watch.executor = app[keys.CPU_EXECUTOR]
         await watch.check(force=True)
         task = asyncio.create_task(watch.watch(), name="lexicon-watch")
         loop = asyncio.get_running_loop()
+        reloads: set[asyncio.Task[bool]] = set()
+
+        def on_hup() -> None:
+            reload = loop.create_task(watch.check(force=True))
+            reloads.add(reload)  # keep a reference until it is done
+            reload.add_done_callback(reloads.discard)
+
         hup = False
-        if watch.path is not None:
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(
-                    signal.SIGHUP, lambda: loop.create_task(watch.check(force=True))
-                )
-                hup = True
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            # not every platform (or thread) can take signals; polling still works then
+            loop.add_signal_handler(signal.SIGHUP, on_hup)
+            hup = True
         try:
             yield
         finally:
             if hup:
                 loop.remove_signal_handler(signal.SIGHUP)
-            task.cancel()
+            for pending in (task, *reloads):
+                pending.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                await asyncio.gather(task, *reloads)
 
     async def lexicon_check() -> Check:
         return watch.readiness()

@@ -49,7 +49,7 @@ ABBREVIATIONS: tuple[Abbreviation, ...] = (
     (("etc.", "etc"), "etcetera", True),
     (("S:t",), "Sankt", False),
     (("S:ta",), "Sankta", False),
-    (("tel.", "tfn.", "tfn"), "telefon", False),
+    (("tel.", "tel", "tfn.", "tfn"), "telefon", False),
     (("e.d.", "e d"), "eller dylikt", True),
     (("o.d.", "o d"), "och dylikt", True),
     (("m.fl.", "m. fl.", "m fl", "mfl."), "med flera", True),
@@ -83,7 +83,14 @@ ABBREVIATIONS: tuple[Abbreviation, ...] = (
     (("uppl.",), "upplaga", True),
     (("red.",), "redaktör", True),
     (("vs.", "vs"), "mot", False),
-    (("ex.",), "exempel", True),
+    (("ex.",), "exempel", False),
+    (("alt.",), "alternativt", False),
+    (("åk.", "åk"), "årskurs", False),
+    (("r.o.k.", "rok"), "rum och kök", True),
+    (("allm.",), "allmän", False),
+    (("ansv.",), "ansvarig", False),
+    (("bitr.",), "biträdande", False),
+    (("ekon.",), "ekonomi", False),
     (("mob.",), "mobil", False),
     (("adr.",), "adress", False),
     (("c/o",), "care of", False),
@@ -103,8 +110,11 @@ ABBREVIATIONS: tuple[Abbreviation, ...] = (
     (("sid.",), "sidan", False),
     (("kap.",), "kapitel", False),
     (("vån.",), "våning", True),
-    (("st.",), "styck", True),
     (("nr.",), "nummer", False),
+    (("org.nr", "org. nr", "orgnr", "org.nr."), "organisationsnummer", False),
+    (("tel.nr", "telnr", "tel.nr."), "telefonnummer", False),
+    (("ö.h.", "ö h"), "över havet", True),
+    (("m.ö.h.",), "meter över havet", True),
     (("hr.",), "herr", False),
     (("Dr.", "dr."), "doktor", False),
 )
@@ -120,8 +130,6 @@ NON_FINAL_ABBREVIATIONS: frozenset[str] = frozenset(
         "s.",
         "v.",
         "nr.",
-        "st.",
-        "tr.",
         "mån.",
         "tis.",
         "ons.",
@@ -303,6 +311,7 @@ UNITS: Mapping[str, Unit] = MappingProxyType(
         "tr.": ("trappa", "trappor", "en"),
         "ggr": ("gång", "gånger", "en"),
         "ha": ("hektar", "hektar", "en"),
+        "hp": ("högskolepoäng", "högskolepoäng", "ett"),
         "kWh": ("kilowattimme", "kilowattimmar", "en"),
         "MWh": ("megawattimme", "megawattimmar", "en"),
         "kW": ("kilowatt", "kilowatt", "en"),
@@ -352,7 +361,8 @@ YEAR_BEFORE: frozenset[str] = frozenset(
         """år året åren sedan sen från till i under inför efter före mellan våren hösten
     sommaren vintern vår höst sommar vinter början slutet mitten om fram med och per
     budgetåret verksamhetsåret läsåret januari februari mars april maj juni juli
-    augusti september oktober november december"""
+    augusti september oktober november december född födda född grundad grundades
+    byggd byggdes invigd invigdes startade startad version upplaga utgåva"""
     )
 )
 """Words before which a four-digit number reads as a year ("våren 2022")."""
@@ -389,10 +399,10 @@ LETTER_NAMES: Mapping[str, str] = _ro(
         "A": "a",
         "B": "be",
         "C": "se",
-        "D": "de",
+        "D": "dé",
         "E": "e",
         "F": "eff",
-        "G": "ge",
+        "G": "gé",
         "H": "hå",
         "I": "i",
         "J": "ji",
@@ -408,7 +418,7 @@ LETTER_NAMES: Mapping[str, str] = _ro(
         "T": "te",
         "U": "u",
         "V": "ve",
-        "W": "dubbelve",
+        "W": "dubbelvé",
         "X": "eks",
         "Y": "y",
         "Z": "säta",
