@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 
 import feedback
 import voices
-from ttsservice import keys, reading, swedish, widget
+from ttsservice import keys, reading, speech, swedish, widget
 from ttsservice.dashboard import setup as setup_dashboard
 from ttsservice.settings import Settings
 from ttsservice.web import demo, health
@@ -49,6 +49,7 @@ def create_app(settings: Settings) -> web.Application:
     voices.setup(app)
     swedish.setup(app)
     reading.setup(app)
+    speech.setup(app)
     feedback.setup(app)
     setup_dashboard(app)
     widget.setup(app)

@@ -121,6 +121,7 @@ def _registrars() -> list[Registrar]:
     from feedback.cli import register as register_feedback
     from ttsservice.dashboard.cli import register as register_dashboard
     from ttsservice.reading.cli import register as register_reading
+    from ttsservice.speech.cli import register as register_speech
     from ttsservice.swedish.cli import register as register_normalize
     from voices.cli import register as register_voices
 
@@ -129,6 +130,7 @@ def _registrars() -> list[Registrar]:
         register_voices,
         register_reading,
         register_normalize,
+        register_speech,
         register_feedback,
     ]
     registrars.append(register_dashboard)

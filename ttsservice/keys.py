@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ttsservice.reading import ReadingMetrics
     from ttsservice.reading.fetch import PageFetcher
     from ttsservice.reading.model import ExtractOptions
+    from ttsservice.speech.state import SpeechState
     from ttsservice.swedish import LexiconWatch, Normalizer
     from ttsservice.web.health import Check
     from ttsservice.web.metrics import HttpMetrics
@@ -71,3 +72,6 @@ DASHBOARD: web.AppKey[Dashboard] = web.AppKey("dashboard")
 
 DASHBOARD_TEMPLATES = web.AppKey("dashboard_templates", jinja2.Environment)
 """The dashboard's Jinja2 environment (aiohttp-jinja2 under its own key)."""
+
+SPEECH: web.AppKey[SpeechState] = web.AppKey("speech")
+"""The read-aloud machinery (synthesis queue, audio cache, limits); set when the app starts."""

@@ -1,0 +1,47 @@
+"""Helpers for the speech tests: ffprobe a clip, read a metric."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+
+def ffprobe(data: bytes, folder: Path, name: str) -> dict[str, Any]:
+    """What ffprobe says about ``data``: ``format`` and the first audio ``stream``.
+
+    Fails the test when ffprobe rejects the file.
+    """
+    assert shutil.which("ffprobe"), "ffprobe is needed (Debian package ffmpeg)"
+    path = folder / name
+    path.write_bytes(data)
+    result = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-show_entries",
+            "format=format_name,duration:stream=codec_name,sample_rate,channels",
+            "-of",
+            "json",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+    info = json.loads(result.stdout)
+    return {"format": info["format"], "stream": info["streams"][0]}
+
+
+async def metric_value(client: Any, name: str, labels: str = "") -> float:
+    """A sample's value from /metrics (0 when absent)."""
+    text = await (await client.get("/metrics")).text()
+    wanted = f"{name}{{{labels}}}" if labels else name
+    for line in text.splitlines():
+        if line.startswith(wanted + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0

@@ -1,0 +1,111 @@
+"""The audio cache on disk: size bound with LRU eviction, atomic writes, restarts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from ttsservice.speech.cache import AudioCache, CacheMetrics
+
+
+class Counts(CacheMetrics):
+    def __init__(self) -> None:
+        self.bytes = 0
+        self.evictions = 0
+
+    def size(self, total_bytes: int) -> None:
+        self.bytes = total_bytes
+
+    def evicted(self, count: int) -> None:
+        self.evictions += count
+
+
+@pytest.fixture
+async def executor() -> AsyncIterator[ThreadPoolExecutor]:
+    pool = ThreadPoolExecutor(max_workers=2)
+    yield pool
+    pool.shutdown(wait=True)
+
+
+def _disk_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+async def test_cache_stays_under_its_bound_evicting_least_recently_used(
+    tmp_path: Path, executor: ThreadPoolExecutor
+) -> None:
+    counts = Counts()
+    cache = AudioCache(tmp_path / "c", executor, max_bytes=10_000, metrics=counts)
+    await cache.open()
+    for i in range(5):
+        await cache.write(f"clips/aa/{i}.mp3", bytes([i]) * 2_000)
+    assert await cache.read("clips/aa/0.mp3") is not None  # 0 is now the most recent
+    for i in range(5, 9):
+        await cache.write(f"clips/aa/{i}.mp3", bytes([i]) * 2_000)
+        assert _disk_bytes(tmp_path / "c") <= 10_000
+        assert cache.total_bytes <= 10_000
+    kept = sorted(p.name for p in (tmp_path / "c" / "clips" / "aa").iterdir())
+    assert kept == ["0.mp3", "5.mp3", "6.mp3", "7.mp3", "8.mp3"]
+    assert counts.evictions == 4
+    assert counts.bytes == cache.total_bytes == 10_000
+    assert await cache.read("clips/aa/1.mp3") is None
+    await cache.close()
+
+
+async def test_index_and_order_survive_a_restart(
+    tmp_path: Path, executor: ThreadPoolExecutor
+) -> None:
+    folder = tmp_path / "c"
+    cache = AudioCache(folder, executor, max_bytes=100_000)
+    await cache.open()
+    for i in range(3):
+        await cache.write(f"clips/bb/{i}.ogg", b"x" * 1_000)
+    await cache.read("clips/bb/0.ogg")
+    await cache.close()
+    (folder / "clips" / "bb" / ".half.tmp").write_bytes(b"crashed mid-write")
+
+    again = AudioCache(folder, executor, max_bytes=2_500)  # a smaller bound than before
+    await again.open()
+    assert again.total_bytes == 2_000
+    assert not (folder / "clips" / "bb" / ".half.tmp").exists()
+    # 1 was the least recently used before the restart, so it went.
+    assert sorted(p.name for p in (folder / "clips" / "bb").iterdir()) == ["0.ogg", "2.ogg"]
+    found = await again.read("clips/bb/0.ogg")
+    assert found is not None and found.data == b"x" * 1_000
+    await again.close()
+
+
+async def test_writes_are_atomic_and_etags_follow_the_bytes(
+    tmp_path: Path, executor: ThreadPoolExecutor
+) -> None:
+    cache = AudioCache(tmp_path / "c", executor, max_bytes=100_000)
+    await cache.open()
+    first = await cache.write("clips/cc/k.mp3", b"one")
+    second = await cache.write("clips/cc/k.mp3", b"two")
+    assert first.etag != second.etag
+    assert first.etag.startswith('"') and first.etag.endswith('"')
+    assert (tmp_path / "c" / "clips" / "cc" / "k.mp3").read_bytes() == b"two"
+    assert not [p for p in (tmp_path / "c").rglob("*") if p.name.endswith(".tmp")]
+    assert cache.total_bytes == 3
+    await cache.close()
+
+
+async def test_files_written_by_another_process_are_found(
+    tmp_path: Path, executor: ThreadPoolExecutor
+) -> None:
+    cache = AudioCache(tmp_path / "c", executor, max_bytes=100_000)
+    await cache.open()
+    path = tmp_path / "c" / "clips" / "dd" / "w.mp3"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"warmed")
+    found = await cache.read("clips/dd/w.mp3")
+    assert found is not None and found.data == b"warmed"
+    assert cache.total_bytes == 6
+    os.unlink(path)
+    # Served from memory now, but the index still counts the file until it is evicted.
+    assert await cache.read("clips/dd/w.mp3") is not None
+    await cache.close()

@@ -1,0 +1,121 @@
+"""Speech: the synthesis queue, audio encoding, the audio cache and the read-aloud API.
+
+:func:`setup` wires it into the app. At start (after the voices load) it
+opens the audio cache (scanning the folder in the executor), starts the
+synthesis queue and puts both, behind a :class:`~ttsservice.speech.speaker.Speaker`,
+at ``app[keys.SPEECH]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from ttsservice import keys
+from ttsservice.speech.api import audio_handler, speak_handler
+from ttsservice.speech.audio import FORMATS, encode, level_loudness
+from ttsservice.speech.cache import AudioCache
+from ttsservice.speech.metrics import SpeechMetrics
+from ttsservice.speech.ratelimit import ClientLimiter
+from ttsservice.speech.readings import (
+    readings_download_handler,
+    readings_get_handler,
+    readings_post_handler,
+)
+from ttsservice.speech.speaker import Speaker
+from ttsservice.speech.state import SpeechState
+from ttsservice.speech.synthesizer import Priority, Synthesizer
+from ttsservice.web.health import Check
+from voices.engine import SpeechVoice
+
+__all__ = ["setup", "synthesis_concurrency", "warm_up"]
+
+logger = logging.getLogger(__name__)
+
+
+def synthesis_concurrency(cpu_workers: int) -> int:
+    """Sentences synthesised at once: one thread is left for files and page parsing.
+
+    onnxruntime already spreads one sentence over the cores, so running them
+    one by one loses no throughput and lets the most urgent sentence go first.
+    """
+    return max(1, cpu_workers - 1)
+
+
+WARM_UP_SENTENCE = "Välkommen till biblioteket, vi har öppet alla dagar i veckan."
+"""Spoken once at start, so the first visitor's sentence does not pay for first use."""
+
+
+def warm_up(voice: SpeechVoice) -> None:
+    """Load the encoders and run the voice on a sentence of ordinary length (blocking).
+
+    The voices are warmed up on a word when they load; a full sentence also
+    settles onnxruntime's memory plan, and the first MP3 and Opus encodes load
+    libsndfile's codecs: time a first listener would otherwise wait for. A
+    failure is logged, never fatal (the voice already spoke when it loaded).
+    """
+    try:
+        samples = level_loudness(voice.synthesize(WARM_UP_SENTENCE), voice.sample_rate)
+        for audio_format in FORMATS.values():
+            encode(samples[: voice.sample_rate // 10], voice.sample_rate, audio_format)
+    except Exception:
+        logger.exception("warming up speech with voice %s failed", voice.name)
+
+
+def setup(app: web.Application) -> None:
+    """Register the read-aloud routes, metrics, readiness check and start-up."""
+    metrics = SpeechMetrics(app[keys.REGISTRY])
+
+    async def speech_ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[keys.SETTINGS]
+        executor = app[keys.CPU_EXECUTOR]
+        cache = AudioCache(
+            settings.cache_dir, executor, max_bytes=settings.cache_max_bytes, metrics=metrics
+        )
+        await cache.open()
+        synthesizer = Synthesizer(
+            executor,
+            queue_size=settings.synthesis_queue_size,
+            concurrency=synthesis_concurrency(settings.cpu_workers),
+            metrics=metrics,
+        )
+        await synthesizer.start()
+        await asyncio.get_running_loop().run_in_executor(
+            executor, warm_up, app[keys.VOICES].default
+        )
+        speaker = Speaker(
+            app[keys.VOICES], cache, synthesizer, executor, on_cache=metrics.cache_result
+        )
+        app[keys.SPEECH] = SpeechState(
+            speaker=speaker, limiter=ClientLimiter(settings.speak_per_minute), metrics=metrics
+        )
+        try:
+            yield
+        finally:
+            await speaker.close()
+            await synthesizer.close()
+            await cache.close()
+
+    async def speech_check() -> Check:
+        state = app.get(keys.SPEECH)
+        if state is None:
+            return Check("speech", "failed", "the audio cache is still opening")
+        synthesizer = state.speaker.synthesizer
+        if not synthesizer.has_room(Priority.VISITOR):
+            return Check(
+                "speech",
+                "degraded",
+                f"synthesis queue full ({synthesizer.waiting} sentences waiting)",
+            )
+        return Check("speech", "ok", f"{synthesizer.waiting} sentences waiting")
+
+    app.cleanup_ctx.append(speech_ctx)
+    app[keys.READINESS_CHECKS].append(speech_check)
+    app.router.add_get("/api/v1/audio/{name}", audio_handler)
+    app.router.add_post("/api/v1/speak", speak_handler)
+    app.router.add_post("/api/v1/readings", readings_post_handler)
+    app.router.add_get("/api/v1/readings", readings_get_handler)
+    app.router.add_get("/api/v1/readings/{name}", readings_download_handler)

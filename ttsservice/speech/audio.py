@@ -1,0 +1,151 @@
+"""Audio for the browser: loudness levelling and encoding to Ogg/Opus, MP3 and WAV.
+
+Encoding is done by libsndfile through ``soundfile``; Opus wants one of its
+own sample rates, so Piper's 22,050 Hz is resampled to 24 kHz with ``soxr``.
+Settings are chosen for speech at well under 250 kB per minute.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "ENCODER_REVISION",
+    "FORMATS",
+    "AudioFormat",
+    "duration_seconds",
+    "encode",
+    "format_for",
+    "level_loudness",
+]
+
+Samples = npt.NDArray[np.float32]
+
+TARGET_RMS_DBFS = -20.0
+"""Loudness every clip is brought to (RMS over the frames that carry speech)."""
+
+PEAK_LIMIT = 0.97
+"""No sample goes above this after levelling: the gain is capped instead."""
+
+_GATE_DBFS = -45.0
+"""Frames quieter than this (pauses, breath) do not count towards a clip's loudness."""
+
+_FRAME_SECONDS = 0.02
+
+
+@dataclass(frozen=True, slots=True)
+class AudioFormat:
+    """One way of delivering a clip."""
+
+    ext: str
+    """File extension and URL suffix: ``mp3``, ``ogg`` or ``wav``."""
+    content_type: str
+    """MIME type sent to browsers."""
+    container: str
+    """libsndfile major format."""
+    subtype: str
+    """libsndfile subtype (codec)."""
+    sample_rate: int | None
+    """Rate the clip is resampled to, or None to keep the voice's own."""
+    compression_level: float | None
+    """libsndfile compression level (0 best quality … 1 smallest), None for PCM."""
+    constant_bitrate: bool = False
+    """Constant bitrate (MP3): byte ranges map to time, which players use to seek."""
+
+
+FORMATS: dict[str, AudioFormat] = {
+    # Opus at about 24 kb/s: transparent enough for speech, ~180 kB per minute.
+    "ogg": AudioFormat("ogg", "audio/ogg", "OGG", "OPUS", 24000, 0.93),
+    # MPEG-2 Layer III at 24 kb/s CBR on the voice's 22,050 Hz: ~180 kB per minute.
+    "mp3": AudioFormat("mp3", "audio/mpeg", "MP3", "MPEG_LAYER_III", None, 0.9, True),
+    "wav": AudioFormat("wav", "audio/wav", "WAV", "PCM_16", None, None),
+}
+"""Formats by extension."""
+
+ENCODER_REVISION = (
+    "1;"
+    + ";".join(
+        f"{f.ext}:{f.subtype}:{f.sample_rate}:{f.compression_level}:{f.constant_bitrate}"
+        for f in FORMATS.values()
+    )
+    + f";rms={TARGET_RMS_DBFS};peak={PEAK_LIMIT};gate={_GATE_DBFS}"
+)
+"""Everything that changes encoded bytes for the same samples: part of audio cache keys."""
+
+
+def format_for(ext: str) -> AudioFormat | None:
+    """The format for extension ``ext`` (case-insensitive), or None."""
+    return FORMATS.get(ext.lower())
+
+
+def duration_seconds(samples: Samples, sample_rate: int) -> float:
+    """Length of ``samples`` in seconds."""
+    return float(samples.size) / float(sample_rate)
+
+
+def speech_rms(samples: Samples, sample_rate: int) -> float:
+    """RMS over the frames louder than the gate: how loud the speech in a clip sounds."""
+    frame = max(1, int(sample_rate * _FRAME_SECONDS))
+    usable = samples.size - samples.size % frame
+    if usable == 0:
+        return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if samples.size else 0
+    frames = samples[:usable].astype(np.float64).reshape(-1, frame)
+    energy = np.mean(np.square(frames), axis=1)
+    gate = 10 ** (_GATE_DBFS / 10)
+    voiced = energy[energy > gate]
+    if voiced.size == 0:
+        return float(np.sqrt(np.mean(energy)))
+    return float(np.sqrt(np.mean(voiced)))
+
+
+def level_loudness(samples: Samples, sample_rate: int) -> Samples:
+    """Scale a clip so its speech sits at :data:`TARGET_RMS_DBFS`, peaks under the limit.
+
+    Piper normalises every sentence to one peak, which leaves short and long
+    sentences at different loudness; levelling by speech RMS keeps a page at
+    one volume from sentence to sentence.
+    """
+    if samples.size == 0:
+        return samples
+    rms = speech_rms(samples, sample_rate)
+    peak = float(np.max(np.abs(samples)))
+    if rms < 1e-6 or peak < 1e-6:
+        return samples
+    gain = min(10 ** (TARGET_RMS_DBFS / 20) / rms, PEAK_LIMIT / peak)
+    return (samples * np.float32(gain)).astype(np.float32, copy=False)
+
+
+def encode(samples: Samples, sample_rate: int, audio_format: AudioFormat) -> bytes:
+    """Encode mono float samples (already levelled) into ``audio_format``'s bytes.
+
+    Blocking and CPU-bound: call it in the CPU executor.
+    """
+    import soundfile
+
+    rate = sample_rate
+    data = np.clip(samples, -1.0, 1.0).astype(np.float32, copy=False)
+    if audio_format.sample_rate and audio_format.sample_rate != sample_rate:
+        import soxr
+
+        data = soxr.resample(data, sample_rate, audio_format.sample_rate).astype(np.float32)
+        rate = audio_format.sample_rate
+    if data.size == 0:
+        # Encoders refuse an empty stream; a few milliseconds of silence is a valid clip.
+        data = np.zeros(rate // 100, dtype=np.float32)
+    out = io.BytesIO()
+    with soundfile.SoundFile(
+        out,
+        "w",
+        samplerate=rate,
+        channels=1,
+        format=audio_format.container,
+        subtype=audio_format.subtype,
+        compression_level=audio_format.compression_level,
+        bitrate_mode="CONSTANT" if audio_format.constant_bitrate else None,
+    ) as sink:
+        sink.write(data)
+    return out.getvalue()

@@ -1,0 +1,289 @@
+"""The audio cache: content-addressed files on disk under a size bound, hot clips in memory.
+
+Files live under ``settings.cache_dir`` as ``clips/AB/KEY.EXT`` (the audio in
+each format and a small ``KEY.json`` sidecar that says what the key speaks)
+and ``readings/ID.json``. Writes are atomic (a temporary file, then
+``os.replace``), so a crash never leaves half a clip. The index of files and
+their last use is rebuilt by scanning the folder at start, so the cache
+survives restarts; when it grows past ``max_bytes`` the least recently used
+files go first. Sidecars are touched whenever their clip is, so audio is
+evicted before the text that can remake it.
+
+All file work happens in the executor; the index is only touched on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import tempfile
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+__all__ = ["AudioCache", "CacheMetrics", "CachedFile"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_TMP_SUFFIX = ".tmp"
+
+
+@dataclass(frozen=True, slots=True)
+class CachedFile:
+    """Bytes read from the cache with their strong validator."""
+
+    data: bytes
+    etag: str
+    """Strong ETag (quoted): sha256 of the bytes."""
+
+
+class CacheMetrics:
+    """Hooks the cache reports to; the defaults do nothing."""
+
+    def size(self, total_bytes: int) -> None:
+        """The cache now holds ``total_bytes`` on disk."""
+
+    def evicted(self, count: int) -> None:
+        """``count`` files were evicted to keep under the bound."""
+
+
+def _etag(data: bytes) -> str:
+    return '"' + hashlib.sha256(data).hexdigest()[:40] + '"'
+
+
+class AudioCache:
+    """Size-bounded LRU file cache with an in-memory layer for hot files."""
+
+    def __init__(
+        self,
+        folder: Path,
+        executor: Executor,
+        *,
+        max_bytes: int,
+        memory_bytes: int = 8 * 1024 * 1024,
+        memory_item_bytes: int = 2 * 1024 * 1024,
+        metrics: CacheMetrics | None = None,
+        flush_interval: float = 30.0,
+    ) -> None:
+        self.folder = Path(folder)
+        self.max_bytes = max_bytes
+        self._executor = executor
+        self._metrics = metrics or CacheMetrics()
+        self._index: OrderedDict[str, int] = OrderedDict()  # relative path -> size, oldest first
+        self._total = 0
+        self._memory: OrderedDict[str, CachedFile] = OrderedDict()
+        self._memory_total = 0
+        self._memory_bytes = memory_bytes
+        self._memory_item_bytes = memory_item_bytes
+        self._touched: set[str] = set()
+        self._flush_interval = flush_interval
+        self._flusher: asyncio.Task[None] | None = None
+
+    # --- lifecycle ------------------------------------------------------------------
+    async def open(self) -> None:
+        """Create the folder, rebuild the index from disk (in the executor), start flushing."""
+        entries = await self._run(self._scan)
+        for rel, size, _ in entries:
+            self._index[rel] = size
+            self._total += size
+        logger.info("audio cache %s: %d files, %d bytes", self.folder, len(entries), self._total)
+        await self._evict()
+        self._metrics.size(self._total)
+        self._flusher = asyncio.create_task(self._flush_loop(), name="tts-cache-flush")
+
+    async def close(self) -> None:
+        """Persist last-use times and stop."""
+        if self._flusher is not None:
+            self._flusher.cancel()
+            await asyncio.gather(self._flusher, return_exceptions=True)
+            self._flusher = None
+        await self._flush()
+
+    # --- queries -------------------------------------------------------------------
+    @property
+    def total_bytes(self) -> int:
+        """Bytes of all files the index knows."""
+        return self._total
+
+    def __contains__(self, rel: str) -> bool:
+        return rel in self._index
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    # --- reading and writing -------------------------------------------------------------
+    async def read(self, rel: str) -> CachedFile | None:
+        """The file at ``rel``, or None; counts as a use."""
+        hot = self._memory.get(rel)
+        if hot is not None:
+            self._memory.move_to_end(rel)
+            self._use(rel)
+            return hot
+        data = await self._run(self._read_file, rel)
+        if data is None:
+            self._forget(rel)
+            return None
+        if rel not in self._index:  # written by another process (``ttsservice warm``)
+            self._index[rel] = len(data)
+            self._total += len(data)
+            self._metrics.size(self._total)
+        self._use(rel)
+        cached = CachedFile(data, _etag(data))
+        self._remember(rel, cached)
+        await self._evict()
+        return cached
+
+    async def write(self, rel: str, data: bytes) -> CachedFile:
+        """Store ``data`` at ``rel`` atomically and evict old files past the bound."""
+        await self._run(self._write_file, rel, data)
+        old = self._index.pop(rel, None)
+        if old is not None:
+            self._total -= old
+        self._index[rel] = len(data)
+        self._total += len(data)
+        cached = CachedFile(data, _etag(data))
+        self._remember(rel, cached)
+        await self._evict(keep=rel)
+        self._metrics.size(self._total)
+        return cached
+
+    async def write_many(self, items: list[tuple[str, bytes]]) -> None:
+        """Store several small files in one trip to the executor (sidecars of a reading)."""
+        if not items:
+            return
+        await self._run(self._write_files, items)
+        for rel, data in items:
+            old = self._index.pop(rel, None)
+            if old is not None:
+                self._total -= old
+            self._index[rel] = len(data)
+            self._total += len(data)
+        await self._evict(keep=items[-1][0])
+        self._metrics.size(self._total)
+
+    def touch(self, rels: Iterable[str]) -> None:
+        """Mark ``rels`` as just used (no disk work now)."""
+        for rel in rels:
+            if rel in self._index:
+                self._use(rel)
+
+    # --- internals -------------------------------------------------------------------------
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def _use(self, rel: str) -> None:
+        if rel in self._index:
+            self._index.move_to_end(rel)
+            self._touched.add(rel)
+
+    def _remember(self, rel: str, cached: CachedFile) -> None:
+        if len(cached.data) > self._memory_item_bytes or not rel.startswith("clips/"):
+            return
+        old = self._memory.pop(rel, None)
+        if old is not None:
+            self._memory_total -= len(old.data)
+        self._memory[rel] = cached
+        self._memory_total += len(cached.data)
+        while self._memory_total > self._memory_bytes and self._memory:
+            _, dropped = self._memory.popitem(last=False)
+            self._memory_total -= len(dropped.data)
+
+    def _forget(self, rel: str) -> None:
+        size = self._index.pop(rel, None)
+        if size is not None:
+            self._total -= size
+            self._metrics.size(self._total)
+        hot = self._memory.pop(rel, None)
+        if hot is not None:
+            self._memory_total -= len(hot.data)
+        self._touched.discard(rel)
+
+    async def _evict(self, keep: str | None = None) -> None:
+        victims: list[str] = []
+        for rel in list(self._index):
+            if self._total <= self.max_bytes:
+                break
+            if rel == keep:
+                continue
+            victims.append(rel)
+            self._forget(rel)
+        if victims:
+            self._metrics.evicted(len(victims))
+            self._metrics.size(self._total)
+            await self._run(self._unlink_all, victims)
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._flush_interval)
+            await self._flush()
+
+    async def _flush(self) -> None:
+        touched, self._touched = self._touched, set()
+        if touched:
+            # Oldest first, so the recorded modification times keep the LRU order.
+            ordered = [rel for rel in self._index if rel in touched]
+            await self._run(self._set_times, ordered)
+
+    # --- blocking file work (executor) -------------------------------------------------------
+    def _scan(self) -> list[tuple[str, int, float]]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        found: list[tuple[str, int, float]] = []
+        for root, _, files in os.walk(self.folder):
+            for name in files:
+                path = Path(root) / name
+                if name.endswith(_TMP_SUFFIX):
+                    path.unlink(missing_ok=True)  # left by a crash mid-write
+                    continue
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue
+                found.append(
+                    (path.relative_to(self.folder).as_posix(), stat.st_size, stat.st_mtime)
+                )
+        found.sort(key=lambda item: item[2])
+        return found
+
+    def _read_file(self, rel: str) -> bytes | None:
+        try:
+            return (self.folder / rel).read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def _write_file(self, rel: str, data: bytes) -> None:
+        path = self.folder / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=_TMP_SUFFIX)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _write_files(self, items: list[tuple[str, bytes]]) -> None:
+        for rel, data in items:
+            self._write_file(rel, data)
+
+    def _unlink_all(self, rels: list[str]) -> None:
+        for rel in rels:
+            (self.folder / rel).unlink(missing_ok=True)
+
+    def _set_times(self, rels: list[str]) -> None:
+        now = time.time()
+        # One microsecond apart, so the order survives a restart.
+        for offset, rel in enumerate(rels):
+            stamp = now + offset * 1e-6
+            try:
+                os.utime(self.folder / rel, (stamp, stamp))
+            except FileNotFoundError:
+                continue

@@ -1,0 +1,77 @@
+"""Per-client request limits that never store an IP address.
+
+A client is known only by an HMAC of its address under a random salt that
+lives in memory and is replaced every UTC day, so nothing kept can be turned
+back into an address, and nothing links one day's clients to the next.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+
+from ttsservice.errors import RateLimited
+
+__all__ = ["ClientLimiter"]
+
+_WINDOW = 60.0
+
+
+class ClientLimiter:
+    """At most ``per_minute`` requests per client in any 60-second window."""
+
+    def __init__(
+        self,
+        per_minute: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        max_clients: int = 100_000,
+    ) -> None:
+        self.per_minute = per_minute
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._max_clients = max_clients
+        self._day = -1
+        self._salt = b""
+        self._hits: dict[str, deque[float]] = {}
+
+    def client_id(self, address: str) -> str:
+        """The day's pseudonym for ``address`` (rotates the salt when the UTC day changes)."""
+        day = int(self._wall_clock() // 86400)
+        if day != self._day:
+            self._day = day
+            self._salt = secrets.token_bytes(32)
+            self._hits.clear()
+        return hmac.new(self._salt, address.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    def check(self, address: str) -> None:
+        """Count one request from ``address``; :class:`RateLimited` (429) when over the limit."""
+        client = self.client_id(address)
+        now = self._clock()
+        hits = self._hits.get(client)
+        if hits is None:
+            if len(self._hits) >= self._max_clients:
+                self._prune(now)
+            hits = self._hits[client] = deque()
+        while hits and hits[0] <= now - _WINDOW:
+            hits.popleft()
+        if len(hits) >= self.per_minute:
+            wait = math.ceil(hits[0] + _WINDOW - now)
+            raise RateLimited(
+                f"Too many read-aloud requests: at most {self.per_minute} a minute. "
+                f"Try again in {max(1, wait)} seconds.",
+                retry_after=wait,
+            )
+        hits.append(now)
+
+    def _prune(self, now: float) -> None:
+        for client in [c for c, h in self._hits.items() if not h or h[-1] <= now - _WINDOW]:
+            del self._hits[client]
+        if len(self._hits) >= self._max_clients:
+            self._hits.clear()  # under a flood, forgetting beats growing without bound

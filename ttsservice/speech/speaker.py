@@ -1,0 +1,426 @@
+"""Clips: one sentence (or selection) spoken by one voice, cached in each audio format.
+
+A :class:`ClipSpec` says everything that decides how a clip sounds; its
+:meth:`~ClipSpec.key` (sha256) names the clip in URLs and on disk. The
+:class:`Speaker` turns keys into audio bytes: from the cache when it can,
+otherwise by synthesising and levelling (through the :class:`Synthesizer`
+queue), encoding (in the same lane, between sentences), then storing the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import json
+import logging
+import os
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ttsservice.errors import NotFound
+from ttsservice.speech.audio import ENCODER_REVISION, AudioFormat, encode, level_loudness
+from ttsservice.speech.cache import AudioCache, CachedFile
+from ttsservice.speech.synthesizer import Priority, Synthesizer
+from voices.engine import SpeechVoice
+from voices.registry import VoiceRegistry
+
+__all__ = ["CLIP_REVISION", "ClipSpec", "Speaker", "UnknownClip", "clip_path"]
+
+logger = logging.getLogger(__name__)
+
+Samples = npt.NDArray[np.float32]
+
+MAX_CHUNK_CHARS = 90
+"""Longest text given to the voice in one go. A VITS voice needs about 20 MB of memory
+per second of speech it makes at once, so long sentences are spoken in clause-sized parts."""
+
+CHUNK_PAUSE_SECONDS = 0.12
+"""Silence put where a long sentence was cut (about a comma's pause)."""
+
+CLIP_REVISION = f"2;chunk={MAX_CHUNK_CHARS};pause={CHUNK_PAUSE_SECONDS}"
+"""Bump when the meaning of a clip key changes."""
+
+_CLAUSE_END = re.compile(r"(?<=[.!?,;:])\s+|\s+(?=[–—]\s)")
+
+_KEY = re.compile(r"[0-9a-f]{64}")
+
+
+class UnknownClip(NotFound):
+    """No clip with this key is known here (never made, evicted, or its voice is gone)."""
+
+    code = "not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class ClipSpec:
+    """What a clip speaks and how: every field is part of its key."""
+
+    text: str
+    """The normalised text, exactly as the voice reads it."""
+    lang: str
+    """Language of the text (``sv``)."""
+    voice: str
+    """Voice name."""
+    fingerprint: str
+    """The voice's fingerprint: model and config checksums, engine versions."""
+    normalizer: str
+    """Version of the normaliser's rules; a site lexicon's effect is already in ``text``."""
+    length_scale: float = 1.0
+    """Speaking pace relative to the voice's own (above 1 is slower)."""
+
+    def key(self) -> str:
+        """sha256 over every field and the encoder settings: the clip's name."""
+        payload = json.dumps(
+            {**asdict(self), "encoder": ENCODER_REVISION, "clip": CLIP_REVISION},
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    def to_json(self) -> bytes:
+        """The sidecar stored next to the clip's audio."""
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> ClipSpec:
+        """Read a sidecar (raises ValueError when it is not one)."""
+        raw: Any = json.loads(data.decode("utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("clip sidecar is not an object")
+        return cls(
+            text=str(raw["text"]),
+            lang=str(raw["lang"]),
+            voice=str(raw["voice"]),
+            fingerprint=str(raw["fingerprint"]),
+            normalizer=str(raw["normalizer"]),
+            length_scale=float(raw.get("length_scale", 1.0)),
+        )
+
+
+BACKGROUND_NICENESS = 5
+"""Niceness of threads that synthesise and encode, so the event loop thread goes first."""
+
+
+def yield_to_event_loop() -> None:
+    """Lower the calling worker thread's CPU priority (Linux: niceness is per thread).
+
+    The event loop thread keeps its priority, so /healthz, metrics and votes are
+    answered at once however busy synthesis is. Only ever lowered: a thread that
+    is already nicer is left alone.
+    """
+    try:
+        tid = threading.get_native_id()
+        if os.getpriority(os.PRIO_PROCESS, tid) < BACKGROUND_NICENESS:
+            os.setpriority(os.PRIO_PROCESS, tid, BACKGROUND_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: keep the priority
+        return
+
+
+def speech_chunks(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
+    """``text`` in parts of at most ``max_chars``, cut after clause punctuation if possible.
+
+    Parts are joined back greedily, so a sentence is cut only as often as needed;
+    a clause longer than the limit is cut between words.
+    """
+    text = text.strip()
+    if len(text) <= max_chars:
+        return [text] if text else []
+    pieces: list[str] = []
+    for clause in _CLAUSE_END.split(text):
+        words = clause.split()
+        current = ""
+        for word in words:
+            if current and len(current) + 1 + len(word) > max_chars:
+                pieces.append(current)
+                current = word
+            else:
+                current = f"{current} {word}" if current else word
+        if current:
+            pieces.append(current)
+    parts: list[str] = []
+    for piece in pieces:
+        if parts and len(parts[-1]) + 1 + len(piece) <= max_chars:
+            parts[-1] = f"{parts[-1]} {piece}"
+        else:
+            parts.append(piece)
+    return parts
+
+
+def speak_in_chunks(voice: SpeechVoice, text: str, length_scale: float) -> Samples:
+    """Synthesise ``text`` part by part (see :func:`speech_chunks`), joined by short pauses."""
+    parts = speech_chunks(text)
+    if len(parts) <= 1:
+        return voice.synthesize(text, length_scale=length_scale)
+    pause = np.zeros(int(voice.sample_rate * CHUNK_PAUSE_SECONDS), dtype=np.float32)
+    pieces: list[Samples] = []
+    for part in parts:
+        if pieces:
+            pieces.append(pause)
+        pieces.append(voice.synthesize(part, length_scale=length_scale))
+    return np.concatenate(pieces).astype(np.float32, copy=False)
+
+
+def _encode_in_background(samples: Samples, rate: int, audio_format: AudioFormat) -> bytes:
+    yield_to_event_loop()
+    return encode(samples, rate, audio_format)
+
+
+def is_clip_key(text: str) -> bool:
+    """True when ``text`` looks like a clip key (64 lowercase hex digits)."""
+    return _KEY.fullmatch(text) is not None
+
+
+def clip_path(key: str, ext: str) -> str:
+    """The cache-relative path of a clip's file (``json`` for its sidecar)."""
+    return f"clips/{key[:2]}/{key}.{ext}"
+
+
+class Speaker:
+    """Turns clip keys into audio, making what the cache lacks."""
+
+    def __init__(
+        self,
+        voices: VoiceRegistry,
+        cache: AudioCache,
+        synthesizer: Synthesizer,
+        executor: Executor,
+        *,
+        samples_bytes: int = 16 * 1024 * 1024,
+        on_cache: Callable[[bool], None] | None = None,
+    ) -> None:
+        self.voices = voices
+        self.cache = cache
+        self.synthesizer = synthesizer
+        self._executor = executor
+        # Recent clips' samples as 16-bit PCM (half of float32), for encoding other formats.
+        self._samples: OrderedDict[str, npt.NDArray[np.int16]] = OrderedDict()
+        self._samples_total = 0
+        self._samples_bytes = samples_bytes
+        self._renders: dict[str, asyncio.Task[CachedFile]] = {}
+        self._on_cache = on_cache or (lambda hit: None)
+        self._specs: OrderedDict[str, ClipSpec] = OrderedDict()
+        self._wanted: dict[str, Priority] = {}  # most urgent priority asked for a render
+
+    @property
+    def rendering(self) -> int:
+        """Clips being made right now (queued, synthesising or encoding)."""
+        return len(self._renders)
+
+    async def close(self) -> None:
+        """Stop making clips nobody will be able to fetch any more (at shutdown)."""
+        tasks = list(self._renders.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # --- specs and keys -----------------------------------------------------------------
+    def spec(
+        self, text: str, lang: str, voice: SpeechVoice, normalizer: str, length_scale: float = 1.0
+    ) -> ClipSpec:
+        """The clip for already normalised ``text`` spoken by ``voice``."""
+        return ClipSpec(text, lang, voice.name, voice.fingerprint, normalizer, length_scale)
+
+    def remember(self, specs: list[ClipSpec]) -> list[str]:
+        """The keys of ``specs``, resolvable in this process at once (no disk work)."""
+        keys: list[str] = []
+        for spec in specs:
+            key = spec.key()
+            keys.append(key)
+            self._remember_spec(key, spec)
+        return keys
+
+    async def register(self, specs: list[ClipSpec]) -> list[str]:
+        """Record the sidecars of ``specs`` (so their keys resolve after a restart); keys back."""
+        keys = self.remember(specs)
+        missing: list[tuple[str, bytes]] = []
+        for key, spec in zip(keys, specs, strict=True):
+            sidecar = clip_path(key, "json")
+            if sidecar in self.cache:
+                self.cache.touch([sidecar])
+            else:
+                missing.append((sidecar, spec.to_json()))
+        await self.cache.write_many(missing)
+        return keys
+
+    async def lookup(self, key: str) -> ClipSpec:
+        """The spec of a registered key; :class:`UnknownClip` (404) otherwise."""
+        if not is_clip_key(key):
+            raise UnknownClip(
+                "There is no audio at this address: a clip key is 64 hexadecimal digits."
+            )
+        spec = self._specs.get(key)
+        if spec is None:
+            stored = await self.cache.read(clip_path(key, "json"))
+            if stored is None:
+                raise UnknownClip(
+                    "This audio clip is not known here (it may have expired): create the "
+                    "reading again to get fresh audio addresses."
+                )
+            try:
+                spec = ClipSpec.from_json(stored.data)
+            except (ValueError, KeyError, TypeError):
+                logger.warning("clip sidecar %s is unreadable", key)
+                raise UnknownClip(
+                    "This audio clip's record is damaged: create the reading again."
+                ) from None
+            self._remember_spec(key, spec)
+        else:
+            self.cache.touch([clip_path(key, "json")])
+        return spec
+
+    def voice_for(self, spec: ClipSpec) -> SpeechVoice:
+        """The loaded voice a spec names, if it is still the same voice."""
+        voice = self.voices.voices.get(spec.voice)
+        if voice is None or voice.fingerprint != spec.fingerprint:
+            raise UnknownClip(
+                f"This clip was made with a voice ({spec.voice}) that is no longer installed "
+                "in that version: create the reading again."
+            )
+        return voice
+
+    # --- audio -----------------------------------------------------------------------
+    async def cached(self, key: str, audio_format: AudioFormat) -> CachedFile | None:
+        """The clip's audio if the cache has it (counted as a hit)."""
+        found = await self.cache.read(clip_path(key, audio_format.ext))
+        if found is not None:
+            self._on_cache(True)
+        return found
+
+    async def audio(
+        self, key: str, spec: ClipSpec, audio_format: AudioFormat, priority: Priority
+    ) -> CachedFile:
+        """The clip's audio in ``audio_format``: cached, or made now at ``priority``.
+
+        Raises :class:`~ttsservice.errors.Overloaded` when synthesis is needed
+        and the queue has no room.
+        """
+        found = await self.cached(key, audio_format)
+        if found is not None:
+            return found
+        self._on_cache(False)
+        return await asyncio.shield(self._render_task(key, spec, audio_format, priority))
+
+    def prefetch(
+        self, key: str, spec: ClipSpec, audio_format: AudioFormat, priority: Priority
+    ) -> bool:
+        """Start making the clip in the background; False when the queue has no room."""
+        name = clip_path(key, audio_format.ext)
+        if name in self.cache or name in self._renders:
+            self.synthesizer.raise_priority(key, priority)
+            return True
+        idle = key not in self._samples and not self.synthesizer.in_flight(key)
+        if idle and not self.synthesizer.has_room(priority):
+            return False
+        self._render_task(key, spec, audio_format, priority)
+        return True
+
+    async def samples(
+        self,
+        key: str,
+        spec: ClipSpec,
+        priority: Priority,
+        *,
+        encode_as: AudioFormat | None = None,
+        encoded: dict[str, bytes] | None = None,
+    ) -> Samples:
+        """The clip's levelled samples: kept in memory when recent, else synthesised.
+
+        When this call starts the synthesis, the samples are also encoded as
+        ``encode_as`` into ``encoded`` in the same step, so the listener's audio
+        does not wait behind the next sentence.
+        """
+        kept = self._samples.get(key)
+        if kept is not None:
+            self._samples.move_to_end(key)
+            return (kept.astype(np.float32) / np.float32(32767)).astype(np.float32)
+        voice = self.voice_for(spec)
+
+        def run() -> tuple[Samples, int]:
+            yield_to_event_loop()
+            samples = speak_in_chunks(voice, spec.text, spec.length_scale)
+            levelled = level_loudness(samples, voice.sample_rate)
+            if encode_as is not None and encoded is not None:
+                encoded[encode_as.ext] = encode(levelled, voice.sample_rate, encode_as)
+            return levelled, voice.sample_rate
+
+        return await self.synthesizer.synthesize(
+            key, voice.name, run, priority, on_done=lambda s: self._keep_samples(key, s)
+        )
+
+    # --- internals -------------------------------------------------------------------
+    def _render_task(
+        self, key: str, spec: ClipSpec, audio_format: AudioFormat, priority: Priority
+    ) -> asyncio.Task[CachedFile]:
+        name = clip_path(key, audio_format.ext)
+        task = self._renders.get(name)
+        if task is not None:
+            self._wanted[key] = min(priority, self._wanted.get(key, priority))
+            self.synthesizer.raise_priority(key, priority)
+            return task
+        self._wanted[key] = min(priority, self._wanted.get(key, priority))
+        task = asyncio.get_running_loop().create_task(
+            self._render(key, spec, audio_format, priority), name=f"tts-render-{name}"
+        )
+        self._renders[name] = task
+
+        def done(finished: asyncio.Task[CachedFile]) -> None:
+            if self._renders.get(name) is finished:
+                del self._renders[name]
+            if not any(n.startswith(f"clips/{key[:2]}/{key}.") for n in self._renders):
+                self._wanted.pop(key, None)
+            if not finished.cancelled():
+                finished.exception()  # background prefetches may have nobody waiting
+
+        task.add_done_callback(done)
+        return task
+
+    async def _render(
+        self, key: str, spec: ClipSpec, audio_format: AudioFormat, priority: Priority
+    ) -> CachedFile:
+        wanted = self._wanted.get(key, priority)
+        encoded: dict[str, bytes] = {}
+        # A listener waiting: encode in the synthesis step itself, before the next sentence.
+        # Otherwise the spare thread encodes beside the next synthesis, which leaves a core
+        # partly idle anyway: better throughput for prefetching and downloads.
+        urgent = wanted == Priority.VISITOR
+        samples = await self.samples(
+            key,
+            spec,
+            wanted,
+            encode_as=audio_format if urgent else None,
+            encoded=encoded,
+        )
+        data = encoded.get(audio_format.ext)
+        if data is None:
+            rate = self.voice_for(spec).sample_rate
+            job = functools.partial(_encode_in_background, samples, rate, audio_format)
+            if urgent:
+                data = await self.synthesizer.run_between(job, wanted)
+            else:
+                data = await asyncio.get_running_loop().run_in_executor(self._executor, job)
+        return await self.cache.write(clip_path(key, audio_format.ext), data)
+
+    def _keep_samples(self, key: str, samples: Samples) -> None:
+        if key in self._samples:
+            return
+        pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
+        self._samples[key] = pcm
+        self._samples_total += pcm.nbytes
+        while self._samples_total > self._samples_bytes and self._samples:
+            _, dropped = self._samples.popitem(last=False)
+            self._samples_total -= dropped.nbytes
+
+    def _remember_spec(self, key: str, spec: ClipSpec) -> None:
+        self._specs[key] = spec
+        self._specs.move_to_end(key)
+        while len(self._specs) > 4096:
+            self._specs.popitem(last=False)

@@ -1,0 +1,40 @@
+"""The read-aloud state one app holds (behind ``keys.SPEECH``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ttsservice.speech.metrics import SpeechMetrics
+from ttsservice.speech.ratelimit import ClientLimiter
+from ttsservice.speech.speaker import Speaker
+
+__all__ = ["SpeechState", "TextNormalizer", "normalizer_version"]
+
+
+class TextNormalizer(Protocol):
+    """Turns written Swedish into what a voice should read (``ttsservice.swedish``)."""
+
+    def normalize(self, text: str, lang: str = "sv") -> str:
+        """The text as it is to be spoken."""
+        ...
+
+
+def normalizer_version(normalizer: object) -> str:
+    """A normaliser's version, whether it offers it as an attribute or a method."""
+    version = getattr(normalizer, "version", "unknown")
+    if callable(version):
+        version = version()
+    return str(version)
+
+
+@dataclass
+class SpeechState:
+    """Everything the read-aloud handlers use."""
+
+    speaker: Speaker
+    """Clips: cache, synthesis queue, encoding."""
+    limiter: ClientLimiter
+    """Per-client limit of the read-selection endpoint."""
+    metrics: SpeechMetrics
+    """This app's speech metrics."""

@@ -1,0 +1,365 @@
+"""The synthesis queue: bounded, prioritised, single-flight, off the event loop.
+
+Every sentence the service speaks goes through one :class:`Synthesizer`. It
+holds at most ``queue_size`` waiting sentences, runs them in the CPU executor
+(``concurrency`` at a time, fewest-first by :class:`Priority`), and gives a
+sentence asked for twice while it waits or runs to both callers from one
+synthesis. When the queue is full the caller gets :class:`Overloaded` (503)
+with a Retry-After estimated from the queue depth and the mean synthesis time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import heapq
+import itertools
+import logging
+import math
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from ttsservice.errors import Overloaded, ServiceError
+
+__all__ = ["Priority", "SynthesisFailed", "Synthesizer"]
+
+logger = logging.getLogger(__name__)
+
+Samples = npt.NDArray[np.float32]
+T = TypeVar("T")
+
+
+class Priority(enum.IntEnum):
+    """Who is waiting for a sentence; lower numbers are synthesised first."""
+
+    VISITOR = 0
+    """A visitor waits for it now (the first sentences of a reading, read-selection)."""
+    PREFETCH = 1
+    """Sentences a little ahead of the listener, and whole-page downloads."""
+    WARM = 2
+    """Cache warming: nobody is waiting."""
+
+
+class SynthesisFailed(ServiceError):
+    """The voice could not speak a sentence (a fault of the voice, not of the request)."""
+
+    status = 500
+    code = "synthesis_failed"
+
+
+@dataclass(order=True)
+class _Entry:
+    priority: int
+    seq: int
+    job: _Job = field(compare=False)
+
+
+@dataclass(order=True)
+class _SideTask:
+    priority: int
+    seq: int
+    run: Callable[[], Any] = field(compare=False)
+    future: asyncio.Future[Any] = field(compare=False)
+
+
+@dataclass(eq=False)
+class _Job:
+    key: str
+    voice_name: str
+    run: Callable[[], tuple[Samples, int]]
+    future: asyncio.Future[Samples]
+    priority: int
+    on_done: Callable[[Samples], None] | None
+    started: bool = False
+
+
+class SynthesisMetrics:
+    """Hooks the queue reports to; the defaults do nothing (the CLI has no metrics)."""
+
+    def synthesized(self, voice: str, seconds: float, audio_seconds: float) -> None:
+        """One sentence was synthesised in ``seconds``, giving ``audio_seconds`` of speech."""
+
+    def depth(self, waiting: int) -> None:
+        """The number of waiting sentences changed."""
+
+    def rejected(self) -> None:
+        """A request was refused because the queue was full."""
+
+
+class Synthesizer:
+    """Bounded priority queue of sentences in front of the CPU executor."""
+
+    def __init__(
+        self,
+        executor: Executor,
+        *,
+        queue_size: int,
+        concurrency: int = 1,
+        metrics: SynthesisMetrics | None = None,
+        initial_mean_seconds: float = 0.5,
+    ) -> None:
+        self._executor = executor
+        self.queue_size = queue_size
+        self.concurrency = max(1, concurrency)
+        self._metrics = metrics or SynthesisMetrics()
+        self._heap: list[_Entry] = []
+        self._side: list[_SideTask] = []
+        self._jobs: dict[str, _Job] = {}
+        self._waiting = 0
+        self._seq = itertools.count()
+        self._wakeup: asyncio.Event | None = None
+        self._workers: list[asyncio.Task[None]] = []
+        self._mean_seconds = initial_mean_seconds
+        self._closed = False
+
+    # --- lifecycle ------------------------------------------------------------
+    async def start(self) -> None:
+        """Start the worker tasks (call on the running loop)."""
+        self._wakeup = asyncio.Event()
+        self._workers = [
+            asyncio.create_task(self._worker(), name=f"tts-synthesis-{i}")
+            for i in range(self.concurrency)
+        ]
+
+    async def close(self) -> None:
+        """Stop the workers; callers still waiting get :class:`Overloaded`."""
+        self._closed = True
+        for task in self._workers:
+            task.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        self._workers = []
+        for job in list(self._jobs.values()):
+            if not job.future.done():
+                job.future.set_exception(
+                    Overloaded("The service is shutting down; try again shortly.", retry_after=5)
+                )
+                job.future.exception()  # mark retrieved: nobody may be waiting any more
+        for side in self._side:
+            if not side.future.done():
+                side.future.set_exception(
+                    Overloaded("The service is shutting down; try again shortly.", retry_after=5)
+                )
+                side.future.exception()
+        self._side.clear()
+        self._jobs.clear()
+        self._heap.clear()
+        self._set_waiting(0)
+
+    # --- queries --------------------------------------------------------------
+    @property
+    def waiting(self) -> int:
+        """Sentences queued and not yet started."""
+        return self._waiting
+
+    @property
+    def mean_seconds(self) -> float:
+        """Moving mean of the time one sentence takes."""
+        return self._mean_seconds
+
+    def retry_after(self) -> int:
+        """Seconds until the queue has likely drained enough to take a new sentence."""
+        return max(1, math.ceil((self._waiting + 1) * self._mean_seconds / self.concurrency))
+
+    def in_flight(self, key: str) -> bool:
+        """True when ``key`` is queued or being synthesised."""
+        return key in self._jobs
+
+    def reject(self) -> None:
+        """Count a request refused for lack of room (the caller raises the 503)."""
+        self._metrics.rejected()
+
+    def raise_priority(self, key: str, priority: Priority) -> None:
+        """Make a waiting sentence more urgent (no-op when it is not waiting)."""
+        job = self._jobs.get(key)
+        if job is not None and not job.started and priority < job.priority:
+            job.priority = int(priority)
+            heapq.heappush(self._heap, _Entry(int(priority), next(self._seq), job))
+            self._poke()
+
+    def has_room(self, priority: Priority) -> bool:
+        """Whether a new sentence of ``priority`` would be accepted now.
+
+        Prefetching and warming may fill only half of the queue, so visitors
+        always find room until the service is truly busy.
+        """
+        limit = self.queue_size if priority == Priority.VISITOR else max(1, self.queue_size // 2)
+        return self._waiting < limit
+
+    # --- submitting -------------------------------------------------------------
+    def submit(
+        self,
+        key: str,
+        voice_name: str,
+        run: Callable[[], tuple[Samples, int]],
+        priority: Priority,
+        *,
+        on_done: Callable[[Samples], None] | None = None,
+    ) -> asyncio.Future[Samples]:
+        """Queue ``run`` (synthesis returning samples and their rate) under ``key``.
+
+        A key already queued or running is not queued again: its future is
+        returned (and its priority raised when this request is more urgent).
+        ``on_done`` runs on the loop with the samples before anyone else can
+        ask for the key again, so a cache filled there is never missed.
+        Raises :class:`Overloaded` when there is no room for ``priority``.
+        """
+        if self._closed or self._wakeup is None:
+            raise Overloaded("The speech service is not running; try again shortly.", retry_after=5)
+        job = self._jobs.get(key)
+        if job is not None:
+            self.raise_priority(key, priority)
+            return job.future
+        if not self.has_room(priority):
+            self._metrics.rejected()
+            raise Overloaded(
+                "Speech synthesis is busy right now; try again in a moment.",
+                retry_after=self.retry_after(),
+            )
+        future: asyncio.Future[Samples] = asyncio.get_running_loop().create_future()
+        job = _Job(key, voice_name, run, future, int(priority), on_done)
+        self._jobs[key] = job
+        heapq.heappush(self._heap, _Entry(int(priority), next(self._seq), job))
+        self._set_waiting(self._waiting + 1)
+        self._poke()
+        return future
+
+    def run_between(self, run: Callable[[], T], priority: Priority) -> asyncio.Future[T]:
+        """Run short CPU work (encoding) in the synthesis lane, between two sentences.
+
+        It goes before sentences of the same priority and never runs beside a
+        synthesis, whose onnxruntime threads would otherwise wait for a busy core.
+        Not bounded by the queue: it only follows synthesis that was admitted.
+        """
+        if self._closed or self._wakeup is None:
+            raise Overloaded("The speech service is not running; try again shortly.", retry_after=5)
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._side, _SideTask(int(priority), next(self._seq), run, future))
+        self._poke()
+        return future
+
+    async def synthesize(
+        self,
+        key: str,
+        voice_name: str,
+        run: Callable[[], tuple[Samples, int]],
+        priority: Priority,
+        *,
+        on_done: Callable[[Samples], None] | None = None,
+    ) -> Samples:
+        """Queue (or join) ``key`` and wait for its samples.
+
+        A caller that goes away does not cancel the synthesis others may share.
+        """
+        future = self.submit(key, voice_name, run, priority, on_done=on_done)
+        return await asyncio.shield(future)
+
+    # --- internals ---------------------------------------------------------------
+    def _set_waiting(self, value: int) -> None:
+        self._waiting = value
+        self._metrics.depth(value)
+
+    def _poke(self) -> None:
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    def _next_job(self) -> _Job | _SideTask | None:
+        while self._heap:
+            entry = self._heap[0]
+            job = entry.job
+            # Entries left behind by a priority raise, or for finished jobs, are stale.
+            if job.started or entry.priority != job.priority or self._jobs.get(job.key) is not job:
+                heapq.heappop(self._heap)
+                continue
+            break
+        if self._side and (not self._heap or self._side[0].priority <= self._heap[0].priority):
+            return heapq.heappop(self._side)
+        if self._heap:
+            return heapq.heappop(self._heap).job
+        return None
+
+    async def _run_side(self, task: _SideTask) -> None:
+        if task.future.done():
+            return
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(self._executor, task.run)
+        except asyncio.CancelledError:
+            if not task.future.done():
+                task.future.set_exception(
+                    Overloaded("The service is shutting down.", retry_after=5)
+                )
+                task.future.add_done_callback(_ignore_result)
+            raise
+        except Exception as exc:
+            if not task.future.done():
+                task.future.set_exception(exc)
+                task.future.add_done_callback(_ignore_result)
+            return
+        if not task.future.done():
+            task.future.set_result(result)
+
+    async def _worker(self) -> None:
+        assert self._wakeup is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            job = self._next_job()
+            if job is None:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            if isinstance(job, _SideTask):
+                await self._run_side(job)
+                continue
+            job.started = True
+            self._set_waiting(self._waiting - 1)
+            started = time.perf_counter()
+            try:
+                samples, rate = await loop.run_in_executor(self._executor, job.run)
+            except asyncio.CancelledError:
+                self._finish(job, exc=Overloaded("The service is shutting down.", retry_after=5))
+                raise
+            except ServiceError as exc:
+                self._finish(job, exc=exc)
+                continue
+            except Exception as exc:
+                logger.exception("voice %s failed on a sentence", job.voice_name)
+                self._finish(
+                    job,
+                    exc=SynthesisFailed(
+                        f"The voice {job.voice_name} could not speak this text ({exc}).",
+                    ),
+                )
+                continue
+            seconds = time.perf_counter() - started
+            self._mean_seconds = 0.8 * self._mean_seconds + 0.2 * seconds
+            self._metrics.synthesized(job.voice_name, seconds, samples.size / rate if rate else 0)
+            self._finish(job, samples=samples)
+
+    def _finish(
+        self, job: _Job, *, samples: Samples | None = None, exc: BaseException | None = None
+    ) -> None:
+        if samples is not None and job.on_done is not None:
+            try:
+                job.on_done(samples)
+            except Exception:
+                logger.exception("storing synthesised samples failed")
+        if self._jobs.get(job.key) is job:
+            del self._jobs[job.key]
+        if job.future.done():
+            return
+        if exc is not None:
+            job.future.set_exception(exc)
+            # Prefetch jobs may have nobody waiting: do not warn about an unretrieved error.
+            job.future.add_done_callback(_ignore_result)
+        elif samples is not None:
+            job.future.set_result(samples)
+
+
+def _ignore_result(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
