@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 
 import feedback
 import voices
-from ttsservice import keys, reading, speech, swedish
+from ttsservice import keys, reading, speech, swedish, widget
 from ttsservice.dashboard import setup as setup_dashboard
 from ttsservice.settings import Settings
 from ttsservice.web import demo, health
@@ -52,6 +52,7 @@ def create_app(settings: Settings) -> web.Application:
     speech.setup(app)
     feedback.setup(app)
     setup_dashboard(app)
+    widget.setup(app)
 
     app.router.add_get("/", demo.index)
     app.router.add_get("/healthz", health.healthz)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ttsservice.swedish import LexiconWatch, Normalizer
     from ttsservice.web.health import Check
     from ttsservice.web.metrics import HttpMetrics
+    from ttsservice.widget.assets import WidgetAssets
     from voices.registry import VoiceRegistry
 
 from ttsservice.settings import Settings
@@ -42,6 +43,9 @@ READINESS_CHECKS: web.AppKey[list[Callable[[], Awaitable[Check]]]] = web.AppKey(
 
 VOICES: web.AppKey[VoiceRegistry] = web.AppKey("voices")
 """The loaded voices (default, by name, catalogue); set when the app starts."""
+
+WIDGET_ASSETS: web.AppKey[WidgetAssets] = web.AppKey("widget_assets")
+"""The widget's script and style sheet with their hashed names and SRI; set when the app starts."""
 
 NORMALIZER: web.AppKey[Normalizer] = web.AppKey("normalizer")
 """Swedish text normaliser (spoken forms, site lexicon); thread-safe, use it in the executor."""

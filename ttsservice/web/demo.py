@@ -10,6 +10,14 @@ from ttsservice import keys
 from ttsservice.errors import NotFound
 from ttsservice.web.openapi import operation
 
+# The demo runs under the strict policy portals are asked to use, so every demo visit
+# shows that the widget needs no inline script or style and no eval.
+DEMO_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "media-src 'self'; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
 _STATIC_TYPES = {
     ".css": "text/css",
     ".js": "text/javascript",
@@ -32,11 +40,21 @@ async def demo_page(request: web.Request) -> web.Response:
     """Serve the demo page (a Swedish regional portal article)."""
     if not request.app[keys.SETTINGS].demo:
         raise NotFound("The demo page is turned off on this service (TTS_DEMO=false).")
+    body = read_static("demo.html")
+    assets = request.app.get(keys.WIDGET_ASSETS)
+    if assets is not None:
+        # Embed the widget as portals should: content-hashed URL with its SRI hash.
+        script = assets.script
+        body = body.replace(
+            b'src="/widget/widget.js"',
+            f'src="/widget/{script.hashed_name}" integrity="{script.integrity}" '
+            'crossorigin="anonymous"'.encode(),
+        )
     return web.Response(
-        body=read_static("demo.html"),
+        body=body,
         content_type="text/html",
         charset="utf-8",
-        headers={"Cache-Control": "no-cache"},
+        headers={"Cache-Control": "no-cache", "Content-Security-Policy": DEMO_CSP},
     )
 
 
