@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
@@ -43,8 +42,6 @@ RELIED_ON: dict[str, str] = {
     "tts_overload_rejections_total": "speech",
 }
 """Every metric the dashboard and the alerts query, with the part of the app that exports it."""
-
-SPEECH_PRESENT = importlib.util.find_spec("ttsservice.speech") is not None
 
 _KEYWORDS = {"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring"}
 _KEYWORDS |= {"group_left", "group_right", "inf", "nan"}
@@ -179,11 +176,6 @@ async def test_metrics_of_feedback_foundation_and_voices_are_exported(
     assert not missing, f"/metrics does not export {missing}"
 
 
-@pytest.mark.xfail(
-    not SPEECH_PRESENT,
-    reason="the speech part (ttsservice.speech) is not in this tree yet",
-    strict=True,
-)
 async def test_metrics_of_speech_are_exported(
     full_app: web.Application, aiohttp_client: Callable[..., Any]
 ) -> None:
