@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -197,14 +198,22 @@ async def test_healthz_answers_within_50_ms_while_the_seed_page_is_synthesised(
     before = await metric_value(client, *SYNTHESISED)
     worst = 0.0
     polled = 0
-    until = time.perf_counter() + 3.0
-    while time.perf_counter() < until:
-        polled += 1
-        started = time.perf_counter()
-        response = await client.get("/healthz")
-        worst = max(worst, time.perf_counter() - started)
-        assert response.status == 200
-        await asyncio.sleep(0.02)
+    # A full collection of this test process's heap (every collected test item) takes
+    # about 100 ms on its own; the service's own heap is small. Freezing what exists
+    # now keeps the harness's garbage collection out of what the test measures.
+    gc.collect()
+    gc.freeze()
+    try:
+        until = time.perf_counter() + 3.0
+        while time.perf_counter() < until:
+            polled += 1
+            started = time.perf_counter()
+            response = await client.get("/healthz")
+            worst = max(worst, time.perf_counter() - started)
+            assert response.status == 200
+            await asyncio.sleep(0.02)
+    finally:
+        gc.unfreeze()
     during = await metric_value(client, *SYNTHESISED) - before
     still_going = not download.done()
     download.cancel()
