@@ -19,6 +19,7 @@ from ttsservice.web.cors import cors_middleware
 from ttsservice.web.errors import error_middleware
 from ttsservice.web.metrics import HttpMetrics, metrics_handler, metrics_middleware
 from ttsservice.web.openapi import openapi_handler
+from ttsservice.web.proxies import parse_networks, trusted_proxy_middleware
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +37,13 @@ async def cpu_executor_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def create_app(settings: Settings) -> web.Application:
     """Build the service for ``settings``. Nothing is opened until the app starts."""
-    app = web.Application(
-        middlewares=[metrics_middleware, cors_middleware, error_middleware],
-        client_max_size=settings.max_request_bytes,
-    )
+    middlewares = [metrics_middleware, cors_middleware, error_middleware]
+    if settings.trusted_proxies:  # nothing to pay per request when no proxy is trusted
+        middlewares.insert(0, trusted_proxy_middleware)
+    app = web.Application(middlewares=middlewares, client_max_size=settings.max_request_bytes)
     registry = CollectorRegistry(auto_describe=True)
     app[keys.SETTINGS] = settings
+    app[keys.TRUSTED_PROXIES] = parse_networks(settings.trusted_proxies)
     app[keys.REGISTRY] = registry
     app[keys.HTTP_METRICS] = HttpMetrics(registry)
     app[keys.READINESS_CHECKS] = []

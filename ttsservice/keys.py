@@ -29,6 +29,9 @@ from ttsservice.settings import Settings
 SETTINGS = web.AppKey("settings", Settings)
 """The validated settings the app was built with."""
 
+TRUSTED_PROXIES = web.AppKey("trusted_proxies", tuple)
+"""Parsed ``TTS_TRUSTED_PROXIES`` networks (see :mod:`ttsservice.web.proxies`)."""
+
 REGISTRY = web.AppKey("registry", CollectorRegistry)
 """This app's own Prometheus registry (two apps in one process share nothing)."""
 

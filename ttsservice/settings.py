@@ -10,6 +10,7 @@ validates the whole thing once at start; a bad value raises
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import types
 import typing
 from collections.abc import Mapping
@@ -76,6 +77,13 @@ class Settings:
     )
     data_dir: Path = setting(
         Path("var"), "Folder for the feedback database and the audio cache, created if missing."
+    )
+    trusted_proxies: tuple[str, ...] = setting(
+        (),
+        "Comma-separated addresses or networks (CIDR) of reverse proxies in front of the "
+        "service, e.g. 127.0.0.1 for nginx on the same host. For their connections the "
+        "client is the one X-Forwarded-For names (rate limits tell clients apart by it); "
+        "empty trusts no proxy.",
     )
     cpu_workers: int = setting(
         2, "Threads for CPU-bound work (HTML parsing, synthesis, encoding).", minimum=1, maximum=64
@@ -325,6 +333,14 @@ def _validate(settings: Settings) -> None:
             raise SettingsError(
                 f"TTS_ALLOWED_ORIGINS must list origins like https://www.example.se, got {origin!r}"
             )
+    for entry in settings.trusted_proxies:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(
+                "TTS_TRUSTED_PROXIES must list IP addresses or networks such as 127.0.0.1 or "
+                f"10.0.0.0/8, got {entry!r}"
+            ) from None
     if settings.public_url:
         parts = urlsplit(settings.public_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
