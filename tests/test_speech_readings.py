@@ -205,7 +205,7 @@ async def test_healthz_answers_within_50_ms_while_the_seed_page_is_synthesised(
     gc.freeze()
     try:
         until = time.perf_counter() + 3.0
-        while time.perf_counter() < until:
+        while time.perf_counter() < until and not download.done():
             polled += 1
             started = time.perf_counter()
             response = await client.get("/healthz")
@@ -215,12 +215,10 @@ async def test_healthz_answers_within_50_ms_while_the_seed_page_is_synthesised(
     finally:
         gc.unfreeze()
     during = await metric_value(client, *SYNTHESISED) - before
-    still_going = not download.done()
     download.cancel()
     await asyncio.gather(download, return_exceptions=True)
-    assert still_going, "the page was not being synthesised all along"
-    assert during >= 2, "the page was not being synthesised while /healthz was polled"
-    assert polled > 30
+    assert during >= 5, "the page was not being synthesised while /healthz was polled"
+    assert polled > 30, f"only {polled} polls while the page was synthesised"
     assert worst < 0.05, f"/healthz took {worst * 1000:.0f} ms"
 
 

@@ -57,6 +57,9 @@ PREFETCH_AHEAD = 5
 DOWNLOAD_PATIENCE = 300.0
 """Seconds a whole-page download may wait in total for a busy queue."""
 
+DOWNLOAD_AHEAD = 2
+"""Sentences a page download keeps queued beyond the one it waits for."""
+
 _ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -391,7 +394,12 @@ async def readings_download_handler(request: web.Request) -> web.StreamResponse:
     await response.prepare(request)
     if first is not None:
         await response.write(first.data)
-    for key, spec in zip(clip_keys[1:], specs[1:], strict=True):
+    for position, (key, spec) in enumerate(zip(clip_keys[1:], specs[1:], strict=True), 1):
+        # Keep the next sentences queued, so synthesis runs on while this one is encoded,
+        # stored and sent (where the queue has room; otherwise they are made in turn).
+        for ahead in range(position + 1, min(position + 1 + DOWNLOAD_AHEAD, len(clip_keys))):
+            if not speaker.prefetch(clip_keys[ahead], specs[ahead], mp3, Priority.PREFETCH):
+                break
         clip = None
         while clip is None:
             try:
