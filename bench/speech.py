@@ -10,11 +10,15 @@ local allow-listed server. Figures:
   run; baseline: Piper's own ``python -m piper.http_server`` given the whole text;
 * synthesis throughput: the rest of the page through the service (synthesis,
   levelling, MP3 encoding, cache, HTTP) next to raw ``PiperVoice.synthesize``
-  in-process on the same sentences, as seconds of speech per CPU second (what
-  other programs on a shared machine do weighs little on it) and per wall second;
+  in-process on the same sentences just before and just after (their mean is the
+  baseline: the CPU's speed drifts on a shared machine), as seconds of speech per
+  CPU second and per wall second;
 * cached sentence requests per second with wrk, next to nginx serving the same
   file (both one process: nginx ``worker_processes 1``), also with the service's
-  request log off;
+  request log off, and a bare aiohttp handler returning the same bytes (no
+  middleware, no log: the ceiling for any aiohttp service on this machine); and
+  through the shipped ``deploy/nginx/ttsservice.conf``, where nginx's cache
+  answers repeat requests;
 * peak RSS of the service; kB of audio per minute of speech (MP3 and Ogg/Opus).
 
     python bench/speech.py [--runs 5] [--wrk-seconds 5]
@@ -232,50 +236,58 @@ def wrk(url: str, seconds: int) -> float:
 
 def nginx_rps(folder: Path, url_path: str, data: bytes, seconds: int) -> float:
     """wrk against nginx (one worker) serving ``data`` at ``url_path``."""
+    from tests.nginxfront import run_nginx
+
     root = folder / "www"
     target = root / url_path.lstrip("/")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
-    # nginx workers run as an unprivileged user: let them reach the file.
-    for path in [folder.parent, folder, *folder.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
     port = free_port()
-    temp = folder / "tmp"
-    temp.mkdir()
-    conf = folder / "nginx.conf"
-    conf.write_text(
-        f"""worker_processes 1;
-error_log {folder}/error.log;
-pid {folder}/nginx.pid;
-events {{ worker_connections 1024; }}
-http {{
-    access_log {folder}/access.log;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    types {{ audio/mpeg mp3; }}
-    server {{
-        listen 127.0.0.1:{port};
-        root {root};
-        location / {{ add_header Cache-Control "public, max-age=31536000, immutable"; }}
-    }}
+    server = f"""types {{ audio/mpeg mp3; }}
+server {{
+    listen 127.0.0.1:{port};
+    root {root};
+    location / {{ add_header Cache-Control "public, max-age=31536000, immutable"; }}
 }}
 """
-    )
-    proc = subprocess.Popen(
-        ["nginx", "-c", str(conf), "-p", str(folder), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_http(base + url_path, timeout=20)
+    with run_nginx(folder, port, server, url_path) as base:
         return wrk(base + url_path, seconds)
-    finally:
-        proc.terminate()
-        proc.wait(10)
+
+
+class BareAiohttp:
+    """The least an aiohttp server can do per request: the clip's bytes, nothing else."""
+
+    SCRIPT = """
+import sys
+from pathlib import Path
+
+import uvloop
+from aiohttp import web
+
+data = Path(sys.argv[1]).read_bytes()
+headers = {"Cache-Control": "public, max-age=31536000, immutable", "ETag": '"clip"'}
+
+
+async def clip(request):
+    return web.Response(body=data, headers=headers, content_type="audio/mpeg")
+
+
+app = web.Application()
+app.router.add_get("/api/v1/audio/{name}", clip)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[2]), access_log=None, print=None,
+            loop=uvloop.new_event_loop())
+"""
+
+    def __init__(self, data: bytes, path: Path) -> None:
+        path.write_bytes(data)
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen([sys.executable, "-c", self.SCRIPT, str(path), str(port)])
+        wait_http(self.base + "/api/v1/audio/x.mp3", timeout=30)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
 
 
 def raw_piper_throughput(model: Path, texts: list[str]) -> tuple[float, float, float]:
@@ -387,8 +399,18 @@ def main() -> int:
         ttfb.append(asked - started + until_audio)
         settle(service.base)  # the sentences prepared ahead
 
-        step(f"run {run + 1}/{args.runs}: the rest of the page through the service")
+        # Raw Piper on the same sentences just before and just after the service makes
+        # them: on a shared machine the CPU's speed drifts, and the mean of the two
+        # brackets the service's window.
+        folder = work / f"data{run}"
+        sidecars = {p.stem: json.loads(p.read_text()) for p in folder.rglob("clips/*/*.json")}
         prepared = int(metric(service.base, "tts_synthesis_seconds_count"))
+        keys = [s["audio"]["mp3"].split("/")[-1][:64] for s in reading["sentences"]]
+        texts = [sidecars[k]["text"] for k in keys[prepared:]]
+        step(f"run {run + 1}/{args.runs}: the rest of the page with raw PiperVoice.synthesize")
+        before = raw_piper_throughput(model, texts)
+
+        step(f"run {run + 1}/{args.runs}: the rest of the page through the service")
         audio_before = metric(service.base, "tts_audio_seconds_total")
         synth_before = metric(service.base, "tts_synthesis_seconds_sum")
         started, cpu = time.perf_counter(), service.cpu_seconds()
@@ -400,19 +422,14 @@ def main() -> int:
         service_speed.append(made_audio / wall)
         service_efficiency.append(made_audio / cpu)
         synthesis_speed.append(made_audio / synth_seconds)
-        synthesis_ratios.append(synthesis_speed[-1])
 
-        step(f"run {run + 1}/{args.runs}: the same sentences with raw PiperVoice.synthesize")
-        folder = work / f"data{run}"
-        sidecars = {p.stem: json.loads(p.read_text()) for p in folder.rglob("clips/*/*.json")}
-        keys = [s["audio"]["mp3"].split("/")[-1][:64] for s in reading["sentences"]]
-        texts = [sidecars[k]["text"] for k in keys[prepared:]]
-        raw_audio, raw_seconds, raw_cpu = raw_piper_throughput(model, texts)
-        raw_speed.append(raw_audio / raw_seconds)
-        raw_efficiency.append(raw_audio / raw_cpu)
+        step(f"run {run + 1}/{args.runs}: raw PiperVoice.synthesize again")
+        after = raw_piper_throughput(model, texts)
+        raw_speed.append(statistics.mean(audio / seconds for audio, seconds, _ in (before, after)))
+        raw_efficiency.append(statistics.mean(audio / cpu_s for audio, _, cpu_s in (before, after)))
         ratios.append(service_speed[-1] / raw_speed[-1])
         cpu_ratios.append(service_efficiency[-1] / raw_efficiency[-1])
-        synthesis_ratios[-1] /= raw_speed[-1]
+        synthesis_ratios.append(synthesis_speed[-1] / raw_speed[-1])
     assert service is not None
     whole_text = "\n\n".join(b["text"] for b in reading["blocks"])
     page_seconds = ffprobe_seconds(page_mp3, work, "page.mp3")
@@ -429,17 +446,29 @@ def main() -> int:
     # The same service and cache with request logging off (TTS_LOG_LEVEL=warning).
     quiet = Service(voices_dir, work / f"data{args.runs - 1}", origin, log, TTS_LOG_LEVEL="warning")
     fetch(quiet.base + sentence)
+    from tests.nginxfront import nginx_in_front
+
+    bare = BareAiohttp(clip, work / "clip.mp3")
     service_runs: list[float] = []
     quiet_runs: list[float] = []
     nginx_runs: list[float] = []
-    for round_ in range(3):  # alternate, so changing load on a shared machine hits all
-        service_runs.append(wrk(service.base + sentence, args.wrk_seconds))
-        quiet_runs.append(wrk(quiet.base + sentence, args.wrk_seconds))
-        nginx_folder = work / f"nginx{round_}"
-        nginx_folder.mkdir()
-        nginx_runs.append(nginx_rps(nginx_folder, sentence, clip, args.wrk_seconds))
+    bare_runs: list[float] = []
+    front_runs: list[float] = []
+    with nginx_in_front(service.base.removeprefix("http://"), work / "front") as front:
+        fetch(front + sentence)  # into nginx's cache
+        for round_ in range(3):  # alternate, so changing load on a shared machine hits all
+            service_runs.append(wrk(service.base + sentence, args.wrk_seconds))
+            quiet_runs.append(wrk(quiet.base + sentence, args.wrk_seconds))
+            bare_runs.append(wrk(bare.base + sentence, args.wrk_seconds))
+            front_runs.append(wrk(front + sentence, args.wrk_seconds))
+            nginx_folder = work / f"nginx{round_}"
+            nginx_folder.mkdir()
+            nginx_runs.append(nginx_rps(nginx_folder, sentence, clip, args.wrk_seconds))
+    bare.stop()
     service_rps = statistics.median(service_runs)
     quiet_rps = statistics.median(quiet_runs)
+    bare_rps = statistics.median(bare_runs)
+    front_rps = statistics.median(front_runs)
     nginx = statistics.median(nginx_runs)
     peak_rss = max(peak_rss, service.peak_rss_mb())
     quiet.stop()
@@ -501,6 +530,12 @@ def main() -> int:
             "service_cached_rps_without_access_log": quiet_rps,
             "service_cached_rps_without_access_log_runs": quiet_runs,
             "rps_ratio_without_access_log": quiet_rps / nginx,
+            "bare_aiohttp_rps": bare_rps,
+            "bare_aiohttp_rps_runs": bare_runs,
+            "bare_aiohttp_ratio": bare_rps / nginx,
+            "behind_shipped_nginx_rps": front_rps,
+            "behind_shipped_nginx_rps_runs": front_runs,
+            "behind_shipped_nginx_ratio": front_rps / nginx,
             "peak_rss_mb": peak_rss,
             "page_speech_seconds": page_seconds,
             "sentences": len(reading["sentences"]),
@@ -555,6 +590,16 @@ def main() -> int:
             "  the same, request logging off",
             f"{r['service_cached_rps_without_access_log']:.0f}",
             f"{r['rps_ratio_without_access_log']:.2f}× nginx",
+        ),
+        (
+            "  bare aiohttp handler, same bytes (ceiling)",
+            f"{r['bare_aiohttp_rps']:.0f}",
+            f"{r['bare_aiohttp_ratio']:.2f}× nginx",
+        ),
+        (
+            "  behind deploy/nginx/ttsservice.conf (cache)",
+            f"{r['behind_shipped_nginx_rps']:.0f}",
+            f"{r['behind_shipped_nginx_ratio']:.2f}× nginx",
         ),
         ("  nginx, same file, 1 worker (median of 3)", f"{r['nginx_rps']:.0f}", "baseline"),
         ("peak RSS of the service", f"{r['peak_rss_mb']:.0f} MB", "≤ 400 MB"),

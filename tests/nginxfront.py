@@ -40,27 +40,27 @@ def local_site(text: str, *, port: int, upstream: str, cache: Path) -> str:
 
 
 @contextmanager
-def nginx_in_front(upstream: str, folder: Path) -> Iterator[str]:
-    """nginx with the shipped site config proxying to ``upstream``; yields its base URL."""
+def run_nginx(folder: Path, port: int, server: str, probe: str) -> Iterator[str]:
+    """nginx, one worker, with ``server`` (config text for the http block) on ``port``.
+
+    Waits until ``probe`` (a path) answers and yields the base URL; stops nginx after.
+    """
     nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
     if nginx is None:
         raise AssertionError("nginx is missing: install Debian's nginx package (.ci/run does)")
-    port = free_port()
     folder.mkdir(parents=True, exist_ok=True)
-    site = folder / "site.conf"
-    site.write_text(
-        local_site(SHIPPED.read_text(), port=port, upstream=upstream, cache=folder / "cache")
-    )
     temp = folder / "tmp"
     temp.mkdir(exist_ok=True)
+    site = folder / "site.conf"
+    site.write_text(server)
     # As root nginx hands requests to an unprivileged worker user, which cannot enter
-    # pytest's private temporary folders: keep the workers as root in the test.
+    # private temporary folders: keep the workers as root here.
     user = "user root;\n" if os.geteuid() == 0 else ""
     (folder / "nginx.conf").write_text(
         f"""{user}worker_processes 1;
 error_log {folder}/error.log;
 pid {folder}/nginx.pid;
-events {{ worker_connections 256; }}
+events {{ worker_connections 1024; }}
 http {{
     access_log {folder}/access.log;
     client_body_temp_path {temp}/body;
@@ -86,7 +86,7 @@ http {{
             if proc.poll() is not None:
                 raise AssertionError(f"nginx did not start: {errors.read_text()}")
             try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).close()
+                urllib.request.urlopen(base + probe, timeout=1).close()
                 break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 if time.monotonic() > deadline:
@@ -96,3 +96,12 @@ http {{
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@contextmanager
+def nginx_in_front(upstream: str, folder: Path) -> Iterator[str]:
+    """nginx with the shipped site config proxying to ``upstream``; yields its base URL."""
+    port = free_port()
+    site = local_site(SHIPPED.read_text(), port=port, upstream=upstream, cache=folder / "cache")
+    with run_nginx(folder, port, site, "/healthz") as base:
+        yield base
