@@ -217,6 +217,20 @@ def _count_rejection(metrics: FeedbackMetrics, exc: BaseException, had_comment: 
         metrics.comments.labels("rejected").inc()
 
 
+async def _read_submission(
+    request: web.Request, metrics: FeedbackMetrics
+) -> tuple[dict[str, Any] | None, bool]:
+    """The JSON body and whether it carries a comment; None for a honeypot hit (counted)."""
+    data = await read_json_object(request)
+    had_comment = isinstance(data.get("comment"), str) and bool(data["comment"].strip())
+    if _honeypot(data):
+        metrics.reject("honeypot")
+        if had_comment:
+            metrics.comments.labels("rejected").inc()
+        return None, had_comment
+    return data, had_comment
+
+
 # --- visitor endpoints ---------------------------------------------------------
 @operation(
     summary="Vote on a page: helpful or not, with optional reasons and comment",
@@ -238,12 +252,8 @@ async def post_vote(request: web.Request) -> web.Response:
     metrics = guard.metrics
     had_comment = False
     try:
-        data = await read_json_object(request)
-        had_comment = isinstance(data.get("comment"), str) and bool(data["comment"].strip())
-        if _honeypot(data):
-            metrics.reject("honeypot")
-            if had_comment:
-                metrics.comments.labels("rejected").inc()
+        data, had_comment = await _read_submission(request, metrics)
+        if data is None:  # a bot filled the hidden field: it is told all went well
             return web.json_response(
                 {"id": new_id(), "scrubbed": False}, status=201, headers=_NO_STORE
             )
@@ -315,12 +325,8 @@ async def post_comment(request: web.Request) -> web.Response:
     metrics = guard.metrics
     had_comment = False
     try:
-        data = await read_json_object(request)
-        had_comment = isinstance(data.get("comment"), str) and bool(data["comment"].strip())
-        if _honeypot(data):
-            metrics.reject("honeypot")
-            if had_comment:
-                metrics.comments.labels("rejected").inc()
+        data, had_comment = await _read_submission(request, metrics)
+        if data is None:  # a bot filled the hidden field: it is told all went well
             return web.json_response(
                 {"id": new_id(), "scrubbed": False}, status=201, headers=_NO_STORE
             )
