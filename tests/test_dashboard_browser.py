@@ -2,7 +2,7 @@
 
 Sign-in, the worst-pages order against ``feedback.stats.page_stats``, triage with the mouse
 and with the keyboard alone, a CSV download, and axe-core's WCAG 2.1 A/AA check on every
-page. The README's screenshots are written to docs/screenshots/ by these tests.
+page. The README's screenshots come from these tests (see tests/screenshots.py).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from feedback import stats
 from feedback.store import FeedbackStore
 from tests.dashboardkit import PASSWORD, SITE, USER, Clock, add_votes
 from tests.procutil import free_port
+from tests.screenshots import screenshot_path
 from ttsservice import keys
 from ttsservice.app import create_app
 from ttsservice.settings import load_settings
@@ -36,7 +37,6 @@ pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parent.parent
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = REPO / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 TODAY = date(2026, 3, 30)
@@ -206,8 +206,7 @@ async def test_sign_in_overview_sections_and_accessibility(page: Page, live: Liv
 
 
 def _shot(name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS / f"dashboard-{name}.png"
+    return screenshot_path(f"dashboard-{name}.png")
 
 
 async def test_worst_pages_table_is_in_statistics_order(page: Page, live: Live) -> None:

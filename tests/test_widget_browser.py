@@ -2,7 +2,7 @@
 
 Every flow is done with the mouse and again with the keyboard alone. axe-core checks
 WCAG 2.1 A and AA before consent, after consent and with the feedback form open.
-Screenshots for the README are written to docs/screenshots/ by these tests.
+Screenshots for the README come from these tests (see tests/screenshots.py).
 """
 
 from __future__ import annotations

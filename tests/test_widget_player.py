@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.screenshots import screenshot_path
 from tests.widgetpage import (
-    SCREENSHOTS,
     DemoPage,
     audio_time,
     axe_violations,
@@ -73,9 +73,8 @@ async def test_listen_highlight_pause_resume_skip_speed_with_the_mouse(demo: Dem
     top = await page.locator(".read-aloud").bounding_box()
     lead = await page.locator(".article__lead").bounding_box()
     assert top and lead
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(
-        path=SCREENSHOTS / "widget-player-after-consent.png",
+        path=screenshot_path("widget-player-after-consent.png"),
         clip={
             "x": lead["x"] - 16,
             "y": top["y"] - 16,

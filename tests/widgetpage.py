@@ -12,11 +12,11 @@ from typing import Any
 from aiohttp import web
 from playwright.async_api import BrowserContext, Page
 
+from tests.screenshots import screenshot_path
 from ttsservice.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = REPO / "docs" / "screenshots"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
@@ -67,9 +67,8 @@ class DemoPage:
         await self.page.wait_for_selector(".tts-player .tts-main")
 
     async def screenshot(self, name: str, selector: str) -> None:
-        """Write docs/screenshots/widget-NAME.png of one part of the page."""
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        await self.page.locator(selector).screenshot(path=SCREENSHOTS / f"widget-{name}.png")
+        """Write widget-NAME.png of one part of the page (see tests/screenshots.py)."""
+        await self.page.locator(selector).screenshot(path=screenshot_path(f"widget-{name}.png"))
 
 
 async def axe_violations(page: Page) -> list[dict[str, Any]]:
