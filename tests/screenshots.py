@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.procutil import REPO
 
 
 def screenshot_path(filename: str) -> Path:

@@ -34,6 +34,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+"""The text log line; :class:`RequestLogger` writes the same shape."""
+
+
 def configure_logging(level: str, fmt: str) -> logging.StreamHandler[TextIO]:
     """Send log lines to stderr in the chosen format; returns the handler."""
     handler: logging.StreamHandler[TextIO] = logging.StreamHandler(sys.stderr)
@@ -45,10 +49,6 @@ def configure_logging(level: str, fmt: str) -> logging.StreamHandler[TextIO]:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     return handler
-
-
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-"""The text log line; :class:`RequestLogger` writes the same shape."""
 
 
 class RequestLogger(AbstractAccessLogger):

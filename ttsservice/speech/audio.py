@@ -138,6 +138,9 @@ def encode(samples: Samples, sample_rate: int, audio_format: AudioFormat) -> byt
 
     rate = sample_rate
     data = np.clip(samples, -1.0, 1.0).astype(np.float32, copy=False)
+    if data.size == 0:
+        # Encoders refuse an empty stream; a few milliseconds of silence is a valid clip.
+        data = np.zeros(sample_rate // 100, dtype=np.float32)
     if audio_format.subtype == "MPEG_LAYER_III":
         return _encode_mp3(data, sample_rate, audio_format)
     if audio_format.sample_rate and audio_format.sample_rate != sample_rate:
@@ -145,9 +148,6 @@ def encode(samples: Samples, sample_rate: int, audio_format: AudioFormat) -> byt
 
         data = soxr.resample(data, sample_rate, audio_format.sample_rate).astype(np.float32)
         rate = audio_format.sample_rate
-    if data.size == 0:
-        # Encoders refuse an empty stream; a few milliseconds of silence is a valid clip.
-        data = np.zeros(rate // 100, dtype=np.float32)
     out = io.BytesIO()
     with soundfile.SoundFile(
         out,
@@ -157,7 +157,6 @@ def encode(samples: Samples, sample_rate: int, audio_format: AudioFormat) -> byt
         format=audio_format.container,
         subtype=audio_format.subtype,
         compression_level=audio_format.compression_level,
-        bitrate_mode="CONSTANT" if audio_format.constant_bitrate else None,
     ) as sink:
         sink.write(data)
     return out.getvalue()
@@ -167,8 +166,6 @@ def _encode_mp3(data: Samples, sample_rate: int, audio_format: AudioFormat) -> b
     """Constant-bitrate MP3 frames with no tag, so clips can be concatenated."""
     import lameenc
 
-    if data.size == 0:
-        data = np.zeros(sample_rate // 100, dtype=np.float32)
     encoder = lameenc.Encoder()
     encoder.set_channels(1)
     encoder.set_in_sample_rate(sample_rate)
