@@ -162,8 +162,13 @@ def token_key(token: str, url: str) -> str:
 
 
 def new_id() -> str:
-    """A random, unguessable id (128 bits)."""
-    return secrets.token_urlsafe(16)
+    """A random, unguessable id (128 bits) in lower-case hex.
+
+    Hex, not base64url: an id starting with "-" is read as a formula by
+    spreadsheets, so the CSV downloads would have to escape it and the id
+    there would no longer match the one in the API.
+    """
+    return secrets.token_hex(16)
 
 
 def utcnow() -> datetime:

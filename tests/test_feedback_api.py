@@ -64,7 +64,7 @@ async def test_vote_is_stored_counted_and_listed(client: TestClient) -> None:
     assert response.status == 201
     body = await response.json()
     assert set(body) == {"id", "scrubbed"} and body["scrubbed"] is False
-    assert re.fullmatch(r"[A-Za-z0-9_-]{22}", body["id"])
+    assert re.fullmatch(r"[0-9a-f]{32}", body["id"])
     response = await client.post(
         "/api/v1/votes", json={"url": PAGE, "answer": "no", "reasons": ["outdated"]}
     )
