@@ -90,13 +90,14 @@ def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from ttsservice.app import create_app
-    from ttsservice.logsetup import RequestLogger, configure_logging
+    from ttsservice.logsetup import LineBatch, RequestLogger, configure_logging
 
     settings = settings_from_args(args)
     log_handler = configure_logging(settings.log_level, settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
     base = settings.base_url
+    request_lines = LineBatch(log_handler.stream)
 
     def announce(message: str) -> None:
         print(f"ttsservice {__version__} listening on {settings.host}:{settings.port}", flush=True)
@@ -109,8 +110,8 @@ def _serve(args: argparse.Namespace) -> int:
         host=settings.host,
         port=settings.port,
         shutdown_timeout=settings.shutdown_timeout,
-        access_log_class=RequestLogger.for_stream(
-            log_handler.stream,
+        access_log_class=RequestLogger.for_batch(
+            request_lines,
             json_lines=settings.log_format == "json",
             log_client_ip=settings.log_client_ip,
         ),
@@ -119,6 +120,7 @@ def _serve(args: argparse.Namespace) -> int:
         handle_signals=True,
         loop=new_event_loop(),
     )
+    request_lines.flush()
     return 0
 
 

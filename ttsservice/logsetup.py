@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -51,6 +52,36 @@ def configure_logging(level: str, fmt: str) -> logging.StreamHandler[TextIO]:
     return handler
 
 
+class LineBatch:
+    """Request log lines written to the stream together, once per event-loop turn.
+
+    A busy server finishes several requests per turn of the loop; writing their
+    lines in one call makes one system call of them instead of one each.
+    :meth:`flush` also runs when the server has stopped, so no line is lost.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self._lines: list[str] = []
+
+    def add(self, line: str) -> None:
+        """Queue ``line``; it is written at the end of this turn of the loop."""
+        if not self._lines:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._lines.append(line)
+
+    def flush(self) -> None:
+        """Write the queued lines now."""
+        if not self._lines:
+            return
+        text = "".join(self._lines)
+        self._lines.clear()
+        # A closed or broken log stream must not fail requests.
+        with contextlib.suppress(OSError, ValueError):
+            self.stream.write(text)
+            self.stream.flush()
+
+
 class RequestLogger(AbstractAccessLogger):
     """One line per request: method, route template, status, size, time. No IP by default.
 
@@ -58,22 +89,22 @@ class RequestLogger(AbstractAccessLogger):
     text a visitor selected.
 
     The line has the shape the configured formatter gives every other log line
-    (text or JSON) but is written straight to the log stream: going through
-    ``logging`` cost about 12 microseconds per request, an eighth of the time of
-    serving a cached clip. Use :meth:`for_stream` to make the class aiohttp
-    instantiates; the logger's level still switches the lines off.
+    (text or JSON) but is written to the log stream through a :class:`LineBatch`:
+    going through ``logging`` cost about 12 microseconds per request, an eighth
+    of the time of serving a cached clip. Use :meth:`for_batch` to make the
+    class aiohttp instantiates; the logger's level still switches the lines off.
     """
 
-    stream: TextIO = sys.stderr
+    batch: LineBatch
     json_lines = False
     log_client_ip = False
 
     @classmethod
-    def for_stream(
-        cls, stream: TextIO, *, json_lines: bool, log_client_ip: bool
+    def for_batch(
+        cls, batch: LineBatch, *, json_lines: bool, log_client_ip: bool
     ) -> type[RequestLogger]:
-        """A subclass writing to ``stream`` in the text or JSON shape."""
-        attrs = {"stream": stream, "json_lines": json_lines, "log_client_ip": log_client_ip}
+        """A subclass writing through ``batch`` in the text or JSON shape."""
+        attrs = {"batch": batch, "json_lines": json_lines, "log_client_ip": log_client_ip}
         return type("ConfiguredRequestLogger", (cls,), attrs)
 
     def __init__(self, logger: logging.Logger, log_format: str) -> None:
@@ -110,9 +141,7 @@ class RequestLogger(AbstractAccessLogger):
             line = json.dumps(entry, ensure_ascii=False) + "\n"
         else:
             line = f"{self._timestamp(now, utc=False)} INFO {self.logger.name}: {message}\n"
-        # A closed or broken log stream must not fail requests.
-        with contextlib.suppress(OSError, ValueError):
-            self.stream.write(line)
+        self.batch.add(line)
 
     def _timestamp(self, now: float, *, utc: bool) -> str:
         """``now`` as the formatters write it; the part up to the second is reused."""

@@ -94,6 +94,8 @@ def negotiate(accept: str | None) -> AudioFormat:
 
 def priority_of(request: web.Request) -> Priority:
     """``?priority=high`` for sentences a visitor waits for now, else prefetch."""
+    if not request.query_string:  # the usual case; skips parsing a query
+        return Priority.PREFETCH
     value = request.query.get("priority", "")
     if value in ("", "low", "prefetch"):
         return Priority.PREFETCH
