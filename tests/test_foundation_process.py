@@ -62,6 +62,28 @@ def test_client_ip_is_logged_only_when_enabled(tmp_path: Path) -> None:
     assert any(entry.get("client_ip") == "127.0.0.1" for entry in entries)
 
 
+def test_client_ip_behind_a_trusted_proxy_is_the_forwarded_one(tmp_path: Path) -> None:
+    env = {
+        "TTS_DATA_DIR": str(tmp_path),
+        "TTS_LOG_CLIENT_IP": "true",
+        "TTS_LOG_FORMAT": "json",
+        "TTS_TRUSTED_PROXIES": "127.0.0.1",
+    }
+    proc, base = start_service(env)
+    try:
+        request = urllib.request.Request(
+            base + "/healthz", headers={"X-Forwarded-For": "198.51.100.9, 192.0.2.7"}
+        )
+        urllib.request.urlopen(request, timeout=5).close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    entries = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    logged = [e["client_ip"] for e in entries if e.get("route") == "/healthz"]
+    # Start-up polling came straight from 127.0.0.1; the proxied request was 192.0.2.7's.
+    assert logged[-1] == "192.0.2.7" and set(logged[:-1]) <= {"127.0.0.1"}, err
+
+
 def test_dockerfile_passes_hadolint() -> None:
     # The virtual environment's bin folder is not on PATH when pytest runs as .venv/bin/python.
     search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])

@@ -32,6 +32,9 @@ SETTINGS = web.AppKey("settings", Settings)
 TRUSTED_PROXIES = web.AppKey("trusted_proxies", tuple)
 """Parsed ``TTS_TRUSTED_PROXIES`` networks (see :mod:`ttsservice.web.proxies`)."""
 
+FORWARDED_CLIENT = web.RequestKey("forwarded_client", str)
+"""The client address a trusted proxy forwarded, for the request log's ``client_ip``."""
+
 REGISTRY = web.AppKey("registry", CollectorRegistry)
 """This app's own Prometheus registry (two apps in one process share nothing)."""
 

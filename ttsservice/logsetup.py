@@ -13,6 +13,8 @@ from typing import Any, TextIO
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
+from ttsservice import keys
+
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
@@ -136,8 +138,8 @@ class RequestLogger(AbstractAccessLogger):
                 "bytes": size,
                 "duration_ms": round(elapsed * 1000, 1),
             }
-            if self.log_client_ip:
-                entry["client_ip"] = request.remote
+            if self.log_client_ip:  # behind a trusted proxy, the client it forwarded
+                entry["client_ip"] = request.get(keys.FORWARDED_CLIENT, request.remote)
             line = json.dumps(entry, ensure_ascii=False) + "\n"
         else:
             line = f"{self._timestamp(now, utc=False)} INFO {self.logger.name}: {message}\n"

@@ -76,5 +76,7 @@ async def trusted_proxy_middleware(request: web.Request, handler: Handler) -> we
     networks = request.app[keys.TRUSTED_PROXIES]
     client = forwarded_client(request.remote, request.headers.get("X-Forwarded-For"), networks)
     if client is not None:
+        # Kept on the original request too: the request log is handed that one.
+        request[keys.FORWARDED_CLIENT] = client
         request = request.clone(remote=client)
     return await handler(request)
