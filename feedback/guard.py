@@ -60,7 +60,7 @@ REJECTION_REASONS = (
 )
 """Every value of the ``reason`` label of ``tts_feedback_rejections_total``."""
 
-DB_OPERATIONS = ("vote", "comment", "status", "purge", "check", "read")
+DB_OPERATIONS = ("vote", "comment", "status", "purge", "check", "page_change", "read")
 """Every value of the ``operation`` label of ``tts_db_seconds``."""
 
 

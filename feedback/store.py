@@ -139,6 +139,17 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             )""",
         ),
     ),
+    (
+        "0002_page_changes",
+        (
+            """CREATE TABLE page_changes (
+                url TEXT NOT NULL,
+                day TEXT NOT NULL,
+                seen TEXT NOT NULL,
+                PRIMARY KEY (url, day)
+            ) WITHOUT ROWID""",
+        ),
+    ),
 )
 """Named schema migrations, applied in order once each and recorded in ``migrations``."""
 
@@ -671,6 +682,25 @@ class FeedbackStore:
             return result
 
         return await self._submit("purge", run)
+
+    async def note_page_change(self, url: str, day: date) -> None:
+        """Record that the page at (normalised) ``url`` says it was changed on ``day``."""
+        seen = self.clock().isoformat(timespec="seconds")
+
+        async def run(conn: aiosqlite.Connection) -> None:
+            await conn.execute(
+                "INSERT OR IGNORE INTO page_changes (url, day, seen) VALUES (?, ?, ?)",
+                (url, day.isoformat(), seen),
+            )
+
+        await self._submit("page_change", run)
+
+    async def page_changes(self, url: str) -> list[date]:
+        """The dates the page has said it was changed on, newest first."""
+        rows = await self.fetchall(
+            "SELECT day FROM page_changes WHERE url = ? ORDER BY day DESC", (url,)
+        )
+        return [date.fromisoformat(row["day"]) for row in rows]
 
     async def check_writable(self) -> None:
         """Take the write lock through the writer queue (raises if the database cannot)."""

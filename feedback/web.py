@@ -31,8 +31,8 @@ import hmac
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date
-from typing import Any
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -57,6 +57,9 @@ from ttsservice.web.requests import field_str, read_json_object
 __all__ = ["setup"]
 
 logger = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from ttsservice.reading.model import Reading
 
 RETENTION_INTERVAL = 6 * 3600.0
 """Seconds between retention runs (the first runs at start)."""
@@ -659,6 +662,43 @@ async def retention_loop(store: FeedbackStore, comment_days: int, vote_days: int
         await asyncio.sleep(RETENTION_INTERVAL)
 
 
+class PageChangeNotes:
+    """Keeps the change dates pages state about themselves when the service reads them.
+
+    The dashboard marks the latest on the page's trend and compares the answers
+    before and after it. Each (page, date) is written once; the few hundred
+    pages of a portal are remembered here so repeat readings cost nothing.
+    """
+
+    REMEMBERED = 10_000
+
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+        self._noted: dict[str, date] = {}
+
+    async def __call__(self, reading: Reading) -> None:
+        """Note ``reading``'s change date for its page, when it has one."""
+        if reading.modified is None or reading.url is None:
+            return
+        try:
+            url = check_page_url(reading.url, self._app[keys.SETTINGS])
+        except ServiceError:
+            return
+        store = self._app.get(keys.FEEDBACK)
+        if store is None or self._noted.get(url) == reading.modified:
+            return
+        if reading.modified > store.today() + timedelta(days=1):
+            return  # a date ahead is a publishing plan or a typo, not a change
+        try:
+            await store.note_page_change(url, reading.modified)
+        except (ServiceError, RuntimeError) as exc:  # busy or closing: a later reading notes it
+            logger.warning("the change date of %s was not saved: %s", url, exc)
+            return
+        if len(self._noted) >= self.REMEMBERED:
+            self._noted.clear()
+        self._noted[url] = reading.modified
+
+
 def setup(app: web.Application) -> None:
     """Open the feedback store at start, add the routes, the readiness check and metrics."""
     settings = app[keys.SETTINGS]
@@ -699,6 +739,7 @@ def setup(app: web.Application) -> None:
 
     app.cleanup_ctx.append(feedback_ctx)
     app[keys.READINESS_CHECKS].append(database_check)
+    app[keys.PAGE_OBSERVERS].append(PageChangeNotes(app))
     router = app.router
     router.add_post("/api/v1/votes", post_vote)
     router.add_post("/api/v1/votes/{id}/comment", post_comment)

@@ -68,6 +68,7 @@ async def seed(store: FeedbackStore) -> list[str]:
     # The month before (the trend arrows compare with it); /om-oss/ had no votes then.
     for url, (yes, no) in list(pages.items())[:4]:
         await add_votes(store, url, no // 2, yes // 2, day=date(2026, 2, 16))
+    await store.note_page_change(PAGE_A, date(2026, 3, 2))  # "Senast uppdaterad" on the page
     ids = []
     for text, reasons in (
         ("Telefonnumret till akuten går inte fram.", ["incorrect"]),
@@ -253,6 +254,9 @@ async def test_triage_with_the_mouse_and_csv_download(page: Page, live: Live) ->
     assert "Skriv en anledning" in await alert.inner_text()
     row = await stats.get_comment(live.store, second)
     assert row is not None and row.status == "ny"
+    # The date the page stated is compared unaided; the web team can pick another.
+    assert "Ändrad 2026-03-02" in await page.locator("#changed-h + p").inner_text()
+    assert await page.get_by_label("Datum för ändringen").input_value() == "2026-03-02"
     await page.get_by_label("Datum för ändringen").fill("2026-03-20")
     await page.get_by_role("button", name="Jämför före och efter").click()
     await page.wait_for_url("**changed=2026-03-20**")

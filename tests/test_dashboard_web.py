@@ -476,6 +476,31 @@ async def test_before_and_after_an_edit_with_a_significance_test(dash: Client) -
     assert "inte statistiskt säker" in words
 
 
+async def test_the_change_date_the_page_stated_is_compared_without_asking(dash: Client) -> None:
+    store = store_of(dash)
+    await add_votes(store, A, 5, 25, day=date(2026, 3, 10))
+    await add_votes(store, A, 20, 10, day=date(2026, 3, 22))
+    # What reading the page noted (see test_reading_modified): two edits, one still ahead.
+    await store.note_page_change(A, date(2026, 2, 1))
+    await store.note_page_change(A, date(2026, 3, 20))
+    await store.note_page_change(A, date(2026, 4, 2))
+    text = await (await dash.get(f"/dashboard/page?url={A}")).text()
+    words = visible(text)
+    assert "Ändrad 2026-03-20" in words
+    assert "Skillnad: +50 procentenheter." in words
+    assert "Sidan anger själv att den ändrades" in words
+    assert "2026-03-20 (visas ovan)" in words
+    assert "Jämför före och efter 2026-02-01" in words
+    assert "2026-04-02" not in words
+    assert 'value="2026-03-20"' in text  # the date field holds it, to change
+    link = html.unescape(re.search(r'href="([^"]*changed=2026-02-01[^"]*)"', text)[1])  # type: ignore[index]
+    words = visible(await (await dash.get(link)).text())
+    assert "Ändrad 2026-02-01" in words and "2026-03-20" in words
+    # The web team's own date wins over the stated one.
+    words = visible(await (await dash.get(f"/dashboard/page?url={A}&changed=2026-03-01")).text())
+    assert "Ändrad 2026-03-01" in words
+
+
 # --- CSV ---------------------------------------------------------------------------------
 
 

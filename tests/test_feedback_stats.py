@@ -7,6 +7,7 @@ import csv
 import io
 import sqlite3
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -219,9 +220,29 @@ async def test_retention_deletes_old_comments_and_votes_keeps_totals_and_audits(
         await store.add_comment(old.id, "för sent")
 
 
+async def test_a_database_from_before_a_migration_gets_it_and_keeps_its_votes(
+    tmp_path: Path, clock
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    async with FeedbackStore(path, clock=clock) as store:
+        await store.add_vote(A, "yes")
+    with sqlite3.connect(path) as conn:  # as the first release left it
+        conn.execute("DROP TABLE page_changes")
+        conn.execute("DELETE FROM migrations WHERE name = '0002_page_changes'")
+    async with FeedbackStore(path, clock=clock) as store:
+        assert await store.migrations() == [
+            "0001_votes_comments_totals_audit",
+            "0002_page_changes",
+        ]
+        await store.note_page_change(A, date(2026, 3, 1))
+        await store.note_page_change(A, date(2026, 3, 1))  # noted once
+        assert await store.page_changes(A) == [date(2026, 3, 1)]
+        assert len(await store.fetchall("SELECT id FROM votes")) == 1
+
+
 async def test_database_is_wal_with_named_migrations_and_no_times(store: FeedbackStore) -> None:
     await store.add_vote(A, "yes", token="abc" * 10)
-    assert await store.migrations() == ["0001_votes_comments_totals_audit"]
+    assert await store.migrations() == ["0001_votes_comments_totals_audit", "0002_page_changes"]
     with sqlite3.connect(store.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         columns = [r[1] for r in conn.execute("PRAGMA table_info(votes)")]

@@ -47,6 +47,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.REGISTRY] = registry
     app[keys.HTTP_METRICS] = HttpMetrics(registry)
     app[keys.READINESS_CHECKS] = []
+    app[keys.PAGE_OBSERVERS] = []
     app.cleanup_ctx.append(cpu_executor_ctx)
     voices.setup(app)
     swedish.setup(app)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ttsservice.dashboard.views import Dashboard
     from ttsservice.reading import ReadingMetrics
     from ttsservice.reading.fetch import PageFetcher
-    from ttsservice.reading.model import ExtractOptions
+    from ttsservice.reading.model import ExtractOptions, Reading
     from ttsservice.speech.state import SpeechState
     from ttsservice.swedish import LexiconWatch, Normalizer
     from ttsservice.web.health import Check
@@ -46,6 +46,11 @@ CPU_EXECUTOR = web.AppKey("cpu_executor", ThreadPoolExecutor)
 
 READINESS_CHECKS: web.AppKey[list[Callable[[], Awaitable[Check]]]] = web.AppKey("readiness_checks")
 """Checks /readyz runs; each subsystem appends its own in its setup."""
+
+PAGE_OBSERVERS: web.AppKey[list[Callable[[Reading], Awaitable[None]]]] = web.AppKey(
+    "page_observers"
+)
+"""Called with every page reading the service extracts (feedback notes change dates)."""
 
 VOICES: web.AppKey[VoiceRegistry] = web.AppKey("voices")
 """The loaded voices (default, by name, catalogue); set when the app starts."""

@@ -147,6 +147,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "changed_date": ("Datum för ändringen", "Date of the edit"),
     "changed_button": ("Jämför före och efter", "Compare before and after"),
     "changed_mark": ("Ändrad {day}", "Changed {day}"),
+    "changed_stated": (
+        "Sidan anger själv att den ändrades (enligt tjänstens senaste uppläsningar):",
+        "The page itself says it was changed (as read by the service):",
+    ),
+    "changed_shown": ("visas ovan", "shown above"),
+    "changed_compare": ("Jämför före och efter {day}", "Compare before and after {day}"),
     "before_after_caption": ("Svar före och efter ändringen", "Votes before and after the edit"),
     "before_after_table": ("före och efter", "before and after"),
     "week_short": ("v{week}", "w{week}"),

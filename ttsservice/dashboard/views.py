@@ -710,6 +710,11 @@ async def page(request: web.Request, view: View) -> web.StreamResponse:
         store, url, since=filters.since, until=filters.until, min_responses=min_n
     )
     changed = _date(request.query, "changed")
+    # The dates the page itself gave when the service read it; the latest is used
+    # unless the web team asks for another.
+    stated = [day for day in await store.page_changes(url) if day <= store.today()]
+    if changed is None and stated:
+        changed = stated[0]
     compared = await before_after(store, url, changed, store.today(), min_n) if changed else None
     t = view.t
     weeks = [
@@ -748,6 +753,7 @@ async def page(request: web.Request, view: View) -> web.StreamResponse:
             "reasons": reasons,
             "compared": compared,
             "changed": changed,
+            "stated": stated[:5],
             "statuses": list(COMMENT_STATUSES),
             "triaged": request.query.get("triaged"),
             "error": request.query.get("error"),

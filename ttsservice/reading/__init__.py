@@ -43,11 +43,17 @@ __all__ = [
 
 READING_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["url", "title", "lang", "blocks"],
+    "required": ["url", "title", "lang", "modified", "blocks"],
     "properties": {
         "url": {"type": ["string", "null"], "description": "The page's final URL."},
         "title": {"type": "string"},
         "lang": {"type": "string", "description": "Primary language subtag, e.g. sv."},
+        "modified": {
+            "type": ["string", "null"],
+            "format": "date",
+            "description": "When the page says it was last changed (meta data or a "
+            "'Senast uppdaterad' line), else null.",
+        },
         "blocks": {
             "type": "array",
             "items": {
@@ -110,6 +116,8 @@ async def read_page(app: web.Application, url: str) -> Reading:
     )
     metrics.extract_seconds.observe(time.perf_counter() - started)
     metrics.fetches.labels("ok").inc()
+    for observe in app[keys.PAGE_OBSERVERS]:
+        await observe(reading)
     return reading
 
 

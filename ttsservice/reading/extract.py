@@ -44,6 +44,7 @@ from lxml.cssselect import CSSSelector
 from lxml.html import HtmlElement
 
 from ttsservice.reading.model import Block, ExtractOptions, Reading
+from ttsservice.reading.modified import page_modified
 
 __all__ = ["compile_selector", "extract_reading", "extract_text"]
 
@@ -789,7 +790,11 @@ def extract_reading(
     extractor = _Extractor(doc, options)
     blocks = extractor.run()
     return Reading(
-        url=base_url, title=extractor.title(), lang=extractor.page_lang, blocks=tuple(blocks)
+        url=base_url,
+        title=extractor.title(),
+        lang=extractor.page_lang,
+        blocks=tuple(blocks),
+        modified=page_modified(doc),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 from ttsservice.settings import Settings
@@ -64,6 +65,8 @@ class Reading:
     """The page's primary language subtag (``sv`` when the page does not say)."""
     blocks: tuple[Block, ...] = field(default_factory=tuple)
     """The blocks in reading order."""
+    modified: date | None = None
+    """When the page says it was last changed (see :mod:`ttsservice.reading.modified`)."""
 
     def to_json(self) -> dict[str, Any]:
         """The reading as a JSON-ready dict."""
@@ -71,6 +74,7 @@ class Reading:
             "url": self.url,
             "title": self.title,
             "lang": self.lang,
+            "modified": self.modified.isoformat() if self.modified else None,
             "blocks": [b.to_json() for b in self.blocks],
         }
 

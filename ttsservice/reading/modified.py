@@ -1,0 +1,129 @@
+"""When a page says it was last changed: meta data, a labelled ``<time>``, or its text.
+
+Swedish portal pages end their articles with "Senast uppdaterad: 11 maj 2023"
+(often as ``<time datetime="2023-05-11">``); many also carry the date as meta
+data for search engines. The dashboard marks that date on the page's trend and
+compares the answers before and after it, so the web team sees whether an edit
+helped without typing the date in.
+
+The HTTP ``Last-Modified`` header is not used: content management systems
+that render pages on request send the time of the request there.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from lxml.html import HtmlElement
+
+__all__ = ["page_modified"]
+
+# Meta data that names the last change, most explicit first.
+_META = (
+    "//meta[@property='article:modified_time']/@content",
+    "//meta[@property='og:updated_time']/@content",
+    "//meta[@itemprop='dateModified']/@content",
+    "//*[@itemprop='dateModified']/@datetime",
+    "//meta[translate(@name, 'DCTERMSODIFYLA', 'dctermsodifyla')='dcterms.modified']/@content",
+    "//meta[translate(@name, 'DCTERMSODIFYLA', 'dctermsodifyla')='dc.date.modified']/@content",
+    "//meta[translate(@name, 'DCTERMSODIFYLA', 'dctermsodifyla')='last-modified']/@content",
+)
+
+_LABEL = (
+    r"(?:senast\s+(?:uppdaterad|ändrad|granskad|reviderad)|uppdaterad|ändrad|"
+    r"last\s+(?:updated|modified|reviewed)|updated|modified)"
+)
+_LABEL_AT_END = re.compile(_LABEL + r"\s*(?:den\s+)?:?\s*$", re.IGNORECASE)
+
+_MONTHS = {
+    "januari": 1,
+    "jan": 1,
+    "februari": 2,
+    "feb": 2,
+    "mars": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "maj": 5,
+    "juni": 6,
+    "jun": 6,
+    "juli": 7,
+    "jul": 7,
+    "augusti": 8,
+    "aug": 8,
+    "september": 9,
+    "sep": 9,
+    "sept": 9,
+    "oktober": 10,
+    "okt": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
+}
+_ISO = r"(\d{4})-(\d{2})-(\d{2})"
+_WRITTEN = r"(\d{1,2})\s+(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\s+(\d{4})"
+_LABELLED_TEXT = re.compile(
+    _LABEL + r"\s*(?:den\s+)?:?\s*(?:" + _ISO + "|" + _WRITTEN + r")\b", re.IGNORECASE
+)
+
+
+def _iso_date(value: str) -> date | None:
+    """The date at the start of an ISO 8601 date or date-time, else None."""
+    found = re.match(r"\s*" + _ISO, value)
+    if found is None:
+        return None
+    return _date(int(found[1]), int(found[2]), int(found[3]))
+
+
+def _date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _text_before(el: HtmlElement, limit: int = 80) -> str:
+    """The parent's text up to ``el`` (the label in "Senast uppdaterad: <time>")."""
+    parent = el.getparent()
+    if parent is None:
+        return ""
+    parts = [parent.text or ""]
+    for sibling in parent:
+        if sibling is el:
+            break
+        parts.append(sibling.text_content())
+        parts.append(sibling.tail or "")
+    return "".join(parts)[-limit:]
+
+
+def page_modified(doc: HtmlElement) -> date | None:
+    """The date the page says it was last changed, or None when it does not say."""
+    for path in _META:
+        for value in doc.xpath(path):
+            found = _iso_date(str(value))
+            if found is not None:
+                return found
+    for time_el in doc.iter("time"):
+        stamp = time_el.get("datetime") or time_el.text_content()
+        if _LABEL_AT_END.search(_text_before(time_el)):
+            found = _iso_date(stamp) or _written_date(stamp)
+            if found is not None:
+                return found
+    body = doc.find("body")
+    text = (body if body is not None else doc).text_content()
+    match = _LABELLED_TEXT.search(" ".join(text.split()))
+    if match is None:
+        return None
+    if match[1]:
+        return _date(int(match[1]), int(match[2]), int(match[3]))
+    return _date(int(match[6]), _MONTHS[match[5].lower()], int(match[4]))
+
+
+def _written_date(text: str) -> date | None:
+    """A Swedish written date ("11 maj 2023", "3 okt. 2024"), else None."""
+    found = re.search(_WRITTEN, text, re.IGNORECASE)
+    if found is None:
+        return None
+    return _date(int(found[3]), _MONTHS[found[2].lower()], int(found[1]))
