@@ -30,7 +30,7 @@ SEED = "tests/data/regionbibliotek-stockholm.html"
         ),
         ('<head><meta name="DCTERMS.modified" content="2022-11-30"></head>', date(2022, 11, 30)),
         (
-            '<p>Ändrad <span itemprop="dateModified" datetime="2021-06-01">1 juni</span></p>',
+            '<p>Ändrad <time itemprop="dateModified" datetime="2021-06-01">1 juni</time></p>',
             date(2021, 6, 1),
         ),
         (

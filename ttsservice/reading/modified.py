@@ -19,22 +19,23 @@ from lxml.html import HtmlElement
 
 __all__ = ["page_modified"]
 
-# Meta data that names the last change, most explicit first.
-_META = (
-    "//meta[@property='article:modified_time']/@content",
-    "//meta[@property='og:updated_time']/@content",
-    "//meta[@itemprop='dateModified']/@content",
-    "//*[@itemprop='dateModified']/@datetime",
-    "//meta[translate(@name, 'DCTERMSODIFYLA', 'dctermsodifyla')='dcterms.modified']/@content",
-    "//meta[translate(@name, 'DCTERMSODIFYLA', 'dctermsodifyla')='dc.date.modified']/@content",
-    "//meta[translate(@name, 'DCTERMSODIFYLA', 'dctermsodifyla')='last-modified']/@content",
+# Meta data that names the last change, most explicit first (names compared lower-case).
+_META_KEYS = (
+    "article:modified_time",
+    "og:updated_time",
+    "datemodified",
+    "dcterms.modified",
+    "dc.date.modified",
+    "last-modified",
 )
-
 _LABEL = (
     r"(?:senast\s+(?:uppdaterad|ändrad|granskad|reviderad)|uppdaterad|ändrad|"
     r"last\s+(?:updated|modified|reviewed)|updated|modified)"
 )
 _LABEL_AT_END = re.compile(_LABEL + r"\s*(?:den\s+)?:?\s*$", re.IGNORECASE)
+# A part of every label word, in any case of its first letter: the labelled-date pattern
+# is only tried around these (searching the whole text with it is slower than extraction).
+_LABEL_STEMS = ("pdaterad", "ndrad", "ranskad", "eviderad", "pdated", "odified", "eviewed")
 
 _MONTHS = {
     "januari": 1,
@@ -100,25 +101,49 @@ def _text_before(el: HtmlElement, limit: int = 80) -> str:
 
 def page_modified(doc: HtmlElement) -> date | None:
     """The date the page says it was last changed, or None when it does not say."""
-    for path in _META:
-        for value in doc.xpath(path):
-            found = _iso_date(str(value))
+    stated: dict[str, date] = {}
+    times: list[HtmlElement] = []
+    for el in doc.iter("meta", "time"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").lower()
+        if key in _META_KEYS and key not in stated:
+            found = _iso_date(el.get("content") or el.get("datetime") or "")
             if found is not None:
-                return found
-    for time_el in doc.iter("time"):
+                stated[key] = found
+        if el.tag == "time":
+            times.append(el)
+    for key in _META_KEYS:
+        if key in stated:
+            return stated[key]
+    for time_el in times:
         stamp = time_el.get("datetime") or time_el.text_content()
         if _LABEL_AT_END.search(_text_before(time_el)):
             found = _iso_date(stamp) or _written_date(stamp)
             if found is not None:
                 return found
     body = doc.find("body")
-    text = (body if body is not None else doc).text_content()
-    match = _LABELLED_TEXT.search(" ".join(text.split()))
-    if match is None:
-        return None
-    if match[1]:
-        return _date(int(match[1]), int(match[2]), int(match[3]))
-    return _date(int(match[6]), _MONTHS[match[5].lower()], int(match[4]))
+    return _labelled_in_text((body if body is not None else doc).text_content())
+
+
+def _labelled_in_text(text: str) -> date | None:
+    """The first "Senast uppdaterad: 11 maj 2023" (or ISO date) in ``text``."""
+    starts = []
+    for stem in _LABEL_STEMS:
+        at = text.find(stem)
+        while at != -1:
+            starts.append(at)
+            at = text.find(stem, at + 1)
+    for at in sorted(starts):
+        window = " ".join(text[max(0, at - 12) : at + 60].split())
+        match = _LABELLED_TEXT.search(window)
+        if match is None:
+            continue
+        if match[1]:
+            found = _date(int(match[1]), int(match[2]), int(match[3]))
+        else:
+            found = _date(int(match[6]), _MONTHS[match[5].lower()], int(match[4]))
+        if found is not None:
+            return found
+    return None
 
 
 def _written_date(text: str) -> date | None:
