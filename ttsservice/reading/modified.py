@@ -17,6 +17,8 @@ from datetime import date
 
 from lxml.html import HtmlElement
 
+from ttsservice.swedish.tables import MONTH_NAMES, MONTHS
+
 __all__ = ["page_modified"]
 
 # Meta data that names the last change, most explicit first (names compared lower-case).
@@ -37,32 +39,8 @@ _LABEL_AT_END = re.compile(_LABEL + r"\s*(?:den\s+)?:?\s*$", re.IGNORECASE)
 # is only tried around these (searching the whole text with it is slower than extraction).
 _LABEL_STEMS = ("pdaterad", "ndrad", "ranskad", "eviderad", "pdated", "odified", "eviewed")
 
-_MONTHS = {
-    "januari": 1,
-    "jan": 1,
-    "februari": 2,
-    "feb": 2,
-    "mars": 3,
-    "mar": 3,
-    "april": 4,
-    "apr": 4,
-    "maj": 5,
-    "juni": 6,
-    "jun": 6,
-    "juli": 7,
-    "jul": 7,
-    "augusti": 8,
-    "aug": 8,
-    "september": 9,
-    "sep": 9,
-    "sept": 9,
-    "oktober": 10,
-    "okt": 10,
-    "november": 11,
-    "nov": 11,
-    "december": 12,
-    "dec": 12,
-}
+_MONTHS = {name: MONTH_NAMES.index(full) + 1 for name, full in MONTHS.items()}
+"""Swedish month names and abbreviations (the normaliser's table) → month number."""
 _ISO = r"(\d{4})-(\d{2})-(\d{2})"
 _WRITTEN = r"(\d{1,2})\s+(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?\s+(\d{4})"
 _LABELLED_TEXT = re.compile(

@@ -61,7 +61,7 @@ class HttpMetrics:
             "Time to answer HTTP requests, by route template and method.",
             labels=["route", "method"],
         )
-        bounds = [str(b) for b in self.BUCKETS] + ["+Inf"]  # "0.005", "1.0" as usual
+        bounds = [str(b) for b in self.BUCKETS] + ["+Inf"]  # Prometheus spells 1 as "1.0"
         for (route, method), counts in sorted(self._latency.items()):
             cumulative = list(accumulate(counts[:-1]))
             latency.add_metric(
