@@ -12,6 +12,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from ttsservice import keys
+from ttsservice.settings import Settings
 from ttsservice.web.errors import error_response
 from ttsservice.web.origins import allowed_origins, origin_of
 
@@ -19,24 +20,37 @@ _ALLOW_HEADERS = "Content-Type, Authorization, Accept"
 _EXPOSE_HEADERS = "Retry-After, ETag, Content-Length"
 
 
+def allowed_origin(request: web.BaseRequest, settings: Settings) -> str | None:
+    """The request's ``Origin`` when it is one the service answers, else None."""
+    origin = request.headers.get("Origin")
+    if origin and origin_of(origin) in allowed_origins(settings):
+        return origin
+    return None
+
+
+def expose_to(response: web.StreamResponse, origin: str) -> None:
+    """Let scripts on ``origin`` read ``response`` (an allowed origin only)."""
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Expose-Headers"] = _EXPOSE_HEADERS
+    response.headers.add("Vary", "Origin")
+
+
 @web.middleware
 async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Answer preflights and add CORS headers for allowed origins."""
-    origin = request.headers.get("Origin")
-    normalised = origin_of(origin) if origin else None
-    allowed = normalised is not None and normalised in allowed_origins(request.app[keys.SETTINGS])
+    origin = allowed_origin(request, request.app[keys.SETTINGS])
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-        if not allowed:
+        if origin is None:
             return error_response(
                 403,
                 "origin_not_allowed",
-                f"The origin {origin!r} may not call this service. Add it to "
-                "TTS_ALLOWED_ORIGINS to embed the widget there.",
+                f"The origin {request.headers.get('Origin')!r} may not call this service. "
+                "Add it to TTS_ALLOWED_ORIGINS to embed the widget there.",
             )
         return web.Response(
             status=204,
             headers={
-                "Access-Control-Allow-Origin": origin or "",
+                "Access-Control-Allow-Origin": origin,
                 "Access-Control-Allow-Methods": "GET, POST, PATCH, OPTIONS",
                 "Access-Control-Allow-Headers": _ALLOW_HEADERS,
                 "Access-Control-Max-Age": "600",
@@ -46,8 +60,6 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
     # Sits outside the error middleware, so error bodies get the headers too
     # and the widget can read their messages.
     response = await handler(request)
-    if allowed and origin and not response.prepared:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Expose-Headers"] = _EXPOSE_HEADERS
-        response.headers.add("Vary", "Origin")
+    if origin is not None and not response.prepared:
+        expose_to(response, origin)
     return response
