@@ -120,12 +120,18 @@ class AudioCache:
         return len(self._index)
 
     # --- reading and writing -------------------------------------------------------------
-    async def read(self, rel: str) -> CachedFile | None:
-        """The file at ``rel``, or None; counts as a use."""
+    def hot(self, rel: str) -> CachedFile | None:
+        """The file at ``rel`` if it is held in memory, or None; counts as a use."""
         hot = self._memory.get(rel)
         if hot is not None:
             self._memory.move_to_end(rel)
             self._use(rel)
+        return hot
+
+    async def read(self, rel: str) -> CachedFile | None:
+        """The file at ``rel``, or None; counts as a use."""
+        hot = self.hot(rel)
+        if hot is not None:
             return hot
         data = await self._run(self._read_file, rel)
         if data is None:

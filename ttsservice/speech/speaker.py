@@ -288,6 +288,13 @@ class Speaker:
         return voice
 
     # --- audio -----------------------------------------------------------------------
+    def hot(self, key: str, audio_format: AudioFormat) -> CachedFile | None:
+        """The clip's audio if the cache holds it in memory (counted as a hit)."""
+        found = self.cache.hot(clip_path(key, audio_format.ext))
+        if found is not None:
+            self._on_cache(True)
+        return found
+
     async def cached(self, key: str, audio_format: AudioFormat) -> CachedFile | None:
         """The clip's audio if the cache has it (counted as a hit)."""
         found = await self.cache.read(clip_path(key, audio_format.ext))
