@@ -69,12 +69,22 @@ def test_client_ip_behind_a_trusted_proxy_is_the_forwarded_one(tmp_path: Path) -
         "TTS_LOG_FORMAT": "json",
         "TTS_TRUSTED_PROXIES": "127.0.0.1",
     }
+    forwarded = {"X-Forwarded-For": "198.51.100.9, 192.0.2.7"}
     proc, base = start_service(env)
     try:
-        request = urllib.request.Request(
-            base + "/healthz", headers={"X-Forwarded-For": "198.51.100.9, 192.0.2.7"}
-        )
+        request = urllib.request.Request(base + "/healthz", headers=forwarded)
         urllib.request.urlopen(request, timeout=5).close()
+        # A sentence's audio, once routed (unknown query) and once from the hot clip front.
+        speak = urllib.request.Request(
+            base + "/api/v1/speak",
+            data=json.dumps({"text": "Hej och välkommen."}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(speak, timeout=60) as response:
+            audio = response.headers["Content-Location"]
+        for url in (base + audio + "?via=router", base + audio):
+            fetch = urllib.request.Request(url, headers=forwarded)
+            urllib.request.urlopen(fetch, timeout=5).close()
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
@@ -82,6 +92,8 @@ def test_client_ip_behind_a_trusted_proxy_is_the_forwarded_one(tmp_path: Path) -
     logged = [e["client_ip"] for e in entries if e.get("route") == "/healthz"]
     # Start-up polling came straight from 127.0.0.1; the proxied request was 192.0.2.7's.
     assert logged[-1] == "192.0.2.7" and set(logged[:-1]) <= {"127.0.0.1"}, err
+    audio_lines = [e for e in entries if e.get("route") == "/api/v1/audio/{name}"]
+    assert [(e["status"], e["client_ip"]) for e in audio_lines] == [(200, "192.0.2.7")] * 2, err
 
 
 def test_dockerfile_passes_hadolint() -> None:

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ttsservice import __version__
 from ttsservice.settings import (
+    Settings,
     SettingsError,
     describe,
     env_name,
@@ -25,6 +27,9 @@ from ttsservice.settings import (
     load_settings,
     setting_fields,
 )
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 logger = logging.getLogger(__name__)
 
@@ -97,19 +102,10 @@ def _serve(args: argparse.Namespace) -> int:
     limit_malloc_arenas()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
-    base = settings.base_url
     request_lines = LineBatch(log_handler.stream)
-
-    def announce(message: str) -> None:
-        print(f"ttsservice {__version__} listening on {settings.host}:{settings.port}", flush=True)
-        if settings.demo:
-            print(f"Demo page: {base}/demo", flush=True)
-        print(f"API description: {base}/openapi.json", flush=True)
-
-    web.run_app(
+    runner = web.AppRunner(
         app,
-        host=settings.host,
-        port=settings.port,
+        handle_signals=True,  # SIGINT and SIGTERM end run_forever with GracefulExit
         shutdown_timeout=settings.shutdown_timeout,
         access_log_class=RequestLogger.for_batch(
             request_lines,
@@ -117,12 +113,48 @@ def _serve(args: argparse.Namespace) -> int:
             log_client_ip=settings.log_client_ip,
         ),
         access_log=logging.getLogger("ttsservice.access"),
-        print=announce,
-        handle_signals=True,
-        loop=new_event_loop(),
     )
-    request_lines.flush()
+    loop = new_event_loop()
+    asyncio.set_event_loop(loop)
+    main = loop.create_task(_run_forever(runner, settings))
+    try:
+        loop.run_until_complete(main)
+    except (web.GracefulExit, KeyboardInterrupt):
+        pass
+    finally:
+        if not main.done():  # stopped by a signal: shut down gracefully
+            main.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                loop.run_until_complete(main)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+        asyncio.set_event_loop(None)
+        request_lines.flush()
     return 0
+
+
+async def _run_forever(runner: web.AppRunner, settings: Settings) -> None:
+    """Start ``runner`` on the configured address and serve until cancelled.
+
+    What ``aiohttp.web.run_app`` does, with the hot clip front installed
+    between the runner's setup and the first connection.
+    """
+    from aiohttp import web
+
+    from ttsservice.speech import front
+
+    await runner.setup()
+    try:
+        front.install(runner)
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        print(f"ttsservice {__version__} listening on {settings.host}:{settings.port}", flush=True)
+        if settings.demo:
+            print(f"Demo page: {settings.base_url}/demo", flush=True)
+        print(f"API description: {settings.base_url}/openapi.json", flush=True)
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
 
 
 MALLOC_ARENAS = 2

@@ -35,6 +35,9 @@ TRUSTED_PROXIES = web.AppKey("trusted_proxies", tuple)
 FORWARDED_CLIENT = web.RequestKey("forwarded_client", str)
 """The client address a trusted proxy forwarded, for the request log's ``client_ip``."""
 
+ROUTE = web.RequestKey("route", str)
+"""The route template of a request answered before the router (for the request log)."""
+
 REGISTRY = web.AppKey("registry", CollectorRegistry)
 """This app's own Prometheus registry (two apps in one process share nothing)."""
 

@@ -119,10 +119,12 @@ class RequestLogger(AbstractAccessLogger):
         return self.logger.isEnabledFor(logging.INFO)
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, elapsed: float) -> None:
-        route = "unmatched"
-        match_info = getattr(request, "match_info", None)
-        if match_info is not None and match_info.route.resource is not None:
-            route = match_info.route.resource.canonical
+        route = request.get(keys.ROUTE)  # set by the hot clip front, which routes nothing
+        if route is None:
+            route = "unmatched"
+            match_info = getattr(request, "match_info", None)
+            if match_info is not None and match_info.route.resource is not None:
+                route = match_info.route.resource.canonical
         size = response.body_length
         message = f"{request.method} {route} {response.status} {size} B {elapsed * 1000:.1f} ms"
         now = time.time()
