@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -38,6 +39,26 @@ def test_serve_prints_demo_url_logs_without_ip_and_stops_on_sigterm(tmp_path: Pa
     assert "127.0.0.1" not in err.replace(base, "")
     assert "secret=page" not in err
     assert "Traceback" not in err
+
+
+def test_a_port_in_use_is_named_without_a_traceback(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "TTS_DATA_DIR": str(tmp_path), "TTS_OFFLINE": "1"}
+        env |= {"TTS_HOST": "127.0.0.1", "TTS_PORT": str(port)}
+        done = subprocess.run(
+            [sys.executable, "-m", "ttsservice", "serve"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "TTS_PORT" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_client_ip_is_logged_only_when_enabled(tmp_path: Path) -> None:

@@ -105,7 +105,7 @@ def _serve(args: argparse.Namespace) -> int:
     request_lines = LineBatch(log_handler.stream)
     runner = web.AppRunner(
         app,
-        handle_signals=True,  # SIGINT and SIGTERM end run_forever with GracefulExit
+        handle_signals=True,  # SIGINT and SIGTERM raise GracefulExit in the loop
         shutdown_timeout=settings.shutdown_timeout,
         access_log_class=RequestLogger.for_batch(
             request_lines,
@@ -126,6 +126,10 @@ def _serve(args: argparse.Namespace) -> int:
             main.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 loop.run_until_complete(main)
+        leftover = asyncio.all_tasks(loop)
+        for task in leftover:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
         asyncio.set_event_loop(None)
@@ -147,7 +151,13 @@ async def _run_forever(runner: web.AppRunner, settings: Settings) -> None:
     try:
         front.install(runner)
         site = web.TCPSite(runner, settings.host, settings.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            raise SettingsError(
+                f"cannot listen on {settings.host}:{settings.port} ({exc.strerror}): "
+                "choose another TTS_PORT or TTS_HOST, or stop the program that uses it"
+            ) from exc
         print(f"ttsservice {__version__} listening on {settings.host}:{settings.port}", flush=True)
         if settings.demo:
             print(f"Demo page: {settings.base_url}/demo", flush=True)
