@@ -15,8 +15,9 @@ local allow-listed server. Figures:
   CPU second and per wall second;
 * cached sentence requests per second with wrk, next to nginx serving the same
   file (both one process: nginx ``worker_processes 1``), also with the service's
-  request log off, and a bare aiohttp handler returning the same bytes (no
-  middleware, no log: the ceiling for any aiohttp service on this machine); and
+  request log off, and a bare aiohttp handler returning the same bytes (one
+  route, no middleware, no log: the least an aiohttp server does per request;
+  the service answers clips held in memory ahead of its router, close to it); and
   through the shipped ``deploy/nginx/ttsservice.conf``, where nginx's cache
   answers repeat requests;
 * peak RSS of the service; kB of audio per minute of speech (MP3 and Ogg/Opus).
@@ -592,7 +593,7 @@ def main() -> int:
             f"{r['rps_ratio_without_access_log']:.2f}× nginx",
         ),
         (
-            "  bare aiohttp handler, same bytes (ceiling)",
+            "  bare aiohttp handler, same bytes",
             f"{r['bare_aiohttp_rps']:.0f}",
             f"{r['bare_aiohttp_ratio']:.2f}× nginx",
         ),
