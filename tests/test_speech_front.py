@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -30,6 +31,21 @@ async def spoken_clip(client: Any) -> str:
     return str(response.headers["Content-Location"])
 
 
+@dataclass
+class Hot:
+    """A client of the tiny-voice app with one clip in the cache's memory."""
+
+    client: Any
+    location: str
+    front: HotClipFront
+
+
+@pytest.fixture
+async def hot(aiohttp_client: Any, speech_app: Callable[..., web.Application]) -> Hot:
+    client = await aiohttp_client(speech_app(TTS_ALLOWED_ORIGINS=PORTAL))
+    return Hot(client, await spoken_clip(client), front_of(client))
+
+
 def comparable(response: Any) -> tuple[int, dict[str, str]]:
     headers = {k: v for k, v in response.headers.items() if k not in ("Date", "Server")}
     return response.status, headers
@@ -47,17 +63,13 @@ def comparable(response: Any) -> tuple[int, dict[str, str]]:
     ids=["plain", "range", "unsatisfiable-range", "allowed-origin", "other-origin"],
 )
 async def test_front_answers_a_hot_clip_as_the_routed_handler_does(
-    aiohttp_client: Any, speech_app: Callable[..., web.Application], headers: dict[str, str]
+    hot: Hot, headers: dict[str, str]
 ) -> None:
-    client = await aiohttp_client(speech_app(TTS_ALLOWED_ORIGINS=PORTAL))
-    location = await spoken_clip(client)
-    front = front_of(client)
-
-    answered = front.answered
-    fast = await client.get(location, headers=headers)
-    assert front.answered == answered + 1
-    routed = await client.get(location + ROUTED, headers=headers)
-    assert front.answered == answered + 1
+    answered = hot.front.answered
+    fast = await hot.client.get(hot.location, headers=headers)
+    assert hot.front.answered == answered + 1
+    routed = await hot.client.get(hot.location + ROUTED, headers=headers)
+    assert hot.front.answered == answered + 1
 
     assert comparable(fast) == comparable(routed)
     assert await fast.read() == await routed.read()
@@ -68,35 +80,27 @@ async def test_front_answers_a_hot_clip_as_the_routed_handler_does(
         assert "Access-Control-Allow-Origin" not in fast.headers
 
 
-async def test_front_answers_conditional_requests_and_the_widgets_priority(
-    aiohttp_client: Any, speech_app: Callable[..., web.Application]
-) -> None:
-    client = await aiohttp_client(speech_app())
-    location = await spoken_clip(client)
-    front = front_of(client)
-    etag = (await client.get(location)).headers["ETag"]
-    answered = front.answered
+async def test_front_answers_conditional_requests_and_the_widgets_priority(hot: Hot) -> None:
+    etag = (await hot.client.get(hot.location)).headers["ETag"]
+    answered = hot.front.answered
 
-    not_modified = await client.get(location, headers={"If-None-Match": etag})
+    not_modified = await hot.client.get(hot.location, headers={"If-None-Match": etag})
     assert not_modified.status == 304
-    high = await client.get(location + "?priority=high")
+    high = await hot.client.get(hot.location + "?priority=high")
     assert high.status == 200 and high.headers["ETag"] == etag
-    assert front.answered == answered + 2
+    assert hot.front.answered == answered + 2
 
 
-async def test_front_counts_its_answers_in_the_http_and_cache_metrics(
-    aiohttp_client: Any, speech_app: Callable[..., web.Application]
-) -> None:
-    client = await aiohttp_client(speech_app())
-    location = await spoken_clip(client)
+async def test_front_counts_its_answers_in_the_http_and_cache_metrics(hot: Hot) -> None:
+    client, location = hot.client, hot.location
     labels = 'method="GET",route="/api/v1/audio/{name}",status="200"'
     requests = await metric_value(client, "tts_http_requests_total", labels)
     hits = await metric_value(client, "tts_audio_cache_hits_total")
-    answered = front_of(client).answered
+    answered = hot.front.answered
 
     for _ in range(3):
         assert (await client.get(location)).status == 200
-    assert front_of(client).answered == answered + 3
+    assert hot.front.answered == answered + 3
     assert await metric_value(client, "tts_http_requests_total", labels) == requests + 3
     assert await metric_value(client, "tts_audio_cache_hits_total") == hits + 3
     latency = 'method="GET",route="/api/v1/audio/{name}"'
@@ -112,38 +116,25 @@ async def test_front_counts_its_answers_in_the_http_and_cache_metrics(
     ],
 )
 async def test_what_the_front_does_not_know_goes_to_the_router(
-    aiohttp_client: Any,
-    speech_app: Callable[..., web.Application],
-    suffix: str,
-    method: str,
-    status: int,
+    hot: Hot, suffix: str, method: str, status: int
 ) -> None:
-    client = await aiohttp_client(speech_app())
-    location = await spoken_clip(client)
-    front = front_of(client)
-    answered = front.answered
-
-    response = await client.request(method, location + suffix)
+    answered = hot.front.answered
+    response = await hot.client.request(method, hot.location + suffix)
     assert response.status == status
     if status >= 400:
         body = await response.json()
         assert body["error"]["status"] == status and body["error"]["message"]
-    assert front.answered == answered
+    assert hot.front.answered == answered
 
 
-async def test_negotiated_format_goes_to_the_router_with_vary_accept(
-    aiohttp_client: Any, speech_app: Callable[..., web.Application]
-) -> None:
-    client = await aiohttp_client(speech_app())
-    location = await spoken_clip(client)
-    front = front_of(client)
-    answered = front.answered
-
-    response = await client.get(location.rsplit(".", 1)[0], headers={"Accept": "audio/ogg"})
+async def test_negotiated_format_goes_to_the_router_with_vary_accept(hot: Hot) -> None:
+    answered = hot.front.answered
+    bare_key = hot.location.rsplit(".", 1)[0]
+    response = await hot.client.get(bare_key, headers={"Accept": "audio/ogg"})
     assert response.status == 200
     assert response.content_type == "audio/ogg"
     assert response.headers["Vary"] == "Accept"
-    assert front.answered == answered
+    assert hot.front.answered == answered
 
 
 async def test_a_clip_only_on_disk_is_routed_once_then_answered_in_front(
@@ -166,13 +157,9 @@ async def test_a_clip_only_on_disk_is_routed_once_then_answered_in_front(
 
 
 async def test_a_failure_in_the_front_is_answered_by_the_router(
-    aiohttp_client: Any,
-    speech_app: Callable[..., web.Application],
-    monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
+    hot: Hot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = await aiohttp_client(speech_app())
-    location = await spoken_clip(client)
+    client, location = hot.client, hot.location
     expected = await (await client.get(location)).read()
 
     def broken(*args: Any, **kwargs: Any) -> None:
