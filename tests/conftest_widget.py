@@ -18,6 +18,7 @@ from tests.procutil import free_port
 from tests.widgetpage import DemoPage, LiveService
 from ttsservice.app import create_app
 from ttsservice.settings import load_settings
+from ttsservice.speech import front
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -41,6 +42,7 @@ async def live_service(live_env: dict[str, str]) -> AsyncIterator[LiveService]:
     app = create_app(settings)
     runner = web.AppRunner(app)
     await runner.setup()
+    front.install(runner)  # served as ``ttsservice serve`` serves it
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     try:

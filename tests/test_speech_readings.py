@@ -60,7 +60,7 @@ async def test_seed_page_reads_in_order_with_valid_audio(
     reading = await _read(client, seed_site)
     assert reading["title"] == "Regionbibliotek Stockholm"
     assert reading["lang"] == "sv"
-    assert reading["voice"] == {"name": TINY, "fallback": False}
+    assert reading["voice"] == {"name": TINY, "fallback": False, "attribution": None}
     assert reading["download"] == f"/api/v1/readings/{reading['id']}.mp3"
     blocks = {b["index"]: b for b in reading["blocks"]}
     sentences = reading["sentences"]

@@ -60,6 +60,8 @@ async def test_listen_highlight_pause_resume_skip_speed_with_the_mouse(demo: Dem
     await wait_sentence_playing(page, 0)
     assert await highlighted(page) == spoken(sentences[0]["text"])
     assert "Mening 1 av" in await player.inner_text()
+    assert reading["voice"]["attribution"] is None
+    assert await player.locator(".tts-credit").is_hidden()  # the credit is for CC BY voices
     # The next sentences are fetched while the first one plays, so there is no gap.
     for ahead in sentences[1:4]:
         path = ahead["audio"]["mp3"]

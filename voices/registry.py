@@ -78,6 +78,11 @@ class VoiceRegistry:
             message = f"There is no voice {name!r}. Available voices: {listed}."
         raise UnknownVoice(message, details={"available": available})
 
+    def attribution(self, name: str) -> str | None:
+        """The credit a voice's licence asks to be shown where it speaks (CC BY), if any."""
+        entry = self.catalogue.voices.get(name)
+        return entry.attribution if entry is not None else None
+
     def install_hint(self) -> str:
         """The command that installs the configured voice."""
         name = self.configured

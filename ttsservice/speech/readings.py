@@ -127,6 +127,8 @@ class PreparedReading:
     sentences: list[Sentence]
     keys: list[str]
     specs: list[ClipSpec]
+    attribution: str | None = None
+    """The voice's licence credit, shown by the player (see ``VoiceRegistry.attribution``)."""
 
     def to_json(self) -> dict[str, Any]:
         """The body of ``POST /api/v1/readings``."""
@@ -136,7 +138,11 @@ class PreparedReading:
             "url": reading.url,
             "title": reading.title,
             "lang": reading.lang,
-            "voice": {"name": voice.name, "fallback": voice.fallback},
+            "voice": {
+                "name": voice.name,
+                "fallback": voice.fallback,
+                "attribution": self.attribution,
+            },
             "blocks": [b.to_json() for b in reading.blocks],
             "sentences": [
                 {
@@ -183,7 +189,8 @@ async def prepare_reading(
         speaker.cache.touch([path])
     else:
         await speaker.cache.write(path, json.dumps(record, ensure_ascii=False).encode("utf-8"))
-    return PreparedReading(ident, reading, voice, sentences, clip_keys, specs)
+    attribution = app[keys.VOICES].attribution(voice.name)
+    return PreparedReading(ident, reading, voice, sentences, clip_keys, specs, attribution)
 
 
 def start_synthesis(
@@ -236,7 +243,15 @@ _READING_SCHEMA: dict[str, Any] = {
         "lang": {"type": "string"},
         "voice": {
             "type": "object",
-            "properties": {"name": {"type": "string"}, "fallback": {"type": "boolean"}},
+            "properties": {
+                "name": {"type": "string"},
+                "fallback": {"type": "boolean"},
+                "attribution": {
+                    "type": ["string", "null"],
+                    "description": "Credit the voice's licence asks to be shown where it "
+                    "speaks (CC BY voices); show it in the player.",
+                },
+            },
         },
         "blocks": {"type": "array", "items": {"type": "object"}},
         "sentences": {

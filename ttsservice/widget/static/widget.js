@@ -599,6 +599,7 @@
       ui.live = el("p", { class: "tts-live", role: "status", "aria-live": "polite" });
       ui.error = el("p", { class: "tts-error", role: "alert", hidden: true });
       ui.note = el("p", { class: "tts-note", hidden: true, text: T.fallbackVoice });
+      ui.credit = el("p", { class: "tts-note tts-credit", hidden: true });
       const shortcutList = el(
         "dl",
         { class: "tts-shortcuts__list" },
@@ -622,6 +623,7 @@
         ui.live,
         ui.error,
         ui.note,
+        ui.credit,
         el("details", { class: "tts-shortcuts" }, el("summary", { text: T.shortcuts }), shortcutList, el("p", { text: T.keyNote })),
         audio
       );
@@ -652,7 +654,13 @@
         ui.download.href = config.service + state.reading.download;
         ui.download.hidden = false;
       }
-      if (state.reading) ui.note.hidden = !(state.reading.voice && state.reading.voice.fallback);
+      if (state.reading) {
+        const voice = state.reading.voice || {};
+        ui.note.hidden = !voice.fallback;
+        // A CC BY voice's licence asks for its credit wherever it speaks.
+        ui.credit.textContent = voice.attribution || "";
+        ui.credit.hidden = !voice.attribution;
+      }
     }
 
     function setStatus(status, message) {
