@@ -48,7 +48,31 @@ def test_say_writes_the_format_of_the_file_name(
         )
         assert result.returncode == 0, result.stderr
         assert f"voice {TINY}" in result.stdout
+        assert "Credit the voice" not in result.stdout
         assert ffprobe(out.read_bytes(), tmp_path, f"check.{ext}")["stream"]["codec_name"] == codec
+
+
+def test_say_names_the_credit_a_cc_by_voice_needs(tiny_voice_path: Path, tmp_path: Path) -> None:
+    from voices.catalog import load_catalog
+    from voices.store import VoiceStore
+
+    alma = "sv_SE-alma-medium"
+    folder = tmp_path / "voices"
+    VoiceStore(folder).install_from(tiny_voice_path, name=alma)
+    env = {"TTS_VOICES_DIR": str(folder), "TTS_VOICE": alma, "TTS_OFFLINE": "true"}
+    out = tmp_path / "hej.mp3"
+    result = subprocess.run(
+        [sys.executable, "-m", "ttsservice", "say", "Hej.", "-o", str(out)],
+        cwd=REPO,
+        env=_env(env, tmp_path),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    credit = load_catalog().voices[alma].attribution
+    assert f"Credit the voice where you publish the audio: {credit}" in result.stdout
+    assert out.stat().st_size > 0
 
 
 def test_say_refuses_bad_input_in_one_line(tiny_voice_env: dict[str, str], tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from voices.catalog import load_catalog
+
 pytest_plugins = ["tests.conftest_voices"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +52,8 @@ def test_install_from_verify_remove_round_trip(tiny_voice_path: Path, tmp_path: 
     row = next(line for line in listing.stdout.splitlines() if line.startswith("sv-x "))
     assert "yes" in row
     assert "sv_SE-nst-medium" in listing.stdout
+    alma = load_catalog().voices["sv_SE-alma-medium"].attribution
+    assert f"sv_SE-alma-medium must be credited where it speaks: {alma}" in listing.stdout
 
     verified = _run("verify", voices_dir=folder)
     assert (verified.returncode, verified.stdout.strip()) == (0, "sv-x: ok")

@@ -166,6 +166,10 @@ def _list(args: argparse.Namespace) -> int:
         print(
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         )
+    credits = [(n, catalog.voices[n].attribution) for n in catalog.names]
+    for name, credit in credits:
+        if credit:
+            print(f"\n{name} must be credited where it speaks: {credit}")
     print(f"\nVoices folder: {store.folder}")
     return 0
 

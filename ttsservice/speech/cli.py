@@ -150,12 +150,15 @@ async def _say_async(
         spec = speaker.spec(spoken, lang, voice, normalizer_version(normalizer))
         (key,) = await speaker.register([spec])
         clip = await speaker.audio(key, spec, audio_format, Priority.VISITOR)
+        credit = app[keys.VOICES].attribution(voice.name)
     try:
         await asyncio.to_thread(output.write_bytes, clip.data)
     except OSError as exc:
         return _fail(f"cannot write {output}: {exc.strerror or exc}")
     note = " (robotic fallback voice)" if voice.fallback else ""
     print(f"{output}: {len(clip.data)} bytes, voice {voice.name}{note}")
+    if credit:  # a CC BY voice: whoever publishes the file must credit it
+        print(f"Credit the voice where you publish the audio: {credit}")
     return 0
 
 
