@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from ttsservice import keys
-from ttsservice.speech.api import audio_handler, speak_handler
+from ttsservice.speech.api import AUDIO_ROUTE, audio_handler, speak_handler
 from ttsservice.speech.audio import FORMATS, encode, level_loudness
 from ttsservice.speech.cache import AudioCache
 from ttsservice.speech.metrics import SpeechMetrics
@@ -114,7 +114,7 @@ def setup(app: web.Application) -> None:
 
     app.cleanup_ctx.append(speech_ctx)
     app[keys.READINESS_CHECKS].append(speech_check)
-    app.router.add_get("/api/v1/audio/{name}", audio_handler)
+    app.router.add_get(AUDIO_ROUTE, audio_handler)
     app.router.add_post("/api/v1/speak", speak_handler)
     app.router.add_post("/api/v1/readings", readings_post_handler)
     app.router.add_get("/api/v1/readings", readings_get_handler)

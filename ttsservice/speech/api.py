@@ -24,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
+AUDIO_ROUTE = "/api/v1/audio/{name}"
+"""The sentence audio route's template (the router's and the metrics' name for it)."""
+
 _ACCEPTED_TYPES: dict[str, str] = {
     "audio/ogg": "ogg",
     "audio/opus": "ogg",

@@ -23,16 +23,14 @@ from typing import cast
 from aiohttp import web
 
 from ttsservice import keys
-from ttsservice.speech.api import audio_response
+from ttsservice.speech.api import AUDIO_ROUTE, audio_response
 from ttsservice.speech.audio import format_for
 from ttsservice.web.cors import allowed_origin, expose_to
 from ttsservice.web.proxies import forwarded_client
 
 logger = logging.getLogger(__name__)
 
-AUDIO_PREFIX = "/api/v1/audio/"
-AUDIO_ROUTE = AUDIO_PREFIX + "{name}"
-"""The audio route's template, as the router and the metrics name it."""
+AUDIO_PREFIX = AUDIO_ROUTE.removesuffix("{name}")
 
 # Query strings the routed handler accepts without question (see priority_of).
 _PLAIN_QUERIES = frozenset({"", "priority=high", "priority=low", "priority=prefetch"})
