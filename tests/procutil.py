@@ -53,3 +53,23 @@ def start_service(
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError("service did not answer /healthz in time")
+
+
+def run_ttsservice(
+    *args: str, env: Mapping[str, str], stdin: str | None = None, timeout: float = 120.0
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m ttsservice ARGS`` from the repository with exactly ``env``.
+
+    Output is captured as text; a non-zero exit status is the caller's to check.
+    """
+    return subprocess.run(
+        [sys.executable, "-m", "ttsservice", *args],
+        cwd=REPO,
+        env=dict(env),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        check=False,
+    )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.procutil import REPO, start_service
+from tests.procutil import REPO, run_ttsservice, start_service
 
 
 def test_serve_prints_demo_url_logs_without_ip_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -48,14 +48,7 @@ def test_a_port_in_use_is_named_without_a_traceback(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         env = {**os.environ, "TTS_DATA_DIR": str(tmp_path), "TTS_OFFLINE": "1"}
         env |= {"TTS_HOST": "127.0.0.1", "TTS_PORT": str(port)}
-        done = subprocess.run(
-            [sys.executable, "-m", "ttsservice", "serve"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = run_ttsservice("serve", env=env)
     assert done.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "TTS_PORT" in done.stderr and "Traceback" not in done.stderr

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.procutil import run_ttsservice
 from tests.speechutil import ffprobe, metric_value
 from ttsservice import keys
 
@@ -25,27 +26,17 @@ def _env(tiny_voice_env: dict[str, str], tmp_path: Path, **extra: str) -> dict[s
     return {**os.environ, **tiny_voice_env, "TTS_DATA_DIR": str(tmp_path / "var"), **extra}
 
 
+def _say(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m ttsservice say ARGS`` with ``env`` (from :func:`_env`)."""
+    return run_ttsservice("say", *args, env=env)
+
+
 def test_say_writes_the_format_of_the_file_name(
     tiny_voice_env: dict[str, str], tmp_path: Path
 ) -> None:
     for ext, codec in (("ogg", "opus"), ("mp3", "mp3"), ("wav", "pcm_s16le")):
         out = tmp_path / f"hej.{ext}"
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "ttsservice",
-                "say",
-                "Hej, kl. 08.00 öppnar vi.",
-                "-o",
-                str(out),
-            ],
-            cwd=REPO,
-            env=_env(tiny_voice_env, tmp_path),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        result = _say(_env(tiny_voice_env, tmp_path), "Hej, kl. 08.00 öppnar vi.", "-o", str(out))
         assert result.returncode == 0, result.stderr
         assert f"voice {TINY}" in result.stdout
         assert "Credit the voice" not in result.stdout
@@ -61,14 +52,7 @@ def test_say_names_the_credit_a_cc_by_voice_needs(tiny_voice_path: Path, tmp_pat
     VoiceStore(folder).install_from(tiny_voice_path, name=alma)
     env = {"TTS_VOICES_DIR": str(folder), "TTS_VOICE": alma, "TTS_OFFLINE": "true"}
     out = tmp_path / "hej.mp3"
-    result = subprocess.run(
-        [sys.executable, "-m", "ttsservice", "say", "Hej.", "-o", str(out)],
-        cwd=REPO,
-        env=_env(env, tmp_path),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _say(_env(env, tmp_path), "Hej.", "-o", str(out))
     assert result.returncode == 0, result.stderr
     credit = load_catalog().voices[alma].attribution
     assert f"Credit the voice where you publish the audio: {credit}" in result.stdout
@@ -77,14 +61,7 @@ def test_say_names_the_credit_a_cc_by_voice_needs(tiny_voice_path: Path, tmp_pat
 
 def test_say_refuses_bad_input_in_one_line(tiny_voice_env: dict[str, str], tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "ttsservice", "say", *args],
-            cwd=REPO,
-            env=_env(tiny_voice_env, tmp_path),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        return _say(_env(tiny_voice_env, tmp_path), *args)
 
     wrong_ext = run("Hej", "-o", str(tmp_path / "hej.flac"))
     assert wrong_ext.returncode == 1

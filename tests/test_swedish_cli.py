@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.procutil import run_ttsservice
+
 SEED = Path(__file__).parent / "data" / "regionbibliotek-stockholm.txt"
 
 
 def _run(*args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("TTS_")}
     full_env.update({"LC_ALL": "C", "LANG": "C", **env})  # Swedish output even in a C locale
-    return subprocess.run(
-        [sys.executable, "-m", "ttsservice", "normalize", *args],
-        cwd=REPO,
-        env=full_env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-        check=False,
-    )
+    return run_ttsservice("normalize", *args, env=full_env, stdin=stdin, timeout=60)
 
 
 def test_text_argument_prints_its_spoken_form() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from tests.procutil import run_ttsservice
 from voices.catalog import load_catalog
 
 pytest_plugins = ["tests.conftest_voices"]
@@ -22,15 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _run(*args: str, voices_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "TTS_VOICES_DIR": str(voices_dir), **env}
-    return subprocess.run(
-        [sys.executable, "-m", "ttsservice", "voices", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=environment,
-        timeout=120,
-        check=False,
-    )
+    return run_ttsservice("voices", *args, env=environment)
 
 
 def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:

@@ -7,8 +7,6 @@ the mouse and with the keyboard alone.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from tests.screenshots import screenshot_path
@@ -18,6 +16,7 @@ from tests.widgetpage import (
     axe_violations,
     describe_violations,
     highlighted,
+    is_reading_post,
     spoken,
     tab_to,
     wait_sentence_playing,
@@ -27,10 +26,6 @@ from tests.widgetpage import (
 pytest_plugins = ["tests.conftest_voices", "tests.conftest_widget"]
 
 pytestmark = pytest.mark.browser
-
-
-def _is_reading_post(response: Any) -> bool:
-    return bool(response.url.endswith("/api/v1/readings") and response.request.method == "POST")
 
 
 async def _stays_put(demo: DemoPage) -> None:
@@ -51,9 +46,7 @@ async def test_listen_highlight_pause_resume_skip_speed_with_the_mouse(demo: Dem
     await demo.open()
     await demo.accept_cookies()
     player = page.locator(".tts-player")
-    async with page.expect_response(_is_reading_post) as answer:
-        await player.get_by_role("button", name="Lyssna").click()
-    reading = await (await answer.value).json()
+    reading = await demo.listen()
     sentences = reading["sentences"]
     assert len(sentences) > 3
 
@@ -137,7 +130,7 @@ async def test_listen_pause_resume_skip_speed_stop_by_keyboard_alone(demo: DemoP
     await page.keyboard.press("Enter")
     await page.wait_for_selector(".tts-player .tts-main")
     await tab_to(page, "Lyssna")
-    async with page.expect_response(_is_reading_post) as answer:
+    async with page.expect_response(is_reading_post) as answer:
         await page.keyboard.press("Enter")
     sentences = (await (await answer.value).json())["sentences"]
     await wait_sentence_playing(page, 0)
@@ -217,9 +210,7 @@ async def test_highlight_falls_back_to_mark_without_the_highlight_api(demo: Demo
     await page.add_init_script("Object.defineProperty(CSS, 'highlights', {value: undefined})")
     await demo.open()
     await demo.accept_cookies()
-    async with page.expect_response(_is_reading_post) as answer:
-        await page.get_by_role("button", name="Lyssna").click()
-    sentences = (await (await answer.value).json())["sentences"]
+    sentences = (await demo.listen())["sentences"]
     await wait_sentence_playing(page, 0)
     mark = page.locator("mark.tts-mark")
     assert spoken(await mark.inner_text()) == spoken(sentences[0]["text"])

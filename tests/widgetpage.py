@@ -66,9 +66,20 @@ class DemoPage:
         await self.page.get_by_role("button", name="Acceptera alla").click()
         await self.page.wait_for_selector(".tts-player .tts-main")
 
+    async def listen(self) -> dict[str, Any]:
+        """Press Lyssna with the mouse; the reading the widget was given for the page."""
+        async with self.page.expect_response(is_reading_post) as answer:
+            await self.page.locator(".tts-player").get_by_role("button", name="Lyssna").click()
+        return dict(await (await answer.value).json())
+
     async def screenshot(self, name: str, selector: str) -> None:
         """Write widget-NAME.png of one part of the page (see tests/screenshots.py)."""
         await self.page.locator(selector).screenshot(path=screenshot_path(f"widget-{name}.png"))
+
+
+def is_reading_post(response: Any) -> bool:
+    """True for the widget's POST /api/v1/readings (for ``page.expect_response``)."""
+    return bool(response.url.endswith("/api/v1/readings") and response.request.method == "POST")
 
 
 async def axe_violations(page: Page) -> list[dict[str, Any]]:
