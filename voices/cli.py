@@ -166,9 +166,8 @@ def _list(args: argparse.Namespace) -> int:
         print(
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
         )
-    credits = [(n, catalog.voices[n].attribution) for n in catalog.names]
-    for name, credit in credits:
-        if credit:
+    for name in catalog.names:
+        if credit := catalog.voices[name].attribution:
             print(f"\n{name} must be credited where it speaks: {credit}")
     print(f"\nVoices folder: {store.folder}")
     return 0

@@ -95,16 +95,24 @@ def negotiate(accept: str | None) -> AudioFormat:
     return FORMATS[best[2]]
 
 
+PRIORITIES: dict[str, Priority] = {
+    "": Priority.PREFETCH,
+    "low": Priority.PREFETCH,
+    "prefetch": Priority.PREFETCH,
+    "high": Priority.VISITOR,
+}
+"""Values of the audio route's ``?priority=`` and what they mean."""
+
+
 def priority_of(request: web.Request) -> Priority:
     """``?priority=high`` for sentences a visitor waits for now, else prefetch."""
     if not request.query_string:  # the usual case; skips parsing a query
         return Priority.PREFETCH
     value = request.query.get("priority", "")
-    if value in ("", "low", "prefetch"):
-        return Priority.PREFETCH
-    if value == "high":
-        return Priority.VISITOR
-    raise BadRequest(f"priority must be 'high' or 'low', got {value!r}.", code="bad_priority")
+    found = PRIORITIES.get(value)
+    if found is None:
+        raise BadRequest(f"priority must be 'high' or 'low', got {value!r}.", code="bad_priority")
+    return found
 
 
 def audio_response(

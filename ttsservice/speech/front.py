@@ -23,17 +23,17 @@ from typing import cast
 from aiohttp import web
 
 from ttsservice import keys
-from ttsservice.speech.api import AUDIO_ROUTE, audio_response
+from ttsservice.speech.api import AUDIO_ROUTE, PRIORITIES, audio_response
 from ttsservice.speech.audio import format_for
 from ttsservice.web.cors import allowed_origin, expose_to
-from ttsservice.web.proxies import forwarded_client
+from ttsservice.web.proxies import note_forwarded_client
 
 logger = logging.getLogger(__name__)
 
 AUDIO_PREFIX = AUDIO_ROUTE.removesuffix("{name}")
 
 # Query strings the routed handler accepts without question (see priority_of).
-_PLAIN_QUERIES = frozenset({"", "priority=high", "priority=low", "priority=prefetch"})
+_PLAIN_QUERIES = frozenset({""} | {f"priority={value}" for value in PRIORITIES})
 
 
 class HotClipFront:
@@ -78,11 +78,7 @@ class HotClipFront:
             return None
         request[keys.ROUTE] = AUDIO_ROUTE
         if self._proxies:
-            client = forwarded_client(
-                request.remote, request.headers.get("X-Forwarded-For"), self._proxies
-            )
-            if client is not None:
-                request[keys.FORWARDED_CLIENT] = client
+            note_forwarded_client(request, self._proxies)
         response = audio_response(request, cached, audio_format)
         origin = allowed_origin(request, self._settings)
         if origin is not None:

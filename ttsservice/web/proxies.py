@@ -70,13 +70,22 @@ def forwarded_client(
     return None
 
 
+def note_forwarded_client(request: web.BaseRequest, networks: tuple[Network, ...]) -> str | None:
+    """The forwarded client of ``request`` (see :func:`forwarded_client`), also kept on it.
+
+    Kept under ``keys.FORWARDED_CLIENT`` for the request log, which is handed
+    the original request.
+    """
+    client = forwarded_client(request.remote, request.headers.get("X-Forwarded-For"), networks)
+    if client is not None:
+        request[keys.FORWARDED_CLIENT] = client
+    return client
+
+
 @web.middleware
 async def trusted_proxy_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Hand on the request with ``remote`` set to the forwarded client, where trusted."""
-    networks = request.app[keys.TRUSTED_PROXIES]
-    client = forwarded_client(request.remote, request.headers.get("X-Forwarded-For"), networks)
+    client = note_forwarded_client(request, request.app[keys.TRUSTED_PROXIES])
     if client is not None:
-        # Kept on the original request too: the request log is handed that one.
-        request[keys.FORWARDED_CLIENT] = client
         request = request.clone(remote=client)
     return await handler(request)
