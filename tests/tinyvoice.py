@@ -2,7 +2,8 @@
 
 The model has exactly the interface of Piper's exported VITS voices (inputs
 ``input`` int64 [1, n], ``input_lengths`` int64 [1], ``scales`` float32 [3];
-output ``output`` float32 [1, 1, samples]), so the real
+output ``output`` float32 [1, 1, samples], and ``durations`` [1, n] like a voice
+patched by ``piper.patch_voice_with_alignment``), so the real
 ``piper.PiperVoice.load`` → espeak-ng phonemization → onnxruntime path runs.
 Instead of speech it writes, for every phoneme id, about 70 ms (times the
 length scale ``scales[1]``) of a sine tone whose pitch depends on the id:
@@ -37,6 +38,9 @@ BASE_HZ = 120.0
 """Pitch of phoneme id 0; each id adds :data:`HZ_PER_ID`."""
 
 HZ_PER_ID = 8.0
+
+HOP_LENGTH = 256
+"""Piper's default hop length: the second output gives each id's length in hops."""
 
 # The standard Piper phoneme id map (espeak phonemes), as shipped in every
 # espeak-based Piper voice config; copied from en_US-joe-medium.onnx.json.
@@ -241,6 +245,15 @@ def _model() -> onnx.ModelProto:
         helper.make_node("Sin", ["phase"], ["wave"]),
         helper.make_node("Mul", ["wave", "c_amp"], ["wave_scaled"]),
         helper.make_node("Reshape", ["wave_scaled", "c_out_shape"], ["output"]),
+        # Piper's alignment output: frames (of hop_length samples) per phoneme id
+        _const("c_hop", np.array(HOP_LENGTH, dtype=np.float32)),
+        _const("c_zero_f", np.array(0.0, dtype=np.float32)),
+        helper.make_node("Cast", ["spi"], ["spi_f"], to=TensorProto.FLOAT),
+        helper.make_node("Div", ["spi_f", "c_hop"], ["frames_per_id"]),
+        helper.make_node("Cast", ["ids_all"], ["ids_f"], to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["ids_f", "c_zero_f"], ["ids_zero"]),
+        helper.make_node("Add", ["ids_zero", "frames_per_id"], ["frames"]),
+        helper.make_node("Unsqueeze", ["frames", "c_axes0"], ["durations"]),
     ]
     graph = helper.make_graph(
         nodes,
@@ -250,7 +263,10 @@ def _model() -> onnx.ModelProto:
             helper.make_tensor_value_info("input_lengths", TensorProto.INT64, [1]),
             helper.make_tensor_value_info("scales", TensorProto.FLOAT, [3]),
         ],
-        outputs=[helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 1, "time"])],
+        outputs=[
+            helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 1, "time"]),
+            helper.make_tensor_value_info("durations", TensorProto.FLOAT, [1, "phonemes"]),
+        ],
     )
     model = helper.make_model(
         graph,

@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 
 Samples = npt.NDArray[np.float32]
 
+WordTimes = list[tuple[float, float]]
+"""(start, end) in seconds of each spoken word, in order."""
+
 SENTENCE_PAUSE_SECONDS = 0.25
 """Silence put between sentences when one text holds several."""
 
@@ -148,7 +151,9 @@ class PiperSpeechVoice:
         try:
             config_bytes = config_path.read_bytes()
             config = json.loads(config_bytes)
-            voice = PiperVoice.load(model_path, config_path=config_path)
+            # Alignments (samples per phoneme) come from the same run as the audio: the
+            # model is patched in memory (needs onnx) so word timings cost no extra synthesis.
+            voice = PiperVoice.load(model_path, config_path=config_path, include_alignments=True)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise VoiceLoadError(f"cannot load voice {model_path}: {exc}") from exc
         except Exception as exc:  # onnxruntime raises its own exception types
@@ -185,6 +190,17 @@ class PiperSpeechVoice:
 
         ``length_scale`` is relative to the voice's own pace (its config's length scale).
         """
+        return self.synthesize_timed(text, length_scale=length_scale)[0]
+
+    def synthesize_timed(
+        self, text: str, *, length_scale: float = 1.0
+    ) -> tuple[Samples, WordTimes | None]:
+        """Like :meth:`synthesize`, plus when each spoken word starts and ends.
+
+        The times come from the model's own phoneme durations (Piper alignments),
+        grouped into words where espeak-ng's phonemes have a space; None when the
+        model gives no alignments.
+        """
         from piper import SynthesisConfig
 
         syn_config = SynthesisConfig(
@@ -196,13 +212,57 @@ class PiperSpeechVoice:
         )
         pause = np.zeros(int(self.sample_rate * SENTENCE_PAUSE_SECONDS), dtype=np.float32)
         parts: list[Samples] = []
-        for chunk in self._voice.synthesize(text, syn_config=syn_config):
+        words: WordTimes | None = []
+        offset = 0
+        for chunk in self._voice.synthesize(text, syn_config=syn_config, include_alignments=True):
             if parts:
                 parts.append(pause)
-            parts.append(np.asarray(chunk.audio_float_array, dtype=np.float32))
+                offset += pause.size
+            audio = np.asarray(chunk.audio_float_array, dtype=np.float32)
+            parts.append(audio)
+            if words is not None:
+                found = _word_samples(chunk.phoneme_alignments, offset)
+                words = None if found is None else words + found
+            offset += audio.size
         if not parts:
-            return np.zeros(0, dtype=np.float32)
-        return np.clip(np.concatenate(parts), -1.0, 1.0).astype(np.float32, copy=False)
+            return np.zeros(0, dtype=np.float32), []
+        samples = np.clip(np.concatenate(parts), -1.0, 1.0).astype(np.float32, copy=False)
+        if words is None:
+            return samples, None
+        rate = float(self.sample_rate)
+        return samples, [(start / rate, end / rate) for start, end in words]
+
+
+_SILENT_PHONEMES = frozenset("^$_ ,.!?;:")
+"""Piper's sentence start/end and pad, espeak-ng's word gap and punctuation pauses."""
+
+
+def _word_samples(alignments: Any, offset: int) -> list[tuple[float, float]] | None:
+    """Sample (start, end) of each word in one Piper sentence's phoneme alignments.
+
+    espeak-ng writes a space between words; punctuation phonemes are pauses that
+    belong to no word. None when the model gave no alignments.
+    """
+    if not alignments:
+        return None
+    words: list[tuple[float, float]] = []
+    cursor = offset
+    start: int | None = None
+    end = cursor
+    for alignment in alignments:
+        length = int(alignment.num_samples)
+        if alignment.phoneme in _SILENT_PHONEMES:
+            if start is not None and alignment.phoneme not in "_":
+                words.append((start, end))
+                start = None
+        else:
+            if start is None:
+                start = cursor
+            end = cursor + length
+        cursor += length
+    if start is not None:
+        words.append((start, end))
+    return words
 
 
 # --- espeak-ng fallback ------------------------------------------------------

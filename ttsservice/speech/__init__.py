@@ -28,6 +28,7 @@ from ttsservice.speech.readings import (
 from ttsservice.speech.speaker import Speaker
 from ttsservice.speech.state import SpeechState
 from ttsservice.speech.synthesizer import Priority, Synthesizer
+from ttsservice.speech.timings import TIMINGS_ROUTE, VTT_ROUTE, timings_handler, vtt_handler
 from ttsservice.web.health import Check
 from voices.engine import SpeechVoice
 
@@ -114,8 +115,10 @@ def setup(app: web.Application) -> None:
 
     app.cleanup_ctx.append(speech_ctx)
     app[keys.READINESS_CHECKS].append(speech_check)
+    app.router.add_get(TIMINGS_ROUTE, timings_handler)  # before the audio route matches it
     app.router.add_get(AUDIO_ROUTE, audio_handler)
     app.router.add_post("/api/v1/speak", speak_handler)
     app.router.add_post("/api/v1/readings", readings_post_handler)
     app.router.add_get("/api/v1/readings", readings_get_handler)
+    app.router.add_get(VTT_ROUTE, vtt_handler)
     app.router.add_get("/api/v1/readings/{name}", readings_download_handler)

@@ -10,6 +10,7 @@ a bounded number more as prefetch: nobody waits for a page nobody listens to.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import logging
@@ -114,7 +115,7 @@ def _record_path(reading: str) -> str:
 
 
 def _audio_urls(key: str) -> dict[str, str]:
-    return {ext: f"/api/v1/audio/{key}.{ext}" for ext in ("mp3", "ogg")}
+    return {ext: f"/api/v1/audio/{key}.{ext}" for ext in ("mp3", "ogg", "json")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +179,10 @@ async def prepare_reading(
     sentences = await loop.run_in_executor(
         app[keys.CPU_EXECUTOR], plan_sentences, reading, normalizer
     )
-    specs = [speaker.spec(s.spoken, s.lang, voice, version) for s in sentences]
+    specs = [
+        dataclasses.replace(speaker.spec(s.spoken, s.lang, voice, version), written=s.text)
+        for s in sentences
+    ]
     if start_in is not None:
         start_synthesis(speaker, speaker.remember(specs), specs, start_in)
     clip_keys = await speaker.register(specs)
@@ -267,7 +271,15 @@ _READING_SCHEMA: dict[str, Any] = {
                     "text": {"type": "string"},
                     "audio": {
                         "type": "object",
-                        "properties": {"mp3": {"type": "string"}, "ogg": {"type": "string"}},
+                        "properties": {
+                            "mp3": {"type": "string"},
+                            "ogg": {"type": "string"},
+                            "json": {
+                                "type": "string",
+                                "description": "The sentence's word timings (see "
+                                "GET /api/v1/audio/{key}.json).",
+                            },
+                        },
                     },
                 },
             },

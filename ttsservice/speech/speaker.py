@@ -30,7 +30,7 @@ from ttsservice.errors import NotFound
 from ttsservice.speech.audio import ENCODER_REVISION, AudioFormat, encode, level_loudness
 from ttsservice.speech.cache import AudioCache, CachedFile
 from ttsservice.speech.synthesizer import Priority, Synthesizer
-from voices.engine import SpeechVoice
+from voices.engine import SpeechVoice, WordTimes
 from voices.registry import VoiceRegistry
 
 __all__ = ["CLIP_REVISION", "ClipSpec", "Speaker", "UnknownClip", "clip_path"]
@@ -76,11 +76,17 @@ class ClipSpec:
     """Version of the normaliser's rules; a site lexicon's effect is already in ``text``."""
     length_scale: float = 1.0
     """Speaking pace relative to the voice's own (above 1 is slower)."""
+    written: str = ""
+    """The sentence as written, when word timings must point into it (a reading's
+    sentence); part of the key only when set, so other clips keep their keys."""
 
     def key(self) -> str:
         """sha256 over every field and the encoder settings: the clip's name."""
+        fields = asdict(self)
+        if not self.written:
+            del fields["written"]
         payload = json.dumps(
-            {**asdict(self), "encoder": ENCODER_REVISION, "clip": CLIP_REVISION},
+            {**fields, "encoder": ENCODER_REVISION, "clip": CLIP_REVISION},
             sort_keys=True,
             ensure_ascii=False,
         )
@@ -103,6 +109,7 @@ class ClipSpec:
             fingerprint=str(raw["fingerprint"]),
             normalizer=str(raw["normalizer"]),
             length_scale=float(raw.get("length_scale", 1.0)),
+            written=str(raw.get("written", "")),
         )
 
 
@@ -157,16 +164,46 @@ def speech_chunks(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
 
 def speak_in_chunks(voice: SpeechVoice, text: str, length_scale: float) -> Samples:
     """Synthesise ``text`` part by part (see :func:`speech_chunks`), joined by short pauses."""
+    return speak_in_chunks_timed(voice, text, length_scale)[0]
+
+
+def _speak_timed(
+    voice: SpeechVoice, text: str, length_scale: float
+) -> tuple[Samples, WordTimes | None]:
+    timed: Callable[..., tuple[Samples, WordTimes | None]] | None = getattr(
+        voice, "synthesize_timed", None
+    )
+    if timed is None:  # the espeak-ng fallback: no word timings
+        return voice.synthesize(text, length_scale=length_scale), None
+    return timed(text, length_scale=length_scale)
+
+
+def speak_in_chunks_timed(
+    voice: SpeechVoice, text: str, length_scale: float
+) -> tuple[Samples, WordTimes | None]:
+    """:func:`speak_in_chunks`, plus each spoken word's (start, end) in seconds of the clip.
+
+    The timings come from the same synthesis (None when the voice gives none).
+    """
     parts = speech_chunks(text)
     if len(parts) <= 1:
-        return voice.synthesize(text, length_scale=length_scale)
+        return _speak_timed(voice, text, length_scale)
     pause = np.zeros(int(voice.sample_rate * CHUNK_PAUSE_SECONDS), dtype=np.float32)
     pieces: list[Samples] = []
+    words: WordTimes | None = []
+    offset = 0.0
     for part in parts:
         if pieces:
             pieces.append(pause)
-        pieces.append(voice.synthesize(part, length_scale=length_scale))
-    return np.concatenate(pieces).astype(np.float32, copy=False)
+            offset += pause.size / voice.sample_rate
+        samples, times = _speak_timed(voice, part, length_scale)
+        pieces.append(samples)
+        if words is not None and times is not None:
+            words.extend((start + offset, end + offset) for start, end in times)
+        else:
+            words = None
+        offset += samples.size / voice.sample_rate
+    return np.concatenate(pieces).astype(np.float32, copy=False), words
 
 
 def _encode_in_background(samples: Samples, rate: int, audio_format: AudioFormat) -> bytes:
@@ -204,6 +241,8 @@ class Speaker:
         # Recent clips' samples as 16-bit PCM (half of float32), for encoding other formats.
         self._samples: OrderedDict[str, npt.NDArray[np.int16]] = OrderedDict()
         self._samples_total = 0
+        # Word timings of the clips whose samples are kept: (duration, words or None).
+        self._timings: dict[str, tuple[float, WordTimes | None]] = {}
         self._samples_bytes = samples_bytes
         self._renders: dict[str, asyncio.Task[CachedFile]] = {}
         self._on_cache = on_cache or (lambda hit: None)
@@ -350,18 +389,66 @@ class Speaker:
             self._samples.move_to_end(key)
             return (kept.astype(np.float32) / np.float32(32767)).astype(np.float32)
         voice = self.voice_for(spec)
+        made: dict[str, WordTimes | None] = {}
 
         def run() -> tuple[Samples, int]:
             yield_to_event_loop()
-            samples = speak_in_chunks(voice, spec.text, spec.length_scale)
+            samples, words = speak_in_chunks_timed(voice, spec.text, spec.length_scale)
+            made["words"] = words
             levelled = level_loudness(samples, voice.sample_rate)
             if encode_as is not None and encoded is not None:
                 encoded[encode_as.ext] = encode(levelled, voice.sample_rate, encode_as)
             return levelled, voice.sample_rate
 
-        return await self.synthesizer.synthesize(
-            key, voice.name, run, priority, on_done=lambda s: self._keep_samples(key, s)
-        )
+        def done(samples: Samples) -> None:
+            self._keep_samples(key, samples)
+            if "words" in made:
+                self._timings[key] = (samples.size / voice.sample_rate, made["words"])
+                while len(self._timings) > 4096:
+                    del self._timings[next(iter(self._timings))]
+
+        return await self.synthesizer.synthesize(key, voice.name, run, priority, on_done=done)
+
+    async def word_times(
+        self, key: str, spec: ClipSpec, priority: Priority
+    ) -> tuple[float, WordTimes | None]:
+        """The clip's duration and its spoken words' (start, end) times in seconds.
+
+        Kept on disk beside the audio (``KEY.words.json``); when neither the
+        cache nor memory has them, the clip is synthesised again. None for the
+        words when the voice gives no timings.
+        """
+        name = clip_path(key, "words.json")
+        stored = await self.cache.read(name)
+        if stored is not None:
+            try:
+                raw = json.loads(stored.data)
+                words = raw["words"]
+                return float(raw["duration"]), (
+                    None if words is None else [(float(a), float(b)) for a, b in words]
+                )
+            except (ValueError, KeyError, TypeError):
+                logger.warning("word timings %s are unreadable; making them again", key)
+        found = self._timings.get(key)
+        if found is None:
+            samples = await self.samples(key, spec, priority)
+            found = self._timings.get(key)
+            if found is None:  # kept samples made before timings were asked for
+                rate = self.voice_for(spec).sample_rate
+                found = (samples.size / rate, None)
+        await self._store_timings(key, found)
+        return found
+
+    async def _store_timings(self, key: str, found: tuple[float, WordTimes | None]) -> None:
+        name = clip_path(key, "words.json")
+        if name in self.cache:
+            return
+        duration, words = found
+        body = {
+            "duration": round(duration, 4),
+            "words": None if words is None else [[round(a, 4), round(b, 4)] for a, b in words],
+        }
+        await self.cache.write(name, json.dumps(body).encode("utf-8"))
 
     # --- internals -------------------------------------------------------------------
     def _render_task(
@@ -414,7 +501,11 @@ class Speaker:
                 data = await self.synthesizer.run_between(job, wanted)
             else:
                 data = await asyncio.get_running_loop().run_in_executor(self._executor, job)
-        return await self.cache.write(clip_path(key, audio_format.ext), data)
+        written = await self.cache.write(clip_path(key, audio_format.ext), data)
+        timings = self._timings.get(key)
+        if timings is not None:  # word timings live as long as the audio they go with
+            await self._store_timings(key, timings)
+        return written
 
     def _keep_samples(self, key: str, samples: Samples) -> None:
         if key in self._samples:
@@ -423,7 +514,8 @@ class Speaker:
         self._samples[key] = pcm
         self._samples_total += pcm.nbytes
         while self._samples_total > self._samples_bytes and self._samples:
-            _, dropped = self._samples.popitem(last=False)
+            dropped_key, dropped = self._samples.popitem(last=False)
+            self._timings.pop(dropped_key, None)
             self._samples_total -= dropped.nbytes
 
     def _remember_spec(self, key: str, spec: ClipSpec) -> None:
