@@ -21,6 +21,8 @@
   const COMMENT_MAX = 1000;
   const PREFETCH = 3;
   const HIGHLIGHT = "tts-sentence";
+  const WORD_HIGHLIGHT = "tts-word";
+  const WORD_GRACE = 0.05; // seconds a word stays marked after it ends (pauses between words)
   // Filled in by the service when it serves this file (content-hashed style sheet and its SRI).
   const CSS_FILE = "__TTS_CSS_FILE__";
   const CSS_INTEGRITY = "__TTS_CSS_INTEGRITY__";
@@ -37,6 +39,8 @@
       next: "Nästa mening",
       speed: "Hastighet",
       follow: "Rulla till texten som läses",
+      words: "Markera ordet som läses",
+      captions: "Ladda ner textning (WebVTT)",
       readSelection: "Läs markerad text",
       download: "Ladda ner sidan som MP3",
       playerLabel: "Uppläsning",
@@ -107,6 +111,8 @@
       next: "Next sentence",
       speed: "Speed",
       follow: "Scroll to the text being read",
+      words: "Highlight the word being read",
+      captions: "Download captions (WebVTT)",
       readSelection: "Read selected text",
       download: "Download the page as MP3",
       playerLabel: "Read aloud",
@@ -469,14 +475,65 @@
     const range = document.createRange();
     range.setStart(nodes[from], offsets[from]);
     range.setEnd(nodes[to - 1], offsets[to - 1] + 1);
+    // Word ranges are counted from the sentence's first character (see wordRange).
+    range.ttsText = { nodes, offsets, from, to };
+    return range;
+  }
+
+  /** The DOM range of characters [from, to) of a sentence found by textRange. */
+  function wordRange(sentenceRange, from, to) {
+    const counted = sentenceRange && sentenceRange.ttsText;
+    if (!counted) return null;
+    const first = counted.from + from;
+    let last = Math.min(counted.from + to, counted.to);
+    if (first >= last) return null;
+    while (last - 1 > first && counted.nodes[last - 1] && /\s/.test(counted.nodes[last - 1].data[counted.offsets[last - 1]])) last--;
+    const range = document.createRange();
+    range.setStart(counted.nodes[first], counted.offsets[first]);
+    range.setEnd(counted.nodes[last - 1], counted.offsets[last - 1] + 1);
     return range;
   }
 
   const highlighter = {
     block: null,
     mark: null,
+    range: null,
+    word: null,
+    /** Mark the word [from, to) of the highlighted sentence (null: no word). */
+    showWord(from, to, follow) {
+      if (!(window.CSS && CSS.highlights && typeof Highlight === "function")) return;
+      const key = from == null ? null : `${from}:${to}`;
+      if (key === this.word) return;
+      this.word = key;
+      const range = key === null ? null : wordRange(this.range, from, to);
+      if (!range) {
+        CSS.highlights.delete(WORD_HIGHLIGHT);
+        return;
+      }
+      const word = new Highlight(range);
+      word.priority = 1; // above the sentence's highlight
+      CSS.highlights.set(WORD_HIGHLIGHT, word);
+      if (follow) {
+        const box = range.getBoundingClientRect();
+        const outside =
+          box.top < 0 || box.bottom > window.innerHeight || box.left < 0 || box.right > window.innerWidth;
+        if (outside) {
+          const reduce = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+          window.scrollBy({
+            top: box.top - window.innerHeight / 2,
+            left: box.left < 0 || box.right > window.innerWidth ? box.left - window.innerWidth / 2 : 0,
+            behavior: reduce ? "auto" : "smooth",
+          });
+        }
+      }
+    },
     clear() {
-      if (window.CSS && CSS.highlights) CSS.highlights.delete(HIGHLIGHT);
+      if (window.CSS && CSS.highlights) {
+        CSS.highlights.delete(HIGHLIGHT);
+        CSS.highlights.delete(WORD_HIGHLIGHT);
+      }
+      this.range = null;
+      this.word = null;
       if (this.mark && this.mark.parentNode) {
         const parent = this.mark.parentNode;
         this.mark.replaceWith(...this.mark.childNodes);
@@ -490,6 +547,7 @@
       this.clear();
       if (!element) return;
       this.block = element;
+      this.range = range;
       element.classList.add("tts-block-active");
       if (range) {
         if (window.CSS && CSS.highlights && typeof Highlight === "function") {
@@ -523,6 +581,9 @@
       index: 0,
       speed: 1,
       follow: config.follow,
+      words: true, // highlight the word being read
+      timings: new Map(), // audio.json path -> promise of the sentence's word timings
+      currentWords: null, // the playing sentence's word timings, once known
       generation: 0,
       fetched: new Map(),
       selection: null,
@@ -559,7 +620,13 @@
       const p = prefs();
       if (SPEEDS.includes(Number(p.speed))) state.speed = Number(p.speed);
       if (typeof p.follow === "boolean") state.follow = p.follow;
-      const ids = { speed: newId("speed"), follow: newId("follow"), progress: newId("progress") };
+      if (typeof p.words === "boolean") state.words = p.words;
+      const ids = {
+        speed: newId("speed"),
+        follow: newId("follow"),
+        words: newId("words"),
+        progress: newId("progress"),
+      };
       const keys = (code) => `Alt+Shift+${SHORTCUTS.find((s) => s[3] === code)[1]}`;
       const ui = {};
       ui.main = el("button", {
@@ -586,6 +653,17 @@
           storagePut({ follow: state.follow });
         },
       });
+      ui.words = el("input", {
+        type: "checkbox",
+        id: ids.words,
+        checked: state.words,
+        onchange: (e) => {
+          state.words = e.target.checked;
+          storagePut({ words: state.words });
+          if (!state.words) highlighter.showWord(null);
+          else trackWord();
+        },
+      });
       ui.selection = el("button", {
         type: "button",
         class: "tts-button",
@@ -594,6 +672,7 @@
         onclick: () => readSelection(),
       });
       ui.download = el("a", { class: "tts-download", href: "#", download: "", hidden: true, text: T.download });
+      ui.captions = el("a", { class: "tts-download", href: "#", download: "", hidden: true, text: T.captions });
       ui.progressText = el("span", { id: ids.progress, class: "tts-progress__text" });
       ui.progress = el("progress", { class: "tts-progress__bar", max: 1, value: 0, "aria-labelledby": ids.progress });
       ui.live = el("p", { class: "tts-live", role: "status", "aria-live": "polite" });
@@ -617,7 +696,9 @@
           { class: "tts-settings" },
           el("span", { class: "tts-field" }, el("label", { for: ids.speed, text: T.speed }), ui.speed),
           el("span", { class: "tts-field" }, ui.follow, el("label", { for: ids.follow, text: T.follow })),
-          ui.download
+          el("span", { class: "tts-field" }, ui.words, el("label", { for: ids.words, text: T.words })),
+          ui.download,
+          ui.captions
         ),
         el("div", { class: "tts-progress", hidden: true }, ui.progressText, ui.progress),
         ui.live,
@@ -653,6 +734,8 @@
       if (state.reading && state.source && state.source.kind === "page" && state.reading.download) {
         ui.download.href = config.service + state.reading.download;
         ui.download.hidden = false;
+        ui.captions.href = config.service + state.reading.download.replace(/\.mp3$/, ".vtt");
+        ui.captions.hidden = false;
       }
       if (state.reading) {
         const voice = state.reading.voice || {};
@@ -694,6 +777,42 @@
       return state.fetched.get(path);
     }
 
+    /** The word timings of sentence i (null when the voice gives none, or on any error). */
+    function fetchTimings(i) {
+      const reading = state.reading;
+      const sentence = reading.sentences[i];
+      if (!sentence.audio || !sentence.audio.json) return Promise.resolve(null);
+      const path = sentence.audio.json;
+      if (!state.timings.has(path)) {
+        const promise = call(path, { retries: 1 })
+          .then((body) => (body && Array.isArray(body.words) && body.words.length ? body.words : null))
+          .catch(() => null); // sentence highlighting alone
+        state.timings.set(path, promise);
+      }
+      return state.timings.get(path);
+    }
+
+    let wordFrame = 0;
+    /** Mark the word whose timing covers the audio's current time, every frame while playing. */
+    function trackWord() {
+      cancelAnimationFrame(wordFrame);
+      wordFrame = 0;
+      const words = state.words && state.status === "playing" ? state.currentWords : null;
+      if (!words) {
+        if (!state.words) highlighter.showWord(null);
+        return;
+      }
+      const t = audio.currentTime;
+      let found = null;
+      for (const word of words) {
+        if (word.start > t) break;
+        found = word;
+      }
+      if (found && t <= found.end + WORD_GRACE) highlighter.showWord(found.from, found.to, state.follow);
+      else highlighter.showWord(null);
+      wordFrame = requestAnimationFrame(trackWord);
+    }
+
     function highlight(i) {
       const sentence = state.reading.sentences[i];
       let element = null;
@@ -726,8 +845,16 @@
     async function playSentence(i) {
       const generation = ++state.generation;
       state.index = i;
+      state.currentWords = null;
       showError("");
       highlight(i);
+      if (state.words) {
+        fetchTimings(i).then((words) => {
+          if (generation !== state.generation) return;
+          state.currentWords = words;
+          trackWord();
+        });
+      }
       setStatus("playing");
       try {
         await fetchAudio(i, generation);
@@ -890,6 +1017,10 @@
       setSpeed(SPEEDS[Math.max(0, Math.min(SPEEDS.length - 1, i + delta))]);
     }
 
+    // Resumed, sought or sped up: the frame loop picks the word from currentTime again.
+    audio.addEventListener("play", () => trackWord());
+    audio.addEventListener("seeked", () => trackWord());
+
     audio.addEventListener("ended", () => {
       if (state.status !== "playing") return;
       if (state.index + 1 < state.reading.sentences.length) {
@@ -946,6 +1077,8 @@
         state.selection = null;
         state.speed = 1;
         state.follow = config.follow;
+        state.words = true;
+        state.timings.clear();
         audio.playbackRate = 1;
       }
       render();
