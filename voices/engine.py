@@ -241,7 +241,8 @@ def _word_samples(alignments: Any, offset: int) -> list[tuple[float, float]] | N
     """Sample (start, end) of each word in one Piper sentence's phoneme alignments.
 
     espeak-ng writes a space between words; punctuation phonemes are pauses that
-    belong to no word. None when the model gave no alignments.
+    belong to no word, except a sentence-final stop (see below). None when the
+    model gave no alignments.
     """
     if not alignments:
         return None
@@ -249,12 +250,18 @@ def _word_samples(alignments: Any, offset: int) -> list[tuple[float, float]] | N
     cursor = offset
     start: int | None = None
     end = cursor
-    for alignment in alignments:
+    last = len(alignments) - 1
+    for position, alignment in enumerate(alignments):
         length = int(alignment.num_samples)
         if alignment.phoneme in _SILENT_PHONEMES:
             if start is not None and alignment.phoneme not in "_":
                 words.append((start, end))
                 start = None
+            final = position == last - 1 and alignments[last].phoneme == "$"
+            if final and words and alignment.phoneme in ".!?":
+                # the sentence's closing fall is sung on its last word: the final
+                # punctuation's time belongs to it, not to a pause after it
+                words[-1] = (words[-1][0], cursor + length)
         else:
             if start is None:
                 start = cursor
