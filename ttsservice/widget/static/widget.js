@@ -584,6 +584,7 @@
       words: true, // highlight the word being read
       timings: new Map(), // audio.json path -> promise of the sentence's word timings
       currentWords: null, // the playing sentence's word timings, once known
+      currentWordsPath: null, // the audio address those timings go with
       generation: 0,
       fetched: new Map(),
       selection: null,
@@ -802,7 +803,9 @@
         if (!state.words) highlighter.showWord(null);
         return;
       }
-      const t = audio.currentTime;
+      // Until the new sentence's audio is in the element, its time is the last sentence's.
+      const path = state.currentWordsPath;
+      const t = path && audio.src.endsWith(path) ? audio.currentTime : -1;
       let found = null;
       for (const word of words) {
         if (word.start > t) break;
@@ -852,6 +855,7 @@
         fetchTimings(i).then((words) => {
           if (generation !== state.generation) return;
           state.currentWords = words;
+          state.currentWordsPath = audioUrl(i);
           trackWord();
         });
       }
