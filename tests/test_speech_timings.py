@@ -154,3 +154,23 @@ async def test_reading_captions_are_valid_webvtt_with_word_tags(
         assert times == sorted(times)
         assert all(_seconds(caption.start) < t < _seconds(caption.end) for t in times)
     assert "<" in captions[1].raw_text and "kl. 08.00" in captions[1].raw_text
+
+
+async def test_fallback_voice_gives_no_words_and_plain_captions(
+    aiohttp_client: Any, speech_app: Callable[..., web.Application], tmp_path: Path
+) -> None:
+    empty = tmp_path / "no-voices"
+    empty.mkdir()
+    client = await aiohttp_client(speech_app(TTS_VOICES_DIR=str(empty)))
+    reading = await _reading(client, "Hej på dig. Vi ses kl. 08.00.")
+    assert reading["voice"]["fallback"] is True
+    response = await client.get(reading["sentences"][1]["audio"]["json"])
+    assert response.status == 200, await response.text()
+    document = await response.json()
+    assert document["words"] == []
+    assert document["duration"] > 0.3
+    response = await client.get(f"/api/v1/readings/{reading['id']}.vtt")
+    assert response.status == 200
+    captions = webvtt.from_buffer(io.StringIO(await response.text()))
+    assert [c.text for c in captions] == ["Hej på dig.", "Vi ses kl. 08.00."]
+    assert all("<" not in c.raw_text for c in captions)
