@@ -37,6 +37,8 @@ DUPLICATE_WINDOW = 10.0
 MAX_CLIENTS = 100_000
 """Rate-limit buckets kept at most; beyond it, full (idle) buckets are dropped."""
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
 REJECTION_REASONS = (
     "honeypot",
     "rate_limited",
@@ -126,13 +128,15 @@ class FeedbackGuard:
         *,
         monotonic: Callable[[], float] = time.monotonic,
         today: Callable[[], date] = lambda: datetime.now(UTC).date(),
+        daily_salt: Callable[[int], bytes] | None = None,
     ) -> None:
         self.per_minute = per_minute
         self.metrics = metrics
         self._monotonic = monotonic
         self._today = today
-        self._salt = secrets.token_bytes(32)
+        self._daily_salt = daily_salt or (lambda _day: secrets.token_bytes(32))
         self._salt_day = today()
+        self._salt = self._daily_salt(self._salt_day.toordinal() - _EPOCH_ORDINAL)
         self._buckets: dict[bytes, tuple[float, float]] = {}
         self._recent: OrderedDict[bytes, tuple[float, asyncio.Future[Any]]] = OrderedDict()
 
@@ -140,7 +144,7 @@ class FeedbackGuard:
         """The day's pseudonymous key for a client address (never stored)."""
         day = self._today()
         if day != self._salt_day:
-            self._salt = secrets.token_bytes(32)
+            self._salt = self._daily_salt(day.toordinal() - _EPOCH_ORDINAL)
             self._salt_day = day
             self._buckets.clear()
             self._recent.clear()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import hmac
 import logging
 import re
@@ -48,7 +49,7 @@ from feedback.store import (
     new_id,
 )
 from feedback.urls import Sections, check_page_url, normalize_url
-from ttsservice import keys
+from ttsservice import keys, sharedkeys
 from ttsservice.errors import BadRequest, NotFound, RateLimited, ServiceError, Unauthorized
 from ttsservice.web.health import Check
 from ttsservice.web.openapi import error_ref, json_body, json_response, operation
@@ -704,7 +705,11 @@ def setup(app: web.Application) -> None:
     settings = app[keys.SETTINGS]
     sections = Sections.from_settings(settings)
     metrics = FeedbackMetrics(app[keys.REGISTRY], sections.names)
-    app[keys.FEEDBACK_GUARD] = FeedbackGuard(settings.votes_per_minute, metrics)
+    app[keys.FEEDBACK_GUARD] = FeedbackGuard(
+        settings.votes_per_minute,
+        metrics,
+        daily_salt=functools.partial(app[keys.SHARED_KEYS].daily_salt, sharedkeys.VOTE_LIMIT_SALT),
+    )
 
     async def feedback_ctx(app: web.Application) -> AsyncIterator[None]:
         store = FeedbackStore(settings.db_path, sections=sections, observe=metrics.observe_db)

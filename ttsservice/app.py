@@ -14,6 +14,7 @@ import voices
 from ttsservice import keys, reading, speech, swedish, widget
 from ttsservice.dashboard import setup as setup_dashboard
 from ttsservice.settings import Settings
+from ttsservice.sharedkeys import SharedKeys
 from ttsservice.web import demo, health
 from ttsservice.web.cors import cors_middleware
 from ttsservice.web.errors import error_middleware
@@ -43,6 +44,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_request_bytes)
     registry = CollectorRegistry(auto_describe=True)
     app[keys.SETTINGS] = settings
+    app[keys.SHARED_KEYS] = SharedKeys.from_settings(settings)
     app[keys.TRUSTED_PROXIES] = parse_networks(settings.trusted_proxies)
     app[keys.REGISTRY] = registry
     app[keys.HTTP_METRICS] = HttpMetrics(registry)

@@ -41,6 +41,7 @@ _GROUPS = {
     "voices_dir": "speech",
     "keep_query": "feedback",
     "dashboard_users": "dashboard",
+    "secret_key": "several copies",
 }
 
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ttsservice.reading import ReadingMetrics
     from ttsservice.reading.fetch import PageFetcher
     from ttsservice.reading.model import ExtractOptions, Reading
+    from ttsservice.sharedkeys import SharedKeys
     from ttsservice.speech.state import SpeechState
     from ttsservice.swedish import LexiconWatch, Normalizer
     from ttsservice.web.health import Check
@@ -28,6 +29,9 @@ from ttsservice.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 """The validated settings the app was built with."""
+
+SHARED_KEYS: web.AppKey[SharedKeys] = web.AppKey("shared_keys")
+"""Keys derived from the shared secret (or a per-process one): see :mod:`ttsservice.sharedkeys`."""
 
 TRUSTED_PROXIES = web.AppKey("trusted_proxies", tuple)
 """Parsed ``TTS_TRUSTED_PROXIES`` networks (see :mod:`ttsservice.web.proxies`)."""

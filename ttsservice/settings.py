@@ -197,6 +197,20 @@ class Settings:
         maximum=1000,
     )
 
+    # --- several copies -----------------------------------------------------
+    secret_key: str = setting(
+        "",
+        "Secret shared by all copies (at least 32 characters), from which the dashboard "
+        "session, CSRF and daily rate-limit salt keys are derived; empty: a random "
+        "per-process secret (one copy only).",
+        secret=True,
+    )
+    secret_file: Path | None = setting(
+        None,
+        "File holding the shared secret instead of TTS_SECRET_KEY (e.g. a mounted Docker or "
+        "Kubernetes secret); empty: unset.",
+    )
+
     @property
     def base_url(self) -> str:
         """The URL browsers use to reach the service, without a trailing slash."""
@@ -355,6 +369,9 @@ def _validate(settings: Settings) -> None:
                 "TTS_VOICES_URL must be an http(s) URL such as "
                 f"https://huggingface.co/rhasspy/piper-voices/resolve, got {settings.voices_url!r}"
             )
+    from ttsservice.sharedkeys import SharedKeys
+
+    SharedKeys.from_settings(settings)  # a bad or missing shared secret stops start-up here
     for section in settings.sections:
         name, _, prefix = section.partition("=")
         if not name.strip() or (prefix and not prefix.startswith("/")):

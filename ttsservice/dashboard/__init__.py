@@ -18,7 +18,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from ttsservice import keys
+from ttsservice import keys, sharedkeys
 from ttsservice.dashboard import views
 from ttsservice.dashboard.auth import Accounts, LoginLimiter, SessionSigner
 
@@ -39,7 +39,11 @@ def setup(app: web.Application) -> None:
     accounts = Accounts(settings.dashboard_users)
     app[keys.DASHBOARD] = views.Dashboard(
         accounts=accounts,
-        signer=SessionSigner(accounts),
+        signer=SessionSigner(
+            accounts,
+            secret=app[keys.SHARED_KEYS].key(sharedkeys.SESSION),
+            csrf_secret=app[keys.SHARED_KEYS].key(sharedkeys.CSRF),
+        ),
         limiter=LoginLimiter(settings.dashboard_login_attempts),
         secure_cookie=urlsplit(settings.base_url).scheme == "https",
     )

@@ -6,13 +6,14 @@
   constant time; an unknown name costs the same scrypt run as a known one.
 - **Sessions** are a signed cookie, nothing on disk: ``PAYLOAD.MAC`` where the
   payload holds the account, a random session id and the expiry, and the
-  MAC is HMAC-SHA256 under a **secret made at start and held in memory
-  only**. Restarting the service therefore signs everyone out, which is the
-  price for having no secret to configure, rotate or leak; the stored
+  MAC is HMAC-SHA256 under a key derived from ``TTS_SECRET_KEY`` (shared by
+  all copies, see :mod:`ttsservice.sharedkeys`) or, without one, a **secret
+  made at start and held in memory only**: then restarting the service signs
+  everyone out, the price for having no secret to configure; the stored
   password hash is part of the MAC, so changing a password (or removing the
   account) ends its sessions at once. Signing out revokes the session id.
-- **CSRF**: every POST form carries ``HMAC(secret, "csrf" + session id)``;
-  the login form one bound to the process (there is no session yet).
+- **CSRF**: every POST form carries ``HMAC(csrf key, "csrf" + session id)``;
+  the login form one bound to the key alone (there is no session yet).
   ``SameSite=Strict`` and an Origin check stand behind it.
 - **Failed logins** are limited per client: the key is ``HMAC(salt, address)``
   with an in-memory salt, so no address is kept; more than
@@ -148,17 +149,23 @@ class Session:
 
 
 class SessionSigner:
-    """Makes and checks session cookies and CSRF tokens with a per-process secret."""
+    """Makes and checks session cookies and CSRF tokens.
+
+    ``secret`` signs sessions and ``csrf_secret`` CSRF tokens (the app passes
+    two keys derived from the shared secret); unset, a per-process secret.
+    """
 
     def __init__(
         self,
         accounts: Accounts,
         *,
         secret: bytes | None = None,
+        csrf_secret: bytes | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._accounts = accounts
         self._secret = secret if secret is not None else secrets.token_bytes(32)
+        self._csrf_secret = csrf_secret if csrf_secret is not None else self._secret
         self._clock = clock
         self._revoked: OrderedDict[str, int] = OrderedDict()
 
@@ -208,7 +215,7 @@ class SessionSigner:
     def csrf_token(self, session: Session | None) -> str:
         """The token POST forms carry (bound to the session, or to the login form)."""
         purpose = f"csrf\n{session.sid}" if session is not None else "csrf\nlogin"
-        return _b64(hmac.new(self._secret, purpose.encode(), hashlib.sha256).digest())
+        return _b64(hmac.new(self._csrf_secret, purpose.encode(), hashlib.sha256).digest())
 
     def check_csrf(self, session: Session | None, token: str) -> bool:
         """True when ``token`` is the right CSRF token (constant-time)."""

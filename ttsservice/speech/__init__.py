@@ -9,12 +9,13 @@ at ``app[keys.SPEECH]``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from ttsservice import keys
+from ttsservice import keys, sharedkeys
 from ttsservice.speech.api import AUDIO_ROUTE, audio_handler, speak_handler
 from ttsservice.speech.audio import FORMATS, encode, level_loudness
 from ttsservice.speech.cache import AudioCache
@@ -91,7 +92,14 @@ def setup(app: web.Application) -> None:
             app[keys.VOICES], cache, synthesizer, executor, on_cache=metrics.cache_result
         )
         app[keys.SPEECH] = SpeechState(
-            speaker=speaker, limiter=ClientLimiter(settings.speak_per_minute), metrics=metrics
+            speaker=speaker,
+            limiter=ClientLimiter(
+                settings.speak_per_minute,
+                daily_salt=functools.partial(
+                    app[keys.SHARED_KEYS].daily_salt, sharedkeys.SPEAK_LIMIT_SALT
+                ),
+            ),
+            metrics=metrics,
         )
         try:
             yield

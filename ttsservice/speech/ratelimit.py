@@ -1,8 +1,10 @@
 """Per-client request limits that never store an IP address.
 
-A client is known only by an HMAC of its address under a random salt that
-lives in memory and is replaced every UTC day, so nothing kept can be turned
-back into an address, and nothing links one day's clients to the next.
+A client is known only by an HMAC of its address under a salt that lives in
+memory and is replaced every UTC day, so nothing kept can be turned back into
+an address, and nothing links one day's clients to the next. The salt is
+random, or derived for the day from the secret the copies share (then a
+client has the same pseudonym on every copy).
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ class ClientLimiter:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         max_clients: int = 100_000,
+        daily_salt: Callable[[int], bytes] | None = None,
     ) -> None:
         self.per_minute = per_minute
+        self._daily_salt = daily_salt or (lambda _day: secrets.token_bytes(32))
         self._clock = clock
         self._wall_clock = wall_clock
         self._max_clients = max_clients
@@ -46,7 +50,7 @@ class ClientLimiter:
         day = int(self._wall_clock() // 86400)
         if day != self._day:
             self._day = day
-            self._salt = secrets.token_bytes(32)
+            self._salt = self._daily_salt(day)
             self._hits.clear()
         return hmac.new(self._salt, address.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
