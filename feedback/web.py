@@ -707,7 +707,12 @@ def setup(app: web.Application) -> None:
     app[keys.FEEDBACK_GUARD] = FeedbackGuard(settings.votes_per_minute, metrics)
 
     async def feedback_ctx(app: web.Application) -> AsyncIterator[None]:
-        store = FeedbackStore(settings.db_path, sections=sections, observe=metrics.observe_db)
+        store = FeedbackStore(
+            settings.db_path,
+            sections=sections,
+            observe=metrics.observe_db,
+            database_url=settings.database_url,
+        )
         await store.open()
         app[keys.FEEDBACK] = store
         retention = asyncio.create_task(
@@ -726,14 +731,19 @@ def setup(app: web.Application) -> None:
         store = app.get(keys.FEEDBACK)
         if store is None:
             return Check("database", "failed", "the feedback database is not open yet")
+        where = "TTS_DATABASE_URL" if settings.database_url else str(settings.db_path)
+        hint = (
+            "check that PostgreSQL is running and reachable"
+            if settings.database_url
+            else "check the folder's permissions and free space"
+        )
         try:
             await store.check_writable()
         except Exception as exc:
             return Check(
                 "database",
                 "failed",
-                f"the feedback database at {settings.db_path} is not writable ({exc!r}); "
-                "check the folder's permissions and free space",
+                f"the feedback database at {where} is not writable ({exc!r}); {hint}",
             )
         return Check("database", "ok", "writable")
 
