@@ -2,7 +2,7 @@
 
 The ``store`` fixture is parametrised over both backends, so every test that
 uses it runs twice: on a fresh SQLite file and on a fresh PostgreSQL database
-of the session's server (:mod:`tests.pgserver`).
+of the session's server (:mod:`tests.conftest_postgres`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from feedback.store import FeedbackStore
 from feedback.urls import Sections
 
-pytest_plugins = ["tests.pgserver"]
+pytest_plugins = ["tests.conftest_postgres"]
 
 
 class Clock:

@@ -6,8 +6,8 @@ when the tests run as root the server runs as the ``postgres`` user in a
 folder it owns. The server listens on 127.0.0.1 at a free port with trust
 authentication, ``fsync`` on (durability is part of what the tests check).
 
-Use with ``pytest_plugins = ["tests.pgserver"]``: fixtures ``pg_server``
-(session: the server's base URL) and ``pg_url`` (a fresh empty database).
+The fixtures ``pg_server`` (one per session) and ``pg_url`` (a fresh empty
+database) are in :mod:`tests.conftest_postgres`.
 """
 
 from __future__ import annotations
@@ -15,16 +15,11 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
-import secrets
 import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-
-import asyncpg
-import pytest
 
 
 def _bindir() -> Path | None:
@@ -75,6 +70,10 @@ class PgServer:
             "UTF8",
             "--no-locale",
         )
+        self.start_again()
+
+    def start_again(self) -> None:
+        """Start the (stopped) server on its folder and port."""
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} "
             f"-c unix_socket_directories={self.folder} -c max_connections=200 "
@@ -98,32 +97,10 @@ class PgServer:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
 
     def stop(self, mode: str = "fast") -> None:
-        with contextlib.suppress(subprocess.SubprocessError):
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+        """Stop the server (raises if it does not stop)."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def cleanup(self) -> None:
-        self.stop("immediate")
+        with contextlib.suppress(subprocess.SubprocessError):
+            self.stop("immediate")
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    """One PostgreSQL server for the whole test session."""
-    server = PgServer()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.cleanup()
-
-
-@pytest.fixture
-async def pg_url(pg_server: PgServer) -> str:
-    """The URL of a fresh, empty database on the session's server."""
-    name = f"t_{secrets.token_hex(6)}"
-    conn = await asyncpg.connect(pg_server.url())
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-    finally:
-        await conn.close()
-    return pg_server.url(name)
