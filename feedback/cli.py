@@ -16,8 +16,8 @@ from ttsservice.settings import Settings
 
 __all__ = ["register"]
 
-_PURGE_SETTINGS = ["data_dir", "comment_retention_days", "vote_retention_days"]
-_EXPORT_SETTINGS = ["data_dir", "sections", "min_responses"]
+_PURGE_SETTINGS = ["data_dir", "database_url", "comment_retention_days", "vote_retention_days"]
+_EXPORT_SETTINGS = ["data_dir", "database_url", "sections", "min_responses"]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
