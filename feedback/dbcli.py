@@ -10,7 +10,8 @@ PostgreSQL. It is idempotent and resumable: rows are copied in chunks, each
 chunk in one transaction; rows with a key (votes, comments, page changes,
 audit entries) are skipped when already there, and daily totals are set to
 the source's values, so running it again, or again after an interruption,
-neither loses nor duplicates a vote. Stop the service (or point it at the
+neither loses nor duplicates a vote. Clip records (what audio keys stand
+for) are copied too. Stop the service (or point it at the
 new database) before the last run, so no vote lands in the SQLite file
 after it.
 """
@@ -81,6 +82,7 @@ COPIED_TABLES = (
     Table("reason_daily", ("day", "url", "reason", "n"), ("day", "url", "reason"), ("n",)),
     Table("page_changes", ("url", "day", "seen"), ("url", "day")),
     Table("audit", ("id", "at", "action", "detail"), ("id",)),
+    Table("clip_records", ("key", "spec", "day"), ("key",)),
 )
 """Every table of the feedback store, in copy order."""
 

@@ -157,6 +157,16 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             ) WITHOUT ROWID""",
         ),
     ),
+    (
+        "0003_clip_records",
+        (
+            """CREATE TABLE clip_records (
+                key TEXT PRIMARY KEY,
+                spec TEXT NOT NULL,
+                day TEXT NOT NULL
+            ) WITHOUT ROWID""",
+        ),
+    ),
 )
 """Named schema migrations, applied in order once each and recorded in ``migrations``."""
 
@@ -798,6 +808,29 @@ class FeedbackStore:
             await conn.execute("SELECT 1")
 
         await asyncio.wait_for(self._submit("check", run), timeout=1.5)
+
+    async def put_clip_records(self, items: list[tuple[str, str]]) -> None:
+        """Record what clip keys stand for (``(key, spec JSON)``), so every copy can render them.
+
+        Used by the speaker when TTS_DATABASE_URL is set (see
+        :class:`ttsservice.speech.speaker.ClipRecords`); a key already recorded is kept.
+        """
+        if not items:
+            return
+        day = self.today().isoformat()
+
+        async def run(conn: aiosqlite.Connection) -> None:
+            await conn.executemany(
+                "INSERT OR IGNORE INTO clip_records (key, spec, day) VALUES (?, ?, ?)",
+                [(key, spec, day) for key, spec in items],
+            )
+
+        await self._submit("clip_records", run)
+
+    async def clip_record(self, key: str) -> str | None:
+        """The spec JSON recorded for a clip key, or None."""
+        rows = await self.fetchall("SELECT spec FROM clip_records WHERE key = ?", (key,))
+        return str(rows[0]["spec"]) if rows else None
 
     async def audit_entries(self, limit: int = 100) -> list[dict[str, Any]]:
         """The latest audit entries, newest first."""

@@ -715,6 +715,10 @@ def setup(app: web.Application) -> None:
         )
         await store.open()
         app[keys.FEEDBACK] = store
+        speech_state = app.get(keys.SPEECH)
+        if settings.database_url and speech_state is not None:
+            # Clip records shared by every copy: any copy can render a reading's audio.
+            speech_state.speaker.records = store
         retention = asyncio.create_task(
             retention_loop(store, settings.comment_retention_days, settings.vote_retention_days),
             name="feedback-retention",
