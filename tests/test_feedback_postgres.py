@@ -9,6 +9,9 @@ server is never disturbed.
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -140,3 +143,68 @@ async def test_unreachable_database_is_a_503_and_the_service_reconnects(
     assert (await client.get("/readyz")).status == 200
     rows = await app[keys.FEEDBACK].fetchall("SELECT SUM(yes) AS n FROM page_daily")
     assert rows[0]["n"] == 2  # the 503 vote was not stored, the two 201 votes were
+
+
+def test_every_acknowledged_vote_survives_kill_9_on_postgresql(
+    tmp_path: Path, pg_server: PgServer
+) -> None:
+    import threading
+
+    from tests.procutil import start_service
+    from tests.test_feedback_process import _post_votes
+
+    name = f"kill_{tmp_path.name[-20:]}".replace("-", "_").lower()
+    subprocess.run(
+        [
+            str(pg_server.bindir / "createdb"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(pg_server.port),
+            "-U",
+            pg_server.user,
+            name,
+        ],
+        check=True,
+    )
+    url = pg_server.url(name)
+    env = {"TTS_DATA_DIR": str(tmp_path), "TTS_VOTES_PER_MINUTE": "100000", "TTS_DATABASE_URL": url}
+    proc, base = start_service(env)
+    acked: list[str] = []
+    stop = threading.Event()
+    workers = [
+        threading.Thread(target=_post_votes, args=(base, acked, stop, n), daemon=True)
+        for n in range(6)
+    ]
+    try:
+        for worker in workers:
+            worker.start()
+        deadline = time.monotonic() + 60
+        while len(acked) < 300 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)  # while the workers are still posting
+        proc.wait(timeout=10)
+    finally:
+        stop.set()
+        if proc.poll() is None:
+            proc.kill()
+        for worker in workers:
+            worker.join(timeout=10)
+        proc.communicate(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
+    assert len(acked) >= 300
+
+    async def stored() -> tuple[set[str], int, int]:
+        conn = await asyncpg.connect(url)
+        try:
+            ids = {row[0] for row in await conn.fetch("SELECT id FROM votes")}
+            totals = await conn.fetchval("SELECT SUM(yes) + SUM(no) FROM page_daily")
+            comments = await conn.fetchval("SELECT COUNT(*) FROM comments")
+            return ids, totals, comments
+        finally:
+            await conn.close()
+
+    ids, totals, comments = asyncio.run(stored())
+    missing = set(acked) - ids
+    assert not missing, f"{len(missing)} of {len(acked)} acknowledged votes were lost"
+    assert totals == len(ids) == comments
