@@ -16,8 +16,8 @@ from ttsservice.settings import Settings
 
 __all__ = ["register"]
 
-_PURGE_SETTINGS = ["data_dir", "comment_retention_days", "vote_retention_days"]
-_EXPORT_SETTINGS = ["data_dir", "sections", "min_responses"]
+_PURGE_SETTINGS = ["data_dir", "database_url", "comment_retention_days", "vote_retention_days"]
+_EXPORT_SETTINGS = ["data_dir", "database_url", "sections", "min_responses"]
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -71,12 +71,16 @@ def _day(text: str) -> date:
 
 
 def _open(settings: Settings) -> FeedbackStore:
-    return FeedbackStore(settings.db_path, sections=Sections.from_settings(settings))
+    return FeedbackStore(
+        settings.db_path,
+        sections=Sections.from_settings(settings),
+        database_url=settings.database_url,
+    )
 
 
 def _purge(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    if not settings.db_path.exists():
+    if not settings.database_url and not settings.db_path.exists():
         print(f"ttsservice: error: no feedback database at {settings.db_path}", file=sys.stderr)
         return 1
 
@@ -99,7 +103,7 @@ def _purge(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    if not settings.db_path.exists():
+    if not settings.database_url and not settings.db_path.exists():
         print(f"ttsservice: error: no feedback database at {settings.db_path}", file=sys.stderr)
         return 1
 

@@ -28,6 +28,12 @@ Design, briefly:
   cannot be linked.
 - **Counters** are single upserts (``ON CONFLICT DO UPDATE SET yes = yes + …``).
 - **Named migrations** recorded in the ``migrations`` table.
+- **Two backends.** With a ``database_url`` (``postgresql://…``) the same
+  statements run on PostgreSQL through an asyncpg pool (see
+  :mod:`feedback.pg`), so several copies of the service share one store;
+  each commit is durable there before the vote is answered. A database
+  that cannot be reached answers 503 ``database_unavailable`` with
+  Retry-After; the pool reconnects by itself when it is back.
 """
 
 from __future__ import annotations
@@ -44,10 +50,11 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
+from feedback import pg
 from feedback.urls import Sections
 from ttsservice.errors import BadRequest, NotFound, Overloaded, ServiceError
 
@@ -150,6 +157,16 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             ) WITHOUT ROWID""",
         ),
     ),
+    (
+        "0003_clip_records",
+        (
+            """CREATE TABLE clip_records (
+                key TEXT PRIMARY KEY,
+                spec TEXT NOT NULL,
+                day TEXT NOT NULL
+            ) WITHOUT ROWID""",
+        ),
+    ),
 )
 """Named schema migrations, applied in order once each and recorded in ``migrations``."""
 
@@ -165,6 +182,20 @@ class CommentExists(ServiceError):
 
     status = 409
     code = "comment_exists"
+
+
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, *pg.DATABASE_ERRORS)
+"""What either backend raises when the database itself fails."""
+
+
+def database_unavailable() -> ServiceError:
+    """The canonical 503 for a database that cannot be reached or written just now."""
+    return ServiceError(
+        "The feedback database cannot be reached just now. Please try again in a minute.",
+        code="database_unavailable",
+        status=503,
+        headers={"Retry-After": "30"},
+    )
 
 
 def token_key(token: str, url: str) -> str:
@@ -276,8 +307,11 @@ class FeedbackStore:
         observe: Callable[[str, float], None] | None = None,
         queue_max: int = 4096,
         batch_max: int = 256,
+        database_url: str = "",
     ) -> None:
         self.path = Path(path)
+        self.database_url = database_url
+        """``postgresql://…`` to use PostgreSQL instead of the SQLite file at ``path``."""
         self.sections = sections or Sections()
         """How pages are grouped into sections for statistics."""
         self.clock = clock
@@ -290,10 +324,14 @@ class FeedbackStore:
         self._queue: asyncio.Queue[_Job] | None = None
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        self._pg: pg.PgConnection | None = None
 
     # --- lifecycle ---------------------------------------------------------
     async def open(self) -> FeedbackStore:
         """Create the file if needed, apply migrations, start the writer."""
+        if self.database_url:
+            await self._open_postgres()
+            return self
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._writer = await aiosqlite.connect(self.path, isolation_level=None)
@@ -312,9 +350,31 @@ class FeedbackStore:
         except BaseException:
             await self.close()
             raise
+        self._start_writer()
+        return self
+
+    def _start_writer(self) -> None:
         self._queue = asyncio.Queue(self._queue_max)
         self._task = asyncio.create_task(self._write_loop(), name="feedback-writer")
-        return self
+
+    async def _open_postgres(self) -> None:
+        try:
+            writer = await pg.connect(self.database_url)
+        except pg.DATABASE_ERRORS as exc:
+            raise RuntimeError(
+                f"cannot reach the PostgreSQL database of TTS_DATABASE_URL: {exc}"
+            ) from exc
+        # Two views of one pool: the writer holds a connection for each batch's
+        # transaction, the reader borrows one per query. Both speak aiosqlite's API.
+        self._pg = writer
+        self._writer = cast(aiosqlite.Connection, writer)
+        self._reader = cast(aiosqlite.Connection, pg.PgConnection(writer.pool))
+        try:
+            await self._migrate(self._writer)
+        except BaseException:
+            await self.close()
+            raise
+        self._start_writer()
 
     async def close(self) -> None:
         """Finish queued writes, stop the writer, close both connections. Idempotent."""
@@ -327,10 +387,15 @@ class FeedbackStore:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        for conn in (self._reader, self._writer):
-            if conn is not None:
-                with contextlib.suppress(Exception):
-                    await conn.close()
+        if self._pg is not None:
+            with contextlib.suppress(Exception):
+                await self._pg.close()
+            self._pg = None
+        else:
+            for conn in (self._reader, self._writer):
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await conn.close()
         self._reader = self._writer = None
 
     async def __aenter__(self) -> FeedbackStore:
@@ -340,6 +405,9 @@ class FeedbackStore:
         await self.close()
 
     async def _migrate(self, conn: aiosqlite.Connection) -> None:
+        if self._pg is not None:
+            await self._migrate_postgres(self._pg)
+            return
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS migrations "
             "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
@@ -362,6 +430,33 @@ class FeedbackStore:
                 await conn.execute("ROLLBACK")
                 raise
             logger.info("feedback database: applied migration %s", name)
+
+    async def _migrate_postgres(self, conn: pg.PgConnection) -> None:
+        # One transaction under an advisory lock: copies starting together migrate once.
+        await conn.execute("BEGIN")
+        try:
+            await conn.migration_lock()
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS migrations "
+                "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            async with conn.execute("SELECT name FROM migrations") as cursor:
+                applied = {row[0] for row in await cursor.fetchall()}
+            for name, statements in MIGRATIONS:
+                if name in applied:
+                    continue
+                for statement in statements:
+                    await conn.execute(statement)
+                await conn.execute(
+                    "INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
+                    (name, self.clock().isoformat(timespec="seconds")),
+                )
+                logger.info("feedback database: applied migration %s", name)
+            await conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(*DATABASE_ERRORS):
+                await conn.execute("ROLLBACK")
+            raise
 
     async def migrations(self) -> list[str]:
         """Names of the applied migrations, in order."""
@@ -387,7 +482,7 @@ class FeedbackStore:
             ) from None
         try:
             result: T = await job.future
-        except sqlite3.Error as exc:
+        except DATABASE_ERRORS as exc:
             logger.error("feedback database write failed: %s", exc)
             raise ServiceError(
                 "The feedback could not be saved just now. Please try again in a minute.",
@@ -444,8 +539,8 @@ class FeedbackStore:
                 except ServiceError as exc:  # raised before the job wrote anything
                     outcomes.append((job, False, exc))
             await conn.execute("COMMIT")
-        except sqlite3.Error:
-            with contextlib.suppress(sqlite3.Error):
+        except DATABASE_ERRORS:
+            with contextlib.suppress(*DATABASE_ERRORS):
                 await conn.execute("ROLLBACK")
             if len(batch) == 1:
                 raise
@@ -474,8 +569,12 @@ class FeedbackStore:
         if self._reader is None:
             raise RuntimeError("the feedback store is not open")
         started = time.perf_counter()
-        async with self._reader.execute(sql, params) as cursor:
-            rows = list(await cursor.fetchall())
+        try:
+            async with self._reader.execute(sql, params) as cursor:
+                rows = list(await cursor.fetchall())
+        except DATABASE_ERRORS as exc:
+            logger.error("feedback database read failed: %s", exc)
+            raise database_unavailable() from exc
         if self._observe is not None:
             self._observe("read", time.perf_counter() - started)
         return rows
@@ -709,6 +808,29 @@ class FeedbackStore:
             await conn.execute("SELECT 1")
 
         await asyncio.wait_for(self._submit("check", run), timeout=1.5)
+
+    async def put_clip_records(self, items: list[tuple[str, str]]) -> None:
+        """Record what clip keys stand for (``(key, spec JSON)``), so every copy can render them.
+
+        Used by the speaker when TTS_DATABASE_URL is set (see
+        :class:`ttsservice.speech.speaker.ClipRecords`); a key already recorded is kept.
+        """
+        if not items:
+            return
+        day = self.today().isoformat()
+
+        async def run(conn: aiosqlite.Connection) -> None:
+            await conn.executemany(
+                "INSERT OR IGNORE INTO clip_records (key, spec, day) VALUES (?, ?, ?)",
+                [(key, spec, day) for key, spec in items],
+            )
+
+        await self._submit("clip_records", run)
+
+    async def clip_record(self, key: str) -> str | None:
+        """The spec JSON recorded for a clip key, or None."""
+        rows = await self.fetchall("SELECT spec FROM clip_records WHERE key = ?", (key,))
+        return str(rows[0]["spec"]) if rows else None
 
     async def audit_entries(self, limit: int = 100) -> list[dict[str, Any]]:
         """The latest audit entries, newest first."""

@@ -712,9 +712,18 @@ def setup(app: web.Application) -> None:
     )
 
     async def feedback_ctx(app: web.Application) -> AsyncIterator[None]:
-        store = FeedbackStore(settings.db_path, sections=sections, observe=metrics.observe_db)
+        store = FeedbackStore(
+            settings.db_path,
+            sections=sections,
+            observe=metrics.observe_db,
+            database_url=settings.database_url,
+        )
         await store.open()
         app[keys.FEEDBACK] = store
+        speech_state = app.get(keys.SPEECH)
+        if settings.database_url and speech_state is not None:
+            # Clip records shared by every copy: any copy can render a reading's audio.
+            speech_state.speaker.records = store
         retention = asyncio.create_task(
             retention_loop(store, settings.comment_retention_days, settings.vote_retention_days),
             name="feedback-retention",
@@ -731,14 +740,19 @@ def setup(app: web.Application) -> None:
         store = app.get(keys.FEEDBACK)
         if store is None:
             return Check("database", "failed", "the feedback database is not open yet")
+        where = "TTS_DATABASE_URL" if settings.database_url else str(settings.db_path)
+        hint = (
+            "check that PostgreSQL is running and reachable"
+            if settings.database_url
+            else "check the folder's permissions and free space"
+        )
         try:
             await store.check_writable()
         except Exception as exc:
             return Check(
                 "database",
                 "failed",
-                f"the feedback database at {settings.db_path} is not writable ({exc!r}); "
-                "check the folder's permissions and free space",
+                f"the feedback database at {where} is not writable ({exc!r}); {hint}",
             )
         return Check("database", "ok", "writable")
 

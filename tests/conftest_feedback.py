@@ -1,4 +1,9 @@
-"""Fixtures for the feedback tests: a real store on a SQLite file with a settable clock."""
+"""Fixtures for the feedback tests: a real store on SQLite and on PostgreSQL, a settable clock.
+
+The ``store`` fixture is parametrised over both backends, so every test that
+uses it runs twice: on a fresh SQLite file and on a fresh PostgreSQL database
+of the session's server (:mod:`tests.conftest_postgres`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ import pytest
 
 from feedback.store import FeedbackStore
 from feedback.urls import Sections
+
+pytest_plugins = ["tests.conftest_postgres"]
 
 
 class Clock:
@@ -30,9 +37,20 @@ def clock() -> Clock:
     return Clock(date(2026, 3, 2))  # a Monday
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """``""`` (SQLite under the data folder) or the URL of a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return ""
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
 @pytest.fixture
-async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[FeedbackStore]:
-    """An open store on a fresh SQLite file; sections vard and kultur=/kultur-och-fritid."""
+async def store(tmp_path: Path, clock: Clock, database_url: str) -> AsyncIterator[FeedbackStore]:
+    """An open store on a fresh database; sections vard and kultur=/kultur-och-fritid."""
     sections = Sections.parse(["vard", "kultur=/kultur-och-fritid"])
-    async with FeedbackStore(tmp_path / "feedback.sqlite3", sections=sections, clock=clock) as s:
+    async with FeedbackStore(
+        tmp_path / "feedback.sqlite3", sections=sections, clock=clock, database_url=database_url
+    ) as s:
         yield s

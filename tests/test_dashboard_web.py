@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from feedback import stats
+from tests.backends import on_both_backends
 from tests.dashboardkit import (
     PASSWORD,
     SITE,
@@ -25,9 +26,16 @@ from tests.dashboardkit import (
     store_of,
 )
 from ttsservice.dashboard.views import CSP, PAGE_SIZE
-from ttsservice.settings import SettingsError
+from ttsservice.settings import Settings, SettingsError
 
-pytest_plugins = ["tests.conftest_dashboard"]
+pytest_plugins = ["tests.conftest_dashboard", "tests.conftest_feedback"]
+
+
+@pytest.fixture
+def make_settings(make_settings: Callable[..., Settings], database_url: str) -> Any:
+    """Every test of this module runs on SQLite and on PostgreSQL."""
+    return on_both_backends(make_settings, database_url)
+
 
 A = f"{SITE}/vard/akut/"
 B = f"{SITE}/kultur-och-fritid/bibliotek/"

@@ -14,7 +14,6 @@ from ttsservice.settings import env_name, setting_fields
 
 DEPLOY = REPO / "deploy"
 COPIES = ("copy1", "copy2")
-PENDING = {"TTS_DATABASE_URL"}  # the PostgreSQL backend's setting (issue 16, storage half)
 
 
 def _compose() -> dict[str, Any]:
@@ -31,7 +30,7 @@ def test_compose_has_postgres_two_copies_and_nginx_with_existing_files() -> None
     for name in ("secret", *COPIES):
         build = services[name]["build"]
         assert (DEPLOY / build["context"] / build["dockerfile"]).resolve() == REPO / "Dockerfile"
-    known = {env_name(f.name) for f in setting_fields()} | PENDING
+    known = {env_name(f.name) for f in setting_fields()}
     cache_volumes = set()
     for name in COPIES:
         service = services[name]

@@ -17,7 +17,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from feedback.store import FeedbackStore
+from tests.backends import on_both_backends
 from ttsservice import keys
+from ttsservice.settings import Settings
+
+pytest_plugins = ["tests.conftest_feedback"]
 
 AppFactory = Callable[..., web.Application]
 ClientFactory = Callable[[web.Application], Any]
@@ -26,6 +30,12 @@ SITE = "https://www.regionstockholm.se"
 PAGE = f"{SITE}/vard/akut/"
 TOKEN = "s3cret-statistics-token-for-tests"
 PNR = "19811218-9876"  # valid checksum (Skatteverket's example)
+
+
+@pytest.fixture
+def make_settings(make_settings: Callable[..., Settings], database_url: str) -> Any:
+    """Every test of this module runs on SQLite and on PostgreSQL."""
+    return on_both_backends(make_settings, database_url)
 
 
 def assert_error(body: Any, status: int, code: str) -> None:
@@ -452,10 +462,12 @@ async def test_metrics_after_votes_pass_promtool_with_bounded_series(
 
 
 async def test_retention_runs_when_the_service_starts(
-    make_app: AppFactory, aiohttp_client: ClientFactory, tmp_path: Path
+    make_app: AppFactory, aiohttp_client: ClientFactory, tmp_path: Path, database_url: str
 ) -> None:
     old = datetime(2020, 1, 15, 12, tzinfo=UTC)
-    async with FeedbackStore(tmp_path / "data" / "feedback.sqlite3", clock=lambda: old) as store:
+    async with FeedbackStore(
+        tmp_path / "data" / "feedback.sqlite3", clock=lambda: old, database_url=database_url
+    ) as store:
         await store.add_vote(PAGE, "no", comment="Från 2020")
     client: TestClient = await aiohttp_client(make_app(TTS_STATS_TOKEN=TOKEN))
     for _ in range(100):

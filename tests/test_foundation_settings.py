@@ -59,6 +59,7 @@ def test_flags_win_over_environment() -> None:
         ({"TTS_ALLOWED_ORIGINS": "https://x.se/page"}, "TTS_ALLOWED_ORIGINS must list origins"),
         ({"TTS_PUBLIC_URL": "tts.example.se"}, "TTS_PUBLIC_URL must be an http(s) URL"),
         ({"TTS_SECTIONS": "halsa=vard"}, "TTS_SECTIONS must list section names"),
+        ({"TTS_DATABASE_URL": "mysql://x/y"}, "TTS_DATABASE_URL must be empty"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], message: str) -> None:

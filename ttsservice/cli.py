@@ -213,6 +213,7 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 def _registrars() -> list[Registrar]:
     """Every subcommand's registrar, in the order ``--help`` lists them."""
     from feedback.cli import register as register_feedback
+    from feedback.dbcli import register as register_db
     from ttsservice.dashboard.cli import register as register_dashboard
     from ttsservice.reading.cli import register as register_reading
     from ttsservice.speech.cli import register as register_speech
@@ -226,6 +227,7 @@ def _registrars() -> list[Registrar]:
         register_normalize,
         register_speech,
         register_feedback,
+        register_db,
     ]
     registrars.append(register_dashboard)
     return registrars

@@ -78,6 +78,13 @@ class Settings:
     data_dir: Path = setting(
         Path("var"), "Folder for the feedback database and the audio cache, created if missing."
     )
+    database_url: str = setting(
+        "",
+        "Where votes, comments and totals are kept: empty means the SQLite file "
+        "feedback.sqlite3 under TTS_DATA_DIR; postgresql://user:password@host/db means "
+        "PostgreSQL (needed when several copies of the service share the feedback).",
+        secret=True,
+    )
     trusted_proxies: tuple[str, ...] = setting(
         (),
         "Comma-separated addresses or networks (CIDR) of reverse proxies in front of the "
@@ -369,9 +376,19 @@ def _validate(settings: Settings) -> None:
                 "TTS_VOICES_URL must be an http(s) URL such as "
                 f"https://huggingface.co/rhasspy/piper-voices/resolve, got {settings.voices_url!r}"
             )
-    from ttsservice.sharedkeys import SharedKeys
+    if settings.database_url and urlsplit(settings.database_url).scheme not in (
+        "postgresql",
+        "postgres",
+    ):
+        raise SettingsError(
+            "TTS_DATABASE_URL must be empty (SQLite under TTS_DATA_DIR) or a PostgreSQL URL "
+            "such as postgresql://tts:secret@db.example.se/tts"
+        )
+    from ttsservice.sharedkeys import load_secret
 
-    SharedKeys.from_settings(settings)  # a bad or missing shared secret stops start-up here
+    # A bad secret stops every command here; a missing one only stops a copy from serving
+    # (create_app), so `ttsservice db migrate|copy` work on a database URL without it.
+    load_secret(settings)
     for section in settings.sections:
         name, _, prefix = section.partition("=")
         if not name.strip() or (prefix and not prefix.startswith("/")):

@@ -117,7 +117,7 @@ class SharedKeys:
     def from_settings(cls, settings: Settings) -> SharedKeys:
         """Keys for ``settings``; :class:`SettingsError` on a bad or missing secret."""
         secret = load_secret(settings)
-        require_shared_secret(getattr(settings, "database_url", ""), secret)
+        require_shared_secret(settings.database_url, secret)
         return cls(secret)
 
     def key(self, label: str) -> bytes:

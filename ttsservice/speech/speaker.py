@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -58,6 +58,21 @@ class UnknownClip(NotFound):
     """No clip with this key is known here (never made, evicted, or its voice is gone)."""
 
     code = "not_found"
+
+
+class ClipRecords(Protocol):
+    """Where clip keys are recorded beside the local cache, shared by every copy of the service.
+
+    The feedback store (:class:`feedback.store.FeedbackStore`) is one when
+    TTS_DATABASE_URL is set: a reading made on one copy gives audio addresses
+    any other copy can render.
+    """
+
+    async def put_clip_records(self, items: list[tuple[str, str]]) -> None:
+        """Record ``(key, spec JSON)`` pairs."""
+
+    async def clip_record(self, key: str) -> str | None:
+        """The spec JSON of ``key``, or None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +262,8 @@ class Speaker:
         self._renders: dict[str, asyncio.Task[CachedFile]] = {}
         self._on_cache = on_cache or (lambda hit: None)
         self._specs: OrderedDict[str, ClipSpec] = OrderedDict()
+        self.records: ClipRecords | None = None
+        """Shared clip records (set by the feedback store when TTS_DATABASE_URL is set)."""
         self._wanted: dict[str, Priority] = {}  # most urgent priority asked for a render
 
     @property
@@ -281,13 +298,17 @@ class Speaker:
         """Record the sidecars of ``specs`` (so their keys resolve after a restart); keys back."""
         keys = self.remember(specs)
         missing: list[tuple[str, bytes]] = []
+        shared: list[tuple[str, str]] = []
         for key, spec in zip(keys, specs, strict=True):
             sidecar = clip_path(key, "json")
             if sidecar in self.cache:
                 self.cache.touch([sidecar])
             else:
                 missing.append((sidecar, spec.to_json()))
+                shared.append((key, spec.to_json().decode("utf-8")))
         await self.cache.write_many(missing)
+        if self.records is not None and shared:
+            await self.records.put_clip_records(shared)
         return keys
 
     async def lookup(self, key: str) -> ClipSpec:
@@ -299,6 +320,10 @@ class Speaker:
         spec = self._specs.get(key)
         if spec is None:
             stored = await self.cache.read(clip_path(key, "json"))
+            if stored is None and self.records is not None:
+                shared = await self.records.clip_record(key)  # made by another copy
+                if shared is not None:
+                    stored = await self.cache.write(clip_path(key, "json"), shared.encode())
             if stored is None:
                 raise UnknownClip(
                     "This audio clip is not known here (it may have expired): create the "
