@@ -53,6 +53,21 @@ def test_spoken_words_map_back_to_written_spans() -> None:
     assert {w for w, span in _said("Jag såg SVT i går.") if span == "SVT"} == {"ess", "ve", "te"}
 
 
+def test_lexicon_words_map_back_to_their_written_word() -> None:
+    said = _said("Ring 1177 eller besök 1177.se om du har covid-19 eller frågor om HSL.")
+    assert [w for w, span in said if span == "1177"] == ["elva", "sjuttiosju"]
+    assert [w for w, span in said if span == "1177.se"] == [
+        "elva",
+        "sjuttiosju",
+        "punkt",
+        "ess",
+        "e",
+    ]
+    assert [span for w, span in said if w.startswith("covid")] == ["covid-19"]
+    assert [w for w, span in said if span == "HSL"] == ["hå", "ess", "ell"]
+    assert ("eller", "eller") in said and ("frågor", "frågor") in said
+
+
 async def _reading(client: Any, text: str) -> dict[str, Any]:
     response = await client.post("/api/v1/readings", json={"text": text, "lang": "sv"})
     assert response.status == 200, await response.text()
