@@ -252,3 +252,31 @@ async def test_cors_for_allowed_origins_only(
     assert simple.headers["Access-Control-Allow-Origin"] == "https://www.regionstockholm.se"
     other = await client.get("/healthz", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+@pytest.mark.parametrize("route", ["/api/v1/speak", "/api/v1/readings", "/test-echo"])
+async def test_hostile_json_bodies_are_canonical_400(
+    make_app: AppFactory, aiohttp_client: ClientFactory, route: str
+) -> None:
+    """Deep nesting, huge integers and lone surrogates are 400, never a 500."""
+    app = make_app()
+
+    async def echo(request: web.Request) -> web.Response:
+        return web.json_response(await read_json_object(request))
+
+    app.router.add_post("/test-echo", echo)
+    client: TestClient = await aiohttp_client(app)
+    hostile = [
+        b'{"text": ' + b"[" * 30000 + b"]" * 30000 + b"}",
+        b'{"text": ' + b"9" * 5000 + b"}",
+        b'{"text": "\\ud8f8", "lang": "sv"}',
+        b'{"url": "https://example.se/\\udc00"}',
+        b'{"\\ud800": 1}',
+    ]
+    for body in hostile:
+        response = await client.post(route, data=body, headers={"Content-Type": "application/json"})
+        assert response.status == 400, (body[:40], await response.text())
+        assert_canonical_error(await response.json(), 400, "bad_json")
+    # Strings that merely look like brackets or escapes are fine.
+    ok = await client.post("/test-echo", json={"a": "[[[{{" * 20, "b": "\\"})
+    assert ok.status == 200
