@@ -533,3 +533,25 @@ async def test_every_table_downloads_as_csv(dash: Client) -> None:
     assert pages[1][:5] == [A, "vard", "2", "4", "6"]
     comments = read_csv(await (await dash.get(f"/dashboard/csv/comments.csv?url={A}")).read())
     assert "'=HYPERLINK(1)" in comments[1]  # never a formula in Excel
+
+
+async def test_malformed_forms_are_400_not_500(dash: Client) -> None:
+    """Broken multipart or an unknown charset is the client's error (issue 15 item 7)."""
+    store = store_of(dash)
+    result = await store.add_vote(A, "no", ["outdated"], comment="Gammal adress")
+    bodies = [
+        ("multipart/form-data", b"csrf=x"),
+        ("multipart/form-data; boundary=b", b"garbage"),
+        ("multipart/form-data; boundary=b", b"--b\r\nno-colon\r\n\r\nx\r\n--b--\r\n"),
+        (
+            "multipart/form-data; boundary=b",
+            b"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n",
+        ),
+        ("application/x-www-form-urlencoded; charset=nope", b"csrf=x"),
+    ]
+    for path in ("/dashboard/login", f"/dashboard/comments/{result.comment_id}/status"):
+        for content_type, body in bodies:
+            response = await dash.post(
+                path, data=body, headers={"Content-Type": content_type}, allow_redirects=False
+            )
+            assert response.status == 400, (path, content_type, response.status)

@@ -36,6 +36,7 @@ from ttsservice.dashboard.charts import interval_bar, share_line, stacked_bars
 from ttsservice.dashboard.strings import Texts, pick_lang
 from ttsservice.errors import BadRequest, NotFound, ServiceError
 from ttsservice.web.openapi import operation
+from ttsservice.web.requests import read_form
 
 logger = logging.getLogger(__name__)
 
@@ -229,7 +230,7 @@ async def _check_post(request: web.Request, dashboard: Dashboard, session: Sessi
             raise ServiceError(
                 "This form was sent from another site.", code="forbidden", status=403
             )
-    form = await request.post()
+    form = await read_form(request)
     token = form.get("csrf")
     if not isinstance(token, str) or not dashboard.signer.check_csrf(session, token):
         raise ServiceError(
@@ -410,9 +411,11 @@ async def login(request: web.Request) -> web.StreamResponse:
         )
     try:
         await _check_post(request, dashboard, None)
+    except BadRequest:
+        raise
     except ServiceError:
         return await _login_page(request, view, view.t("login_expired"), 403)
-    form = await request.post()
+    form = await read_form(request)
     user = form.get("user")
     password = form.get("password")
     next_url = _with_lang(view, _safe_next(form.get("next")))
@@ -827,7 +830,7 @@ def _back_to(raw: object, comment_id: str, **extra: str) -> str:
 @dashboard_page()
 async def comment_status(request: web.Request, view: View) -> web.StreamResponse:
     """ny, läst, åtgärdad or ej_åtgärdbar (with a reason), through feedback.stats."""
-    form = await request.post()
+    form = await read_form(request)
     comment_id = request.match_info["id"]
     status = form.get("status")
     reason = form.get("reason")

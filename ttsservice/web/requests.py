@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from multidict import MultiDictProxy
 
 from ttsservice.errors import BadRequest, ServiceError
 
@@ -43,6 +45,23 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
         raise BadRequest('The body must be a JSON object, like {"url": "…"}.', code="bad_json")
     _check_text(data)
     return data
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | web.FileField]:
+    """Return the request's form fields, or raise a 400 for a malformed form.
+
+    aiohttp raises ValueError (no boundary, no starting boundary, a part
+    without a name), LookupError (an unknown charset), RuntimeError (an unknown
+    transfer encoding) or an HttpProcessingError (a broken part header).
+    """
+    try:
+        return await request.post()
+    except (ValueError, LookupError, RuntimeError, HttpProcessingError) as exc:
+        raise BadRequest(
+            "The form could not be read: send it as application/x-www-form-urlencoded"
+            f" or well-formed multipart/form-data ({exc.__class__.__name__}).",
+            code="bad_form",
+        ) from None
 
 
 MAX_JSON_DEPTH = 32
