@@ -280,3 +280,33 @@ async def test_hostile_json_bodies_are_canonical_400(
     # Strings that merely look like brackets or escapes are fine.
     ok = await client.post("/test-echo", json={"a": "[[[{{" * 20, "b": "\\"})
     assert ok.status == 200
+
+
+async def test_client_disconnect_mid_body_is_499_at_info(
+    make_app: AppFactory, aiohttp_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A dropped upload is the client's doing: counted as 499, one info line, no traceback."""
+    client: TestClient = await aiohttp_client(make_app())
+    caplog.set_level("INFO")
+    for _ in range(3):
+        _reader, writer = await asyncio.open_connection(client.host, client.port)
+        writer.write(
+            b"POST /api/v1/speak HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000\r\n\r\n" + b'{"text": "hej'
+        )
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.close()
+        await writer.wait_closed()
+    for _ in range(100):
+        metrics = await (await client.get("/metrics")).text()
+        if 'route="/api/v1/speak",status="499"} 3.0' in metrics:
+            break
+        await asyncio.sleep(0.05)
+    counted = 'tts_http_requests_total{method="POST",route="/api/v1/speak",status="499"} 3.0'
+    assert counted in metrics
+    assert 'route="/api/v1/speak",status="500"' not in metrics
+    records = [r for r in caplog.records if "closed the connection" in r.getMessage()]
+    assert len(records) == 3 and all(r.levelname == "INFO" for r in records)
+    assert not any(r.exc_info for r in caplog.records)
+    assert not any(r.levelno >= 40 for r in caplog.records)

@@ -13,11 +13,12 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
 from aiohttp.typedefs import Handler
 
 from ttsservice import keys
 from ttsservice.errors import ServiceError
+from ttsservice.web.metrics import CLIENT_CLOSED, client_gone
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             if k in ("Allow", "Retry-After", "WWW-Authenticate")
         }
         return error_response(exc.status, code, message, headers=headers)
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, ConnectionResetError | ClientPayloadError) and client_gone(request):
+            # The client dropped the connection (mid-upload): not our error, and
+            # nobody will read the answer. metrics_middleware counts and logs it.
+            return web.Response(status=CLIENT_CLOSED)
         logger.exception("unhandled error in %s %s", request.method, _route_name(request))
         return error_response(
             500, "internal_error", "Something went wrong on our side. Please try again later."

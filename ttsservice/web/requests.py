@@ -47,7 +47,9 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     return data
 
 
-async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | web.FileField]:
+async def read_form(
+    request: web.Request,
+) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
     """Return the request's form fields, or raise a 400 for a malformed form.
 
     aiohttp raises ValueError (no boundary, no starting boundary, a part
