@@ -310,3 +310,23 @@ async def test_client_disconnect_mid_body_is_499_at_info(
     assert len(records) == 3 and all(r.levelname == "INFO" for r in records)
     assert not any(r.exc_info for r in caplog.records)
     assert not any(r.levelno >= 40 for r in caplog.records)
+
+
+async def test_every_answer_says_nosniff(
+    make_app: AppFactory, aiohttp_client: ClientFactory
+) -> None:
+    """JSON, /openapi.json, /metrics, /demo and error answers all carry nosniff."""
+    client: TestClient = await aiohttp_client(make_app())
+    answers = [
+        await client.get("/healthz"),
+        await client.get("/openapi.json"),
+        await client.get("/metrics"),
+        await client.get("/demo"),
+        await client.get("/no-such-page"),
+        await client.delete("/healthz"),
+        await client.post(
+            "/api/v1/speak", data=b"{nope", headers={"Content-Type": "application/json"}
+        ),
+    ]
+    for response in answers:
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", response.url

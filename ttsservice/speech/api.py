@@ -128,6 +128,7 @@ def audio_response(
         "ETag": cached.etag,
         "Cache-Control": cache_control,
         "Accept-Ranges": "bytes",
+        "X-Content-Type-Options": "nosniff",
     }
     if vary_accept:
         headers["Vary"] = "Accept"
