@@ -39,6 +39,19 @@ def test_serve_prints_demo_url_logs_without_ip_and_stops_on_sigterm(tmp_path: Pa
     assert "127.0.0.1" not in err.replace(base, "")
     assert "secret=page" not in err
     assert "Traceback" not in err
+    assert "TTS_DEMO is on" not in err  # no public URL: a laptop demo, nothing to warn about
+
+
+def test_demo_with_a_public_url_is_warned_about_at_start(tmp_path: Path) -> None:
+    """The demo exempts the own origin from the private-address check: say so loudly."""
+    proc, _base = start_service(
+        {"TTS_DATA_DIR": str(tmp_path), "TTS_PUBLIC_URL": "https://tts.example.se"}
+    )
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=30)
+    warning = [line for line in err.splitlines() if "TTS_DEMO is on" in line]
+    assert len(warning) == 1 and "WARNING" in warning[0].upper()
+    assert "TTS_DEMO=0" in warning[0]
 
 
 def test_a_port_in_use_is_named_without_a_traceback(tmp_path: Path) -> None:
