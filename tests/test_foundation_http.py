@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from collections.abc import Callable
 from typing import Any
@@ -330,3 +331,27 @@ async def test_every_answer_says_nosniff(
     ]
     for response in answers:
         assert response.headers.get("X-Content-Type-Options") == "nosniff", response.url
+
+
+async def test_declared_length_over_the_limit_is_413_at_once(
+    make_app: AppFactory, aiohttp_client: ClientFactory
+) -> None:
+    """Content-Length: 1000000000 with one byte sent is refused without waiting for the body."""
+    client: TestClient = await aiohttp_client(make_app())
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    try:
+        writer.write(
+            b"POST /api/v1/speak HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000000000\r\n\r\n{"
+        )
+        await writer.drain()
+        async with asyncio.timeout(5):
+            head = await reader.readuntil(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 413 "), head
+            assert b"Connection: close" in head
+            length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+            body = json.loads(await reader.readexactly(length))
+    finally:
+        writer.close()
+    assert_canonical_error(body, 413, "request_too_large")
+    assert "65536" in body["error"]["message"]

@@ -54,6 +54,13 @@ def error_response(
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn every exception into the canonical JSON error body."""
     try:
+        declared = request.content_length
+        if declared is not None and declared > request.client_max_size:
+            # Refuse on the declared length at once, not after waiting for a
+            # body that may never come (Content-Length: 1000000000, 1 byte sent).
+            raise web.HTTPRequestEntityTooLarge(
+                max_size=request.client_max_size, actual_size=declared
+            )
         return await handler(request)
     except ServiceError as exc:
         return error_response(
@@ -74,7 +81,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             for k, v in exc.headers.items()
             if k in ("Allow", "Retry-After", "WWW-Authenticate")
         }
-        return error_response(exc.status, code, message, headers=headers)
+        response = error_response(exc.status, code, message, headers=headers)
+        if exc.status == 413:
+            response.force_close()  # the unread body is not drained
+        return response
     except Exception as exc:
         if isinstance(exc, ConnectionResetError | ClientPayloadError) and client_gone(request):
             # The client dropped the connection (mid-upload): not our error, and
