@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import html
 import io
@@ -555,3 +556,30 @@ async def test_malformed_forms_are_400_not_500(dash: Client) -> None:
                 path, data=body, headers={"Content-Type": content_type}, allow_redirects=False
             )
             assert response.status == 400, (path, content_type, response.status)
+
+
+@pytest.mark.parametrize("route", ["/api/v1/speak", "/dashboard/login"])
+async def test_a_body_sent_too_slowly_is_408(
+    make_app: Callable[..., web.Application],
+    aiohttp_client: Callable[..., Any],
+    dashboard_env: dict[str, str],
+    route: str,
+) -> None:
+    """A partial body does not hold the handler (and the connection) for minutes."""
+    client = await aiohttp_client(make_app(**dashboard_env, TTS_BODY_TIMEOUT="0.5"))
+    kind = b"application/json" if route.startswith("/api") else b"multipart/form-data; boundary=b"
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    try:
+        writer.write(
+            b"POST "
+            + route.encode()
+            + b" HTTP/1.1\r\nHost: x\r\nContent-Type: "
+            + kind
+            + b"\r\nContent-Length: 100\r\n\r\n{"
+        )
+        await writer.drain()
+        async with asyncio.timeout(5):
+            head = await reader.readuntil(b"\r\n\r\n")
+    finally:
+        writer.close()
+    assert head.startswith(b"HTTP/1.1 408 "), head

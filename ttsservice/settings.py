@@ -70,6 +70,13 @@ class Settings:
     max_request_bytes: int = setting(
         65536, "Largest request body accepted, in bytes.", minimum=1024, maximum=10_000_000
     )
+    body_timeout: float = setting(
+        10.0,
+        "Seconds a client may take to send a request body once the handler reads it; "
+        "slower bodies are refused with 408.",
+        minimum=0.5,
+        maximum=600,
+    )
     demo: bool = setting(
         True,
         "Serve the demo page at /demo and allow the service's own origin, so the demo "

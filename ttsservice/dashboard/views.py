@@ -411,9 +411,9 @@ async def login(request: web.Request) -> web.StreamResponse:
         )
     try:
         await _check_post(request, dashboard, None)
-    except BadRequest:
-        raise
-    except ServiceError:
+    except ServiceError as exc:
+        if exc.status != 403:  # a malformed or too slow form, not an expired one
+            raise
         return await _login_page(request, view, view.t("login_expired"), 403)
     form = await read_form(request)
     user = form.get("user")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 
+from ttsservice import keys
 from ttsservice.errors import BadRequest, ServiceError
 
 
@@ -24,7 +28,8 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
             code="unsupported_media_type",
             status=415,
         )
-    raw = await request.read()
+    async with _body_deadline(request):
+        raw = await request.read()
     text = _decode(raw)
     if _nesting(text) > MAX_JSON_DEPTH:
         raise BadRequest(
@@ -57,12 +62,28 @@ async def read_form(
     transfer encoding) or an HttpProcessingError (a broken part header).
     """
     try:
-        return await request.post()
+        async with _body_deadline(request):
+            return await request.post()
     except (ValueError, LookupError, RuntimeError, HttpProcessingError) as exc:
         raise BadRequest(
             "The form could not be read: send it as application/x-www-form-urlencoded"
             f" or well-formed multipart/form-data ({exc.__class__.__name__}).",
             code="bad_form",
+        ) from None
+
+
+@asynccontextmanager
+async def _body_deadline(request: web.Request) -> AsyncIterator[None]:
+    """Refuse with 408 a body that does not arrive within TTS_BODY_TIMEOUT seconds."""
+    seconds = request.app[keys.SETTINGS].body_timeout
+    try:
+        async with asyncio.timeout(seconds):
+            yield
+    except TimeoutError:
+        raise ServiceError(
+            f"The request body did not arrive within {seconds:g} seconds; send it at once.",
+            code="request_timeout",
+            status=408,
         ) from None
 
 
