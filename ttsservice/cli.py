@@ -27,6 +27,7 @@ from ttsservice.settings import (
     load_settings,
     setting_fields,
 )
+from ttsservice.web.connections import GuardedAppRunner
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -103,7 +104,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
     request_lines = LineBatch(log_handler.stream)
-    runner = web.AppRunner(
+    runner = GuardedAppRunner(
         app,
         handle_signals=True,  # SIGINT and SIGTERM raise GracefulExit in the loop
         shutdown_timeout=settings.shutdown_timeout,
