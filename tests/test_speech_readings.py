@@ -294,3 +294,15 @@ async def test_get_reading_by_query_matches_post(
     assert response.status == 200
     assert await response.json() == posted
     await _settle(app)
+
+
+async def test_a_selection_without_words_is_400_like_speak(
+    aiohttp_client: Any, reading_app: Callable[..., web.Application]
+) -> None:
+    """{"text": ""} is refused as /speak refuses it, not a reading of 0 sentences."""
+    client = await aiohttp_client(reading_app())
+    for text in ("", "   ", "…!?"):
+        for path in ("/api/v1/readings", "/api/v1/speak"):
+            response = await client.post(path, json={"text": text})
+            assert response.status == 400, (path, text)
+            assert (await response.json())["error"]["code"] == "empty_text"
