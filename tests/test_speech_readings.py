@@ -306,3 +306,14 @@ async def test_a_selection_without_words_is_400_like_speak(
             response = await client.post(path, json={"text": text})
             assert response.status == 400, (path, text)
             assert (await response.json())["error"]["code"] == "empty_text"
+
+
+async def test_an_empty_format_is_400_like_any_unknown_one(
+    aiohttp_client: Any, reading_app: Callable[..., web.Application]
+) -> None:
+    """format: "" is outside the documented enum, so it is refused, not taken as mp3."""
+    client = await aiohttp_client(reading_app())
+    for path in ("/api/v1/readings", "/api/v1/speak"):
+        response = await client.post(path, json={"text": "Hej och välkommen.", "format": ""})
+        assert response.status == 400, path
+        assert (await response.json())["error"]["code"] == "unsupported_format"

@@ -300,7 +300,7 @@ async def _reading_for(
     ext: str | None,
 ) -> web.Response:
     app = request.app
-    hint = format_from_ext(ext or "mp3")
+    hint = format_from_ext("mp3" if ext is None else ext)
     voice = app[keys.VOICES].get(voice_name)
     if (url is None) == (text is None):
         raise BadRequest(
