@@ -556,6 +556,9 @@ async def test_malformed_forms_are_400_not_500(dash: Client) -> None:
                 path, data=body, headers={"Content-Type": content_type}, allow_redirects=False
             )
             assert response.status == 400, (path, content_type, response.status)
+    document = await (await dash.get("/openapi.json")).json()
+    for path in ("/dashboard/login", "/dashboard/comments/{id}/status"):
+        assert {"400", "403", "408"} <= set(document["paths"][path]["post"]["responses"])
 
 
 @pytest.mark.parametrize("route", ["/api/v1/speak", "/dashboard/login"])

@@ -70,6 +70,19 @@ _HTML_HEADERS = {
 }
 
 _HTML = {"200": {"description": "An HTML page.", "content": {"text/html": {}}}}
+
+
+def _html_error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/html": {}}}
+
+
+# What every dashboard form (POST) may answer besides its own answers.
+_FORM_ERRORS = {
+    "400": _html_error("The form could not be read (malformed multipart or charset)."),
+    "403": _html_error("The form's security token is missing or old, or it came from elsewhere."),
+    "404": _html_error("The dashboard is off (no TTS_DASHBOARD_USERS)."),
+    "408": _html_error("The form did not arrive within TTS_BODY_TIMEOUT seconds."),
+}
 _TAGS = ["dashboard"]
 
 
@@ -394,6 +407,7 @@ async def _login_page(
             "description": "Too many failed sign-ins; Retry-After says how long to wait.",
             "content": {"text/html": {}},
         },
+        **_FORM_ERRORS,
     },
 )
 async def login(request: web.Request) -> web.StreamResponse:
@@ -825,7 +839,10 @@ def _back_to(raw: object, comment_id: str, **extra: str) -> str:
 @operation(
     summary="Dashboard: set a comment's triage status",
     tags=_TAGS,
-    responses={"303": {"description": "Saved (or refused): back to the page's comments."}},
+    responses={
+        "303": {"description": "Saved (or refused): back to the page's comments."},
+        **_FORM_ERRORS,
+    },
 )
 @dashboard_page()
 async def comment_status(request: web.Request, view: View) -> web.StreamResponse:
