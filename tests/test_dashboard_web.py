@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import html
 import io
@@ -541,3 +542,55 @@ async def test_every_table_downloads_as_csv(dash: Client) -> None:
     assert pages[1][:5] == [A, "vard", "2", "4", "6"]
     comments = read_csv(await (await dash.get(f"/dashboard/csv/comments.csv?url={A}")).read())
     assert "'=HYPERLINK(1)" in comments[1]  # never a formula in Excel
+
+
+async def test_malformed_forms_are_400_not_500(dash: Client) -> None:
+    """Broken multipart or an unknown charset is the client's error (issue 15 item 7)."""
+    store = store_of(dash)
+    result = await store.add_vote(A, "no", ["outdated"], comment="Gammal adress")
+    bodies = [
+        ("multipart/form-data", b"csrf=x"),
+        ("multipart/form-data; boundary=b", b"garbage"),
+        ("multipart/form-data; boundary=b", b"--b\r\nno-colon\r\n\r\nx\r\n--b--\r\n"),
+        (
+            "multipart/form-data; boundary=b",
+            b"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n",
+        ),
+        ("application/x-www-form-urlencoded; charset=nope", b"csrf=x"),
+    ]
+    for path in ("/dashboard/login", f"/dashboard/comments/{result.comment_id}/status"):
+        for content_type, body in bodies:
+            response = await dash.post(
+                path, data=body, headers={"Content-Type": content_type}, allow_redirects=False
+            )
+            assert response.status == 400, (path, content_type, response.status)
+    document = await (await dash.get("/openapi.json")).json()
+    for path in ("/dashboard/login", "/dashboard/comments/{id}/status"):
+        assert {"400", "403", "408"} <= set(document["paths"][path]["post"]["responses"])
+
+
+@pytest.mark.parametrize("route", ["/api/v1/speak", "/dashboard/login"])
+async def test_a_body_sent_too_slowly_is_408(
+    make_app: Callable[..., web.Application],
+    aiohttp_client: Callable[..., Any],
+    dashboard_env: dict[str, str],
+    route: str,
+) -> None:
+    """A partial body does not hold the handler (and the connection) for minutes."""
+    client = await aiohttp_client(make_app(**dashboard_env, TTS_BODY_TIMEOUT="0.5"))
+    kind = b"application/json" if route.startswith("/api") else b"multipart/form-data; boundary=b"
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    try:
+        writer.write(
+            b"POST "
+            + route.encode()
+            + b" HTTP/1.1\r\nHost: x\r\nContent-Type: "
+            + kind
+            + b"\r\nContent-Length: 100\r\n\r\n{"
+        )
+        await writer.drain()
+        async with asyncio.timeout(5):
+            head = await reader.readuntil(b"\r\n\r\n")
+    finally:
+        writer.close()
+    assert head.startswith(b"HTTP/1.1 408 "), head

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from collections.abc import Callable
 from typing import Any
@@ -252,3 +253,105 @@ async def test_cors_for_allowed_origins_only(
     assert simple.headers["Access-Control-Allow-Origin"] == "https://www.regionstockholm.se"
     other = await client.get("/healthz", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+@pytest.mark.parametrize("route", ["/api/v1/speak", "/api/v1/readings", "/test-echo"])
+async def test_hostile_json_bodies_are_canonical_400(
+    make_app: AppFactory, aiohttp_client: ClientFactory, route: str
+) -> None:
+    """Deep nesting, huge integers and lone surrogates are 400, never a 500."""
+    app = make_app()
+
+    async def echo(request: web.Request) -> web.Response:
+        return web.json_response(await read_json_object(request))
+
+    app.router.add_post("/test-echo", echo)
+    client: TestClient = await aiohttp_client(app)
+    hostile = [
+        b'{"text": ' + b"[" * 30000 + b"]" * 30000 + b"}",
+        b'{"text": ' + b"9" * 5000 + b"}",
+        b'{"text": "\\ud8f8", "lang": "sv"}',
+        b'{"url": "https://example.se/\\udc00"}',
+        b'{"\\ud800": 1}',
+    ]
+    for body in hostile:
+        response = await client.post(route, data=body, headers={"Content-Type": "application/json"})
+        assert response.status == 400, (body[:40], await response.text())
+        assert_canonical_error(await response.json(), 400, "bad_json")
+    # Strings that merely look like brackets or escapes are fine.
+    ok = await client.post("/test-echo", json={"a": "[[[{{" * 20, "b": "\\"})
+    assert ok.status == 200
+
+
+async def test_client_disconnect_mid_body_is_499_at_info(
+    make_app: AppFactory, aiohttp_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A dropped upload is the client's doing: counted as 499, one info line, no traceback."""
+    client: TestClient = await aiohttp_client(make_app())
+    caplog.set_level("INFO")
+    for _ in range(3):
+        _reader, writer = await asyncio.open_connection(client.host, client.port)
+        writer.write(
+            b"POST /api/v1/speak HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000\r\n\r\n" + b'{"text": "hej'
+        )
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.close()
+        await writer.wait_closed()
+    for _ in range(100):
+        metrics = await (await client.get("/metrics")).text()
+        if 'route="/api/v1/speak",status="499"} 3.0' in metrics:
+            break
+        await asyncio.sleep(0.05)
+    counted = 'tts_http_requests_total{method="POST",route="/api/v1/speak",status="499"} 3.0'
+    assert counted in metrics
+    assert 'route="/api/v1/speak",status="500"' not in metrics
+    records = [r for r in caplog.records if "closed the connection" in r.getMessage()]
+    assert len(records) == 3 and all(r.levelname == "INFO" for r in records)
+    assert not any(r.exc_info for r in caplog.records)
+    assert not any(r.levelno >= 40 for r in caplog.records)
+
+
+async def test_every_answer_says_nosniff(
+    make_app: AppFactory, aiohttp_client: ClientFactory
+) -> None:
+    """JSON, /openapi.json, /metrics, /demo and error answers all carry nosniff."""
+    client: TestClient = await aiohttp_client(make_app())
+    answers = [
+        await client.get("/healthz"),
+        await client.get("/openapi.json"),
+        await client.get("/metrics"),
+        await client.get("/demo"),
+        await client.get("/no-such-page"),
+        await client.delete("/healthz"),
+        await client.post(
+            "/api/v1/speak", data=b"{nope", headers={"Content-Type": "application/json"}
+        ),
+    ]
+    for response in answers:
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", response.url
+
+
+async def test_declared_length_over_the_limit_is_413_at_once(
+    make_app: AppFactory, aiohttp_client: ClientFactory
+) -> None:
+    """Content-Length: 1000000000 with one byte sent is refused without waiting for the body."""
+    client: TestClient = await aiohttp_client(make_app())
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    try:
+        writer.write(
+            b"POST /api/v1/speak HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 1000000000\r\n\r\n{"
+        )
+        await writer.drain()
+        async with asyncio.timeout(5):
+            head = await reader.readuntil(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 413 "), head
+            assert b"Connection: close" in head
+            length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+            body = json.loads(await reader.readexactly(length))
+    finally:
+        writer.close()
+    assert_canonical_error(body, 413, "request_too_large")
+    assert "65536" in body["error"]["message"]

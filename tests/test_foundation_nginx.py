@@ -51,6 +51,10 @@ def test_nginx_caches_sentence_audio_and_passes_the_visitor_on(tmp_path: Path) -
             assert again[1]["X-Cache-Status"] == "HIT"  # the query only orders synthesis
             assert again[2] == first[2] and again[1]["ETag"] == first[1]["ETag"]
             assert "immutable" in again[1]["Cache-Control"]
+            hsts = "max-age=31536000; includeSubDomains"
+            assert first[1]["Strict-Transport-Security"] == hsts
+            assert again[1]["Strict-Transport-Security"] == hsts
+            assert first[1]["X-Content-Type-Options"] == "nosniff"
 
             # The service sees the visitor nginx names, not nginx: one budget each.
             refused = _request(front + "/api/v1/speak", body=text, headers=visitor)
@@ -63,6 +67,8 @@ def test_nginx_caches_sentence_audio_and_passes_the_visitor_on(tmp_path: Path) -
             missing = _request(front + "/api/v1/audio/" + "0" * 64 + ".mp3")
             assert missing[0] == 404
             assert json.loads(missing[2])["error"]["code"] == "not_found"
+            assert missing[1]["Strict-Transport-Security"] == hsts
+            assert missing[1]["X-Content-Type-Options"] == "nosniff"
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)

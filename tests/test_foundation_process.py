@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -39,6 +40,19 @@ def test_serve_prints_demo_url_logs_without_ip_and_stops_on_sigterm(tmp_path: Pa
     assert "127.0.0.1" not in err.replace(base, "")
     assert "secret=page" not in err
     assert "Traceback" not in err
+    assert "TTS_DEMO is on" not in err  # no public URL: a laptop demo, nothing to warn about
+
+
+def test_demo_with_a_public_url_is_warned_about_at_start(tmp_path: Path) -> None:
+    """The demo exempts the own origin from the private-address check: say so loudly."""
+    proc, _base = start_service(
+        {"TTS_DATA_DIR": str(tmp_path), "TTS_PUBLIC_URL": "https://tts.example.se"}
+    )
+    proc.send_signal(signal.SIGTERM)
+    _out, err = proc.communicate(timeout=30)
+    warning = [line for line in err.splitlines() if "TTS_DEMO is on" in line]
+    assert len(warning) == 1 and "WARNING" in warning[0].upper()
+    assert "TTS_DEMO=0" in warning[0]
 
 
 def test_a_port_in_use_is_named_without_a_traceback(tmp_path: Path) -> None:
@@ -129,3 +143,39 @@ def test_dockerfile_runs_as_non_root_with_healthcheck_and_exec_entry() -> None:
     assert "HEALTHCHECK" in text and "/healthz" in text
     assert 'ENTRYPOINT ["ttsservice"]' in text
     assert "ARG TTS_VOICE" in text
+
+
+def test_slow_headers_are_cut_off_and_connections_per_client_are_bounded(
+    tmp_path: Path,
+) -> None:
+    """Partial headers do not hold a connection for minutes, nor can one client hold many."""
+    proc, base = start_service(
+        {
+            "TTS_DATA_DIR": str(tmp_path),
+            "TTS_HEADER_TIMEOUT": "1",
+            "TTS_MAX_CONNECTIONS_PER_CLIENT": "5",
+        }
+    )
+    port = int(base.rsplit(":", 1)[1])
+    held = []
+    try:
+        for _ in range(5):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # never finished
+            held.append(sock)
+        extra = socket.create_connection(("127.0.0.1", port), timeout=10)
+        assert extra.recv(100) == b""  # over the per-client limit: closed at once
+        extra.close()
+        started = time.monotonic()
+        for sock in held:
+            assert sock.recv(100) == b""  # closed by the header deadline
+        assert time.monotonic() - started < 8
+        with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        for sock in held:
+            sock.close()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    assert "Traceback" not in err
+    assert "too many open connections from one client" in err

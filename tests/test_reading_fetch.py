@@ -98,13 +98,17 @@ async def test_redirects_are_followed_up_to_five(
     assert "redirects more than 5" in body["error"]["message"]
 
 
-async def test_redirect_to_an_unreadable_address_is_an_upstream_error(
-    make_app: AppFactory, aiohttp_client: ClientFactory, upstream: TestServer
+@pytest.mark.parametrize(
+    "target", ["ftp://files.example/page", "file:///etc/passwd", "gopher://files.example/1"]
+)
+async def test_redirect_to_an_unreadable_address_is_refused_like_a_private_one(
+    make_app: AppFactory, aiohttp_client: ClientFactory, upstream: TestServer, target: str
 ) -> None:
+    """A redirect to a refused scheme is 403, the same as a redirect to a private address."""
     client = await _client(make_app, aiohttp_client, upstream)
-    url = f"{origin(upstream)}/redirect-to?to=ftp://files.example/page"
-    body = await _refused(client, url, 502, "upstream_error")
-    assert body["error"]["details"] == {"location": "ftp://files.example/page"}
+    url = f"{origin(upstream)}/redirect-to?to={target}"
+    body = await _refused(client, url, 403, "page_not_allowed")
+    assert body["error"]["details"] == {"location": target}
 
 
 async def test_redirect_to_another_origin_is_refused(

@@ -294,3 +294,26 @@ async def test_get_reading_by_query_matches_post(
     assert response.status == 200
     assert await response.json() == posted
     await _settle(app)
+
+
+async def test_a_selection_without_words_is_400_like_speak(
+    aiohttp_client: Any, reading_app: Callable[..., web.Application]
+) -> None:
+    """{"text": ""} is refused as /speak refuses it, not a reading of 0 sentences."""
+    client = await aiohttp_client(reading_app())
+    for text in ("", "   ", "…!?"):
+        for path in ("/api/v1/readings", "/api/v1/speak"):
+            response = await client.post(path, json={"text": text})
+            assert response.status == 400, (path, text)
+            assert (await response.json())["error"]["code"] == "empty_text"
+
+
+async def test_an_empty_format_is_400_like_any_unknown_one(
+    aiohttp_client: Any, reading_app: Callable[..., web.Application]
+) -> None:
+    """format: "" is outside the documented enum, so it is refused, not taken as mp3."""
+    client = await aiohttp_client(reading_app())
+    for path in ("/api/v1/readings", "/api/v1/speak"):
+        response = await client.post(path, json={"text": "Hej och välkommen.", "format": ""})
+        assert response.status == 400, path
+        assert (await response.json())["error"]["code"] == "unsupported_format"

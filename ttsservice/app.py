@@ -18,6 +18,7 @@ from ttsservice.sharedkeys import SharedKeys
 from ttsservice.web import demo, health
 from ttsservice.web.cors import cors_middleware
 from ttsservice.web.errors import error_middleware
+from ttsservice.web.headers import security_headers
 from ttsservice.web.metrics import HttpMetrics, metrics_handler, metrics_middleware
 from ttsservice.web.openapi import openapi_handler
 from ttsservice.web.proxies import parse_networks, trusted_proxy_middleware
@@ -51,6 +52,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.READINESS_CHECKS] = []
     app[keys.PAGE_OBSERVERS] = []
     app.cleanup_ctx.append(cpu_executor_ctx)
+    app.on_response_prepare.append(security_headers)
     voices.setup(app)
     swedish.setup(app)
     reading.setup(app)

@@ -27,6 +27,7 @@ from ttsservice.settings import (
     load_settings,
     setting_fields,
 )
+from ttsservice.web.connections import GuardedAppRunner
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -104,7 +105,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
     request_lines = LineBatch(log_handler.stream)
-    runner = web.AppRunner(
+    runner = GuardedAppRunner(
         app,
         handle_signals=True,  # SIGINT and SIGTERM raise GracefulExit in the loop
         shutdown_timeout=settings.shutdown_timeout,
@@ -162,6 +163,13 @@ async def _run_forever(runner: web.AppRunner, settings: Settings) -> None:
         print(f"ttsservice {__version__} listening on {settings.host}:{settings.port}", flush=True)
         if settings.demo:
             print(f"Demo page: {settings.base_url}/demo", flush=True)
+            if settings.public_url:
+                logger.warning(
+                    "TTS_DEMO is on while TTS_PUBLIC_URL is set: the demo page is public and "
+                    "the service's own origin %s may be read aloud even if it is a private "
+                    "address. Set TTS_DEMO=0 in production.",
+                    settings.base_url,
+                )
         print(f"API description: {settings.base_url}/openapi.json", flush=True)
         await asyncio.Event().wait()
     finally:

@@ -70,6 +70,33 @@ class Settings:
     max_request_bytes: int = setting(
         65536, "Largest request body accepted, in bytes.", minimum=1024, maximum=10_000_000
     )
+    body_timeout: float = setting(
+        10.0,
+        "Seconds a client may take to send a request body once the handler reads it; "
+        "slower bodies are refused with 408.",
+        minimum=0.5,
+        maximum=600,
+    )
+    header_timeout: float = setting(
+        10.0,
+        "Seconds a new connection may take to send its first request's headers before it "
+        "is closed.",
+        minimum=0.5,
+        maximum=600,
+    )
+    max_connections: int = setting(
+        2000,
+        "Open connections the server holds in all; new ones over it are closed.",
+        minimum=1,
+        maximum=1_000_000,
+    )
+    max_connections_per_client: int = setting(
+        100,
+        "Open connections one client address may hold (trusted proxies are exempt); new ones "
+        "over it are closed.",
+        minimum=1,
+        maximum=1_000_000,
+    )
     demo: bool = setting(
         True,
         "Serve the demo page at /demo and allow the service's own origin, so the demo "

@@ -36,6 +36,7 @@ from ttsservice.dashboard.charts import interval_bar, share_line, stacked_bars
 from ttsservice.dashboard.strings import Texts, pick_lang
 from ttsservice.errors import BadRequest, NotFound, ServiceError
 from ttsservice.web.openapi import operation
+from ttsservice.web.requests import read_form
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +70,19 @@ _HTML_HEADERS = {
 }
 
 _HTML = {"200": {"description": "An HTML page.", "content": {"text/html": {}}}}
+
+
+def _html_error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/html": {}}}
+
+
+# What every dashboard form (POST) may answer besides its own answers.
+_FORM_ERRORS = {
+    "400": _html_error("The form could not be read (malformed multipart or charset)."),
+    "403": _html_error("The form's security token is missing or old, or it came from elsewhere."),
+    "404": _html_error("The dashboard is off (no TTS_DASHBOARD_USERS)."),
+    "408": _html_error("The form did not arrive within TTS_BODY_TIMEOUT seconds."),
+}
 _TAGS = ["dashboard"]
 
 
@@ -229,7 +243,7 @@ async def _check_post(request: web.Request, dashboard: Dashboard, session: Sessi
             raise ServiceError(
                 "This form was sent from another site.", code="forbidden", status=403
             )
-    form = await request.post()
+    form = await read_form(request)
     token = form.get("csrf")
     if not isinstance(token, str) or not dashboard.signer.check_csrf(session, token):
         raise ServiceError(
@@ -393,6 +407,7 @@ async def _login_page(
             "description": "Too many failed sign-ins; Retry-After says how long to wait.",
             "content": {"text/html": {}},
         },
+        **_FORM_ERRORS,
     },
 )
 async def login(request: web.Request) -> web.StreamResponse:
@@ -410,9 +425,11 @@ async def login(request: web.Request) -> web.StreamResponse:
         )
     try:
         await _check_post(request, dashboard, None)
-    except ServiceError:
+    except ServiceError as exc:
+        if exc.status != 403:  # a malformed or too slow form, not an expired one
+            raise
         return await _login_page(request, view, view.t("login_expired"), 403)
-    form = await request.post()
+    form = await read_form(request)
     user = form.get("user")
     password = form.get("password")
     next_url = _with_lang(view, _safe_next(form.get("next")))
@@ -822,12 +839,15 @@ def _back_to(raw: object, comment_id: str, **extra: str) -> str:
 @operation(
     summary="Dashboard: set a comment's triage status",
     tags=_TAGS,
-    responses={"303": {"description": "Saved (or refused): back to the page's comments."}},
+    responses={
+        "303": {"description": "Saved (or refused): back to the page's comments."},
+        **_FORM_ERRORS,
+    },
 )
 @dashboard_page()
 async def comment_status(request: web.Request, view: View) -> web.StreamResponse:
     """ny, läst, åtgärdad or ej_åtgärdbar (with a reason), through feedback.stats."""
-    form = await request.post()
+    form = await read_form(request)
     comment_id = request.match_info["id"]
     status = form.get("status")
     reason = form.get("reason")

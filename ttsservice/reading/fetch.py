@@ -293,8 +293,10 @@ class PageFetcher:
                     try:
                         current = self.check_url(str(next_url))
                     except BadUrl as exc:
-                        raise UpstreamError(
-                            f"The page redirects to an address that cannot be read: {exc.message}",
+                        # Refused like a redirect to a private address (403), not
+                        # blamed on the page's server.
+                        raise PageNotAllowed(
+                            f"The page redirects to an address that is not read: {exc.message}",
                             details={"location": str(next_url)[:500]},
                         ) from None
         except TimeoutError:

@@ -128,6 +128,7 @@ def audio_response(
         "ETag": cached.etag,
         "Cache-Control": cache_control,
         "Accept-Ranges": "bytes",
+        "X-Content-Type-Options": "nosniff",
     }
     if vary_accept:
         headers["Vary"] = "Accept"
@@ -243,7 +244,9 @@ async def speak_handler(request: web.Request) -> web.Response:
     text = field_str(body, "text", max_length=settings.speak_max_chars) or ""
     lang = field_str(body, "lang", required=False, max_length=16) or "sv"
     voice_name = field_str(body, "voice", required=False, max_length=200)
-    ext = field_str(body, "format", required=False, max_length=10) or "mp3"
+    ext = field_str(body, "format", required=False, max_length=10)
+    if ext is None:  # "" is not a format: 400 like any other unknown one
+        ext = "mp3"
     audio_format = format_from_ext(ext)
     voice = app[keys.VOICES].get(voice_name)
     normalizer = normalizer_of(app)

@@ -289,7 +289,9 @@ _READING_SCHEMA: dict[str, Any] = {
 }
 
 _READING_ERRORS = {
-    "400": error_ref("bad_url, missing_field, invalid_field, too_long, unsupported_format."),
+    "400": error_ref(
+        "bad_url, missing_field, invalid_field, too_long, empty_text, unsupported_format."
+    ),
     "403": error_ref("page_not_allowed: the page's origin is not in TTS_ALLOWED_ORIGINS."),
     "404": error_ref("unknown_voice: the voice is not installed (the message lists them)."),
     "413": error_ref("page_too_large."),
@@ -310,7 +312,7 @@ async def _reading_for(
     ext: str | None,
 ) -> web.Response:
     app = request.app
-    hint = format_from_ext(ext or "mp3")
+    hint = format_from_ext("mp3" if ext is None else ext)
     voice = app[keys.VOICES].get(voice_name)
     if (url is None) == (text is None):
         raise BadRequest(
@@ -321,6 +323,10 @@ async def _reading_for(
         reading = await read_page(app, url)
     else:
         assert text is not None
+        if not any(ch.isalnum() for ch in text):  # the same rule as /speak
+            raise BadRequest(
+                "There is nothing to read aloud: send text with words in it.", code="empty_text"
+            )
         language = lang or "sv"
         block = Block(0, "paragraph", text, language, None, "")
         reading = Reading(url=None, title="", lang=language, blocks=(block,))

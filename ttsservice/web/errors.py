@@ -13,11 +13,12 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
 from aiohttp.typedefs import Handler
 
 from ttsservice import keys
 from ttsservice.errors import ServiceError
+from ttsservice.web.metrics import CLIENT_CLOSED, client_gone
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,13 @@ def error_response(
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Turn every exception into the canonical JSON error body."""
     try:
+        declared = request.content_length
+        if declared is not None and declared > request.client_max_size:
+            # Refuse on the declared length at once, not after waiting for a
+            # body that may never come (Content-Length: 1000000000, 1 byte sent).
+            raise web.HTTPRequestEntityTooLarge(
+                max_size=request.client_max_size, actual_size=declared
+            )
         return await handler(request)
     except ServiceError as exc:
         return error_response(
@@ -73,8 +81,15 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             for k, v in exc.headers.items()
             if k in ("Allow", "Retry-After", "WWW-Authenticate")
         }
-        return error_response(exc.status, code, message, headers=headers)
-    except Exception:
+        response = error_response(exc.status, code, message, headers=headers)
+        if exc.status == 413:
+            response.force_close()  # the unread body is not drained
+        return response
+    except Exception as exc:
+        if isinstance(exc, ConnectionResetError | ClientPayloadError) and client_gone(request):
+            # The client dropped the connection (mid-upload): not our error, and
+            # nobody will read the answer. metrics_middleware counts and logs it.
+            return web.Response(status=CLIENT_CLOSED)
         logger.exception("unhandled error in %s %s", request.method, _route_name(request))
         return error_response(
             500, "internal_error", "Something went wrong on our side. Please try again later."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from bisect import bisect_left
 from collections.abc import Iterator
@@ -15,6 +17,11 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from ttsservice import keys
 from ttsservice.web.openapi import operation
+
+logger = logging.getLogger(__name__)
+
+CLIENT_CLOSED = 499
+"""Status counted for a request whose client went away before the answer (as nginx does)."""
 
 
 class HttpMetrics:
@@ -91,10 +98,23 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
     except web.HTTPException as exc:
         status = exc.status
         raise
+    except asyncio.CancelledError:
+        # aiohttp cancels the handler when the connection is lost mid-request.
+        if client_gone(request):
+            status = CLIENT_CLOSED
+        raise
     finally:
         route = route_template(request)
         method = request.method if request.method in _METHODS else "OTHER"
+        if status == CLIENT_CLOSED:
+            logger.info("client closed the connection during %s %s", method, route)
         metrics.record(route, method, status, time.perf_counter() - started)
+
+
+def client_gone(request: web.Request) -> bool:
+    """Whether the request's connection is closed (or closing) on the client's side."""
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
