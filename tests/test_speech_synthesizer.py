@@ -161,3 +161,83 @@ async def test_encoding_runs_between_sentences_most_urgent_first(queue: Synthesi
     assert await first == "encode-visitor"
     await asyncio.gather(running, sentence, later)
     assert gate.ran == ["busy", "encode-visitor", "encode-prefetch", "next"]
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "expected"),
+    [
+        ("deadline", ["busy", "A0", "B0", "A1", "B1", "A2", "download", "warm"]),
+        ("fifo", ["busy", "A0", "A1", "B0", "B1", "download", "A2", "warm"]),
+    ],
+)
+async def test_earliest_deadline_first_across_readings(scheduler: str, expected: list[str]) -> None:
+    """The first sentence of every reading goes before the second of any (deadline mode)."""
+    clock = FakeClock()
+    executor = ThreadPoolExecutor(max_workers=2)
+    queue = Synthesizer(executor, queue_size=20, scheduler=scheduler, clock=clock)
+    await queue.start()
+    try:
+        gate = Gate()
+        futures = [queue.submit("busy", "v", gate.job("busy"), Priority.WARM)]
+        await asyncio.to_thread(gate.started.wait, 5)
+        futures.append(queue.submit("warm", "v", gate.job("warm"), Priority.WARM))
+        futures.append(queue.submit("download", "v", gate.job("download"), Priority.PREFETCH))
+        start_a = clock.now
+        for i, priority in enumerate([Priority.VISITOR, Priority.VISITOR, Priority.PREFETCH]):
+            futures.append(
+                queue.submit(f"A{i}", "v", gate.job(f"A{i}"), priority, deadline=start_a + 3.0 * i)
+            )
+        clock.now += 0.5
+        start_b = clock.now
+        for i in range(2):
+            futures.append(
+                queue.submit(
+                    f"B{i}", "v", gate.job(f"B{i}"), Priority.VISITOR, deadline=start_b + 3.0 * i
+                )
+            )
+        gate.release.set()
+        await asyncio.gather(*futures)
+        assert gate.ran == expected
+    finally:
+        await queue.close()
+        executor.shutdown(wait=True)
+
+
+async def test_a_visitor_without_deadline_is_due_now_and_a_deadline_only_moves_earlier() -> None:
+    clock = FakeClock()
+    executor = ThreadPoolExecutor(max_workers=2)
+    queue = Synthesizer(executor, queue_size=20, clock=clock)
+    await queue.start()
+    try:
+        gate = Gate()
+        futures = [queue.submit("busy", "v", gate.job("busy"), Priority.WARM)]
+        await asyncio.to_thread(gate.started.wait, 5)
+        futures.append(
+            queue.submit(
+                "later", "v", gate.job("later"), Priority.PREFETCH, deadline=clock.now + 10
+            )
+        )
+        futures.append(
+            queue.submit("soon", "v", gate.job("soon"), Priority.PREFETCH, deadline=clock.now + 5)
+        )
+        clock.now += 1
+        futures.append(queue.submit("now", "v", gate.job("now"), Priority.VISITOR))
+        # Asking again with a later deadline must not delay it; an earlier one advances it.
+        queue.raise_priority("soon", Priority.PREFETCH, deadline=clock.now + 50)
+        queue.raise_priority("later", Priority.PREFETCH, deadline=clock.now + 2)
+        gate.release.set()
+        await asyncio.gather(*futures)
+        assert gate.ran == ["busy", "now", "later", "soon"]
+    finally:
+        await queue.close()
+        executor.shutdown(wait=True)

@@ -138,6 +138,11 @@ class Settings:
         minimum=1,
         maximum=100_000,
     )
+    scheduler: Literal["deadline", "fifo"] = setting(
+        "deadline",
+        "Order of waiting sentences: deadline (earliest playback deadline first, the first "
+        "sentence of every reading before the second of any) or fifo (priority, then arrival).",
+    )
     cache_max_bytes: int = setting(
         1_073_741_824,
         "Upper bound of the on-disk audio cache in bytes; least recently used clips go first.",

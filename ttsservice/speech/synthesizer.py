@@ -55,7 +55,7 @@ class SynthesisFailed(ServiceError):
 
 @dataclass(order=True)
 class _Entry:
-    priority: int
+    rank: tuple[int, float]
     seq: int
     job: _Job = field(compare=False)
 
@@ -76,6 +76,7 @@ class _Job:
     future: asyncio.Future[Samples]
     priority: int
     on_done: Callable[[Samples], None] | None
+    deadline: float | None = None
     started: bool = False
 
 
@@ -103,7 +104,13 @@ class Synthesizer:
         concurrency: int = 1,
         metrics: SynthesisMetrics | None = None,
         initial_mean_seconds: float = 0.5,
+        scheduler: str = "deadline",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if scheduler not in ("deadline", "fifo"):
+            raise ValueError(f"unknown scheduler {scheduler!r}: use deadline or fifo")
+        self.scheduler = scheduler
+        self.clock = clock
         self._executor = executor
         self.queue_size = queue_size
         self.concurrency = max(1, concurrency)
@@ -174,13 +181,39 @@ class Synthesizer:
         """Count a request refused for lack of room (the caller raises the 503)."""
         self._metrics.rejected()
 
-    def raise_priority(self, key: str, priority: Priority) -> None:
-        """Make a waiting sentence more urgent (no-op when it is not waiting)."""
+    def raise_priority(
+        self, key: str, priority: Priority, *, deadline: float | None = None
+    ) -> None:
+        """Make a waiting sentence more urgent (no-op when it is not waiting).
+
+        ``deadline`` (on :attr:`clock`) moves its deadline earlier, never later.
+        """
         job = self._jobs.get(key)
-        if job is not None and not job.started and priority < job.priority:
+        if job is None or job.started:
+            return
+        old = self._rank(job)
+        if priority < job.priority:
             job.priority = int(priority)
-            heapq.heappush(self._heap, _Entry(int(priority), next(self._seq), job))
+        if deadline is not None and (job.deadline is None or deadline < job.deadline):
+            job.deadline = deadline
+        if self._rank(job) != old:
+            heapq.heappush(self._heap, _Entry(self._rank(job), next(self._seq), job))
             self._poke()
+
+    def _rank(self, job: _Job) -> tuple[int, float]:
+        """Order of a waiting sentence: smaller first.
+
+        FIFO: by priority, then arrival. Deadline: every sentence somebody will
+        listen to at a known time (or a visitor waits for now) by earliest
+        deadline; prefetch and warming without a deadline only after them.
+        """
+        if self.scheduler == "fifo":
+            return (job.priority, 0.0)
+        if job.deadline is not None:
+            return (0, job.deadline)
+        if job.priority == Priority.VISITOR:
+            return (0, math.inf)  # replaced by the submit time in submit()
+        return (job.priority, 0.0)
 
     def has_room(self, priority: Priority) -> bool:
         """Whether a new sentence of ``priority`` would be accepted now.
@@ -200,8 +233,13 @@ class Synthesizer:
         priority: Priority,
         *,
         on_done: Callable[[Samples], None] | None = None,
+        deadline: float | None = None,
     ) -> asyncio.Future[Samples]:
         """Queue ``run`` (synthesis returning samples and their rate) under ``key``.
+
+        ``deadline`` is when (on :attr:`clock`) a listener will need the
+        sentence; with the deadline scheduler earliest deadlines go first, and
+        a visitor sentence without one is due now.
 
         A key already queued or running is not queued again: its future is
         returned (and its priority raised when this request is more urgent).
@@ -213,7 +251,7 @@ class Synthesizer:
             raise Overloaded("The speech service is not running; try again shortly.", retry_after=5)
         job = self._jobs.get(key)
         if job is not None:
-            self.raise_priority(key, priority)
+            self.raise_priority(key, priority, deadline=deadline)
             return job.future
         if not self.has_room(priority):
             self._metrics.rejected()
@@ -222,9 +260,11 @@ class Synthesizer:
                 retry_after=self.retry_after(),
             )
         future: asyncio.Future[Samples] = asyncio.get_running_loop().create_future()
-        job = _Job(key, voice_name, run, future, int(priority), on_done)
+        if deadline is None and priority == Priority.VISITOR:
+            deadline = self.clock()
+        job = _Job(key, voice_name, run, future, int(priority), on_done, deadline)
         self._jobs[key] = job
-        heapq.heappush(self._heap, _Entry(int(priority), next(self._seq), job))
+        heapq.heappush(self._heap, _Entry(self._rank(job), next(self._seq), job))
         self._set_waiting(self._waiting + 1)
         self._poke()
         return future
@@ -251,12 +291,13 @@ class Synthesizer:
         priority: Priority,
         *,
         on_done: Callable[[Samples], None] | None = None,
+        deadline: float | None = None,
     ) -> Samples:
         """Queue (or join) ``key`` and wait for its samples.
 
         A caller that goes away does not cancel the synthesis others may share.
         """
-        future = self.submit(key, voice_name, run, priority, on_done=on_done)
+        future = self.submit(key, voice_name, run, priority, on_done=on_done, deadline=deadline)
         return await asyncio.shield(future)
 
     # --- internals ---------------------------------------------------------------
@@ -273,11 +314,12 @@ class Synthesizer:
             entry = self._heap[0]
             job = entry.job
             # Entries left behind by a priority raise, or for finished jobs, are stale.
-            if job.started or entry.priority != job.priority or self._jobs.get(job.key) is not job:
+            stale = entry.rank != self._rank(job) or self._jobs.get(job.key) is not job
+            if job.started or stale:
                 heapq.heappop(self._heap)
                 continue
             break
-        if self._side and (not self._heap or self._side[0].priority <= self._heap[0].priority):
+        if self._side and (not self._heap or self._side[0].priority <= self._heap[0].job.priority):
             return heapq.heappop(self._side)
         if self._heap:
             return heapq.heappop(self._heap).job
