@@ -241,3 +241,14 @@ async def test_a_visitor_without_deadline_is_due_now_and_a_deadline_only_moves_e
     finally:
         await queue.close()
         executor.shutdown(wait=True)
+
+
+async def test_speaking_rate_follows_measured_durations(queue: Synthesizer) -> None:
+    """Deadlines use the voice's measured rate: 100 samples at 1000 Hz for 10 chars."""
+    before = queue.speech_seconds(10)
+    gate = Gate()
+    gate.release.set()
+    for i in range(30):
+        await queue.synthesize(f"s{i}", "v", gate.job(f"s{i}"), Priority.VISITOR, chars=10)
+    assert before == pytest.approx(0.7)
+    assert queue.speech_seconds(10) == pytest.approx(0.1, rel=0.01)

@@ -200,14 +200,18 @@ def start_synthesis(
 
     When even the first sentence finds no room, the reading is refused with 503
     (the visitor would hear nothing); later ones are simply not prefetched.
+    Each sentence's deadline is now plus the estimated spoken length of the
+    sentences before it, so the first sentence of every reading goes first.
     """
+    synthesizer = speaker.synthesizer
+    deadline = synthesizer.clock()
     for position, (key, spec) in enumerate(zip(clip_keys, specs, strict=True)):
         if position >= FIRST_SENTENCES + PREFETCH_AHEAD:
             break
         priority = Priority.VISITOR if position < FIRST_SENTENCES else Priority.PREFETCH
-        queued = speaker.prefetch(key, spec, hint, priority)
+        queued = speaker.prefetch(key, spec, hint, priority, deadline=deadline)
+        deadline += synthesizer.speech_seconds(len(spec.text)) * spec.length_scale
         if not queued and position == 0:
-            synthesizer = speaker.synthesizer
             synthesizer.reject()
             raise Overloaded(
                 "Speech synthesis is busy right now; try again in a moment.",

@@ -31,6 +31,9 @@ __all__ = ["Priority", "SynthesisFailed", "Synthesizer"]
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_SPEECH_PER_CHAR = 0.07
+"""Seconds of speech per character before any is measured (about 14 characters a second)."""
+
 Samples = npt.NDArray[np.float32]
 T = TypeVar("T")
 
@@ -77,6 +80,7 @@ class _Job:
     priority: int
     on_done: Callable[[Samples], None] | None
     deadline: float | None = None
+    chars: int = 0
     started: bool = False
 
 
@@ -123,6 +127,7 @@ class Synthesizer:
         self._wakeup: asyncio.Event | None = None
         self._workers: list[asyncio.Task[None]] = []
         self._mean_seconds = initial_mean_seconds
+        self._speech_per_char = DEFAULT_SPEECH_PER_CHAR
         self._closed = False
 
     # --- lifecycle ------------------------------------------------------------
@@ -168,6 +173,14 @@ class Synthesizer:
     def mean_seconds(self) -> float:
         """Moving mean of the time one sentence takes."""
         return self._mean_seconds
+
+    def speech_seconds(self, chars: int) -> float:
+        """Estimated spoken length of ``chars`` characters at normal speed.
+
+        Starts from a typical rate and follows the measured rate of the
+        sentences synthesised since (submitted with ``chars``).
+        """
+        return chars * self._speech_per_char
 
     def retry_after(self) -> int:
         """Seconds until the queue has likely drained enough to take a new sentence."""
@@ -234,6 +247,7 @@ class Synthesizer:
         *,
         on_done: Callable[[Samples], None] | None = None,
         deadline: float | None = None,
+        chars: int = 0,
     ) -> asyncio.Future[Samples]:
         """Queue ``run`` (synthesis returning samples and their rate) under ``key``.
 
@@ -262,7 +276,7 @@ class Synthesizer:
         future: asyncio.Future[Samples] = asyncio.get_running_loop().create_future()
         if deadline is None and priority == Priority.VISITOR:
             deadline = self.clock()
-        job = _Job(key, voice_name, run, future, int(priority), on_done, deadline)
+        job = _Job(key, voice_name, run, future, int(priority), on_done, deadline, chars)
         self._jobs[key] = job
         heapq.heappush(self._heap, _Entry(self._rank(job), next(self._seq), job))
         self._set_waiting(self._waiting + 1)
@@ -292,12 +306,15 @@ class Synthesizer:
         *,
         on_done: Callable[[Samples], None] | None = None,
         deadline: float | None = None,
+        chars: int = 0,
     ) -> Samples:
         """Queue (or join) ``key`` and wait for its samples.
 
         A caller that goes away does not cancel the synthesis others may share.
         """
-        future = self.submit(key, voice_name, run, priority, on_done=on_done, deadline=deadline)
+        future = self.submit(
+            key, voice_name, run, priority, on_done=on_done, deadline=deadline, chars=chars
+        )
         return await asyncio.shield(future)
 
     # --- internals ---------------------------------------------------------------
@@ -379,7 +396,11 @@ class Synthesizer:
                 continue
             seconds = time.perf_counter() - started
             self._mean_seconds = 0.8 * self._mean_seconds + 0.2 * seconds
-            self._metrics.synthesized(job.voice_name, seconds, samples.size / rate if rate else 0)
+            audio_seconds = samples.size / rate if rate else 0.0
+            if job.chars > 0 and audio_seconds > 0:
+                per_char = audio_seconds / job.chars
+                self._speech_per_char = 0.8 * self._speech_per_char + 0.2 * per_char
+            self._metrics.synthesized(job.voice_name, seconds, audio_seconds)
             self._finish(job, samples=samples)
 
     def _finish(
