@@ -294,3 +294,59 @@ async def test_get_reading_by_query_matches_post(
     assert response.status == 200
     assert await response.json() == posted
     await _settle(app)
+
+
+@pytest.mark.parametrize(("scheduler", "overtakes"), [("deadline", True), ("fifo", False)])
+async def test_first_sentence_of_every_reading_before_second_of_any(
+    aiohttp_client: Any,
+    reading_app: Callable[..., web.Application],
+    scheduler: str,
+    overtakes: bool,
+) -> None:
+    """Deadline scheduling end to end: a later reading's first sentence overtakes.
+
+    FIFO (the old order, kept for comparison) finishes the first reading's
+    visitor sentences first.
+    """
+    app = reading_app(TTS_SCHEDULER=scheduler)
+    client = await aiohttp_client(app)
+    speaker = app[keys.SPEECH].speaker
+    synthesizer = speaker.synthesizer
+    done: list[str] = []
+    keep = speaker._keep_samples
+
+    def record(key: str, samples: Any) -> None:
+        done.append(key)
+        keep(key, samples)
+
+    speaker._keep_samples = record
+    release = threading.Event()
+
+    def blocker() -> tuple[np.ndarray, int]:
+        release.wait(10)
+        return np.zeros(10, dtype=np.float32), 1000
+
+    blockers = [
+        synthesizer.submit(f"block{i}", "v", blocker, Priority.WARM)
+        for i in range(synthesizer.concurrency)
+    ]
+    texts = {
+        "a": "Första läsningen börjar här. Den har en andra mening. Och en tredje mening.",
+        "b": "Andra läsningen kommer sedan. Även den har mer text. Och ännu en mening.",
+    }
+    readings = {}
+    for name, text in texts.items():
+        response = await client.post("/api/v1/readings", json={"text": text, "lang": "sv"})
+        assert response.status == 200, await response.text()
+        readings[name] = await response.json()
+    release.set()
+    await asyncio.gather(*blockers)
+    await _settle(app)
+    keys_of = {
+        name: [s["audio"]["mp3"].rsplit("/", 1)[-1].split(".")[0] for s in r["sentences"]]
+        for name, r in readings.items()
+    }
+    order = [k for k in done if not k.startswith("block")]
+    assert keys_of["a"][0] in order and keys_of["b"][0] in order, (order, keys_of)
+    first_b_before_second_a = order.index(keys_of["b"][0]) < order.index(keys_of["a"][1])
+    assert first_b_before_second_a == overtakes, (order, keys_of)
