@@ -11,7 +11,12 @@ import numpy as np
 import pytest
 
 from ttsservice.errors import Overloaded
-from ttsservice.speech.synthesizer import Priority, SynthesisFailed, Synthesizer
+from ttsservice.speech.synthesizer import (
+    Priority,
+    SynthesisFailed,
+    SynthesisMetrics,
+    Synthesizer,
+)
 
 
 class Gate:
@@ -252,3 +257,35 @@ async def test_speaking_rate_follows_measured_durations(queue: Synthesizer) -> N
         await queue.synthesize(f"s{i}", "v", gate.job(f"s{i}"), Priority.VISITOR, chars=10)
     assert before == pytest.approx(0.7)
     assert queue.speech_seconds(10) == pytest.approx(0.1, rel=0.01)
+
+
+async def test_a_sentence_ready_after_its_deadline_counts_as_a_miss() -> None:
+    class Misses(SynthesisMetrics):
+        def __init__(self) -> None:
+            self.late: list[float] = []
+
+        def deadline_missed(self, late_seconds: float) -> None:
+            self.late.append(late_seconds)
+
+    clock = FakeClock()
+    metrics = Misses()
+    executor = ThreadPoolExecutor(max_workers=2)
+    queue = Synthesizer(executor, queue_size=20, clock=clock, metrics=metrics)
+    await queue.start()
+    try:
+        gate = Gate()
+        gate.release.set()
+        await queue.synthesize(
+            "on-time", "v", gate.job("a"), Priority.PREFETCH, deadline=clock.now + 5
+        )
+        assert metrics.late == []
+
+        def late_job() -> tuple[np.ndarray, int]:
+            clock.now += 3
+            return np.zeros(10, dtype=np.float32), 1000
+
+        await queue.synthesize("late", "v", late_job, Priority.VISITOR, deadline=clock.now + 1)
+        assert metrics.late == [pytest.approx(2.0)]
+    finally:
+        await queue.close()
+        executor.shutdown(wait=True)

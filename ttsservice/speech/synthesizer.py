@@ -96,6 +96,9 @@ class SynthesisMetrics:
     def rejected(self) -> None:
         """A request was refused because the queue was full."""
 
+    def deadline_missed(self, late_seconds: float) -> None:
+        """A sentence was ready ``late_seconds`` after its playback deadline."""
+
 
 class Synthesizer:
     """Bounded priority queue of sentences in front of the CPU executor."""
@@ -401,6 +404,8 @@ class Synthesizer:
                 per_char = audio_seconds / job.chars
                 self._speech_per_char = 0.8 * self._speech_per_char + 0.2 * per_char
             self._metrics.synthesized(job.voice_name, seconds, audio_seconds)
+            if job.deadline is not None and self.clock() > job.deadline:
+                self._metrics.deadline_missed(self.clock() - job.deadline)
             self._finish(job, samples=samples)
 
     def _finish(
