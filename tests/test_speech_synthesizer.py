@@ -289,3 +289,40 @@ async def test_a_sentence_ready_after_its_deadline_counts_as_a_miss() -> None:
     finally:
         await queue.close()
         executor.shutdown(wait=True)
+
+
+async def test_admission_refuses_a_listener_who_would_make_others_stall() -> None:
+    """Mean 1 s a sentence, one worker busy: two readings fit in 3 s slack, a third not."""
+    clock = FakeClock()
+    executor = ThreadPoolExecutor(max_workers=2)
+    queue = Synthesizer(executor, queue_size=50, clock=clock, initial_mean_seconds=1.0)
+    await queue.start()
+    try:
+        gate = Gate()
+        futures = [queue.submit("busy", "v", gate.job("busy"), Priority.WARM)]
+        await asyncio.to_thread(gate.started.wait, 5)
+        # Warming and downloads without deadlines do not count against listeners.
+        for i in range(5):
+            futures.append(queue.submit(f"warm{i}", "v", gate.job("w"), Priority.WARM))
+        admitted = 0
+        for reading in range(10):
+            wanted = [clock.now, clock.now + 3.0]
+            if not queue.admits(wanted, slack=3.0):
+                break
+            admitted += 1
+            for i, deadline in enumerate(wanted):
+                futures.append(
+                    queue.submit(
+                        f"r{reading}s{i}", "v", gate.job("x"), Priority.VISITOR, deadline=deadline
+                    )
+                )
+        # EDF after the running sentence (1 s): first sentences ready at 2, 3 s, second ones
+        # (due at 3 s) at 4, 5 s; a third reading's first sentence would be ready at 4 s > 3 s.
+        assert admitted == 2
+        assert queue.backlog_seconds() == pytest.approx(4.0)
+        gate.release.set()
+        await asyncio.gather(*futures)
+        assert queue.admits([clock.now, clock.now + 3.0], slack=2.0)
+    finally:
+        await queue.close()
+        executor.shutdown(wait=True)

@@ -316,6 +316,11 @@ class Speaker:
         self._on_cache(False)
         return await asyncio.shield(self._render_task(key, spec, audio_format, priority))
 
+    def is_cached(self, key: str, audio_format: AudioFormat) -> bool:
+        """Whether the clip needs no synthesis: on disk, being made, or its samples kept."""
+        name = clip_path(key, audio_format.ext)
+        return name in self.cache or name in self._renders or key in self._samples
+
     def prefetch(
         self,
         key: str,

@@ -185,6 +185,34 @@ class Synthesizer:
         """
         return chars * self._speech_per_char
 
+    def admits(self, deadlines: list[float], slack: float) -> bool:
+        """Whether sentences due at ``deadlines`` can join without a listener stalling.
+
+        Simulates earliest-deadline-first over every waiting sentence with a
+        deadline plus the new ones, each taking the measured mean time spread
+        over the workers: when any would be ready more than ``slack`` seconds
+        after its deadline, a new listener would make someone wait, so the
+        caller refuses it (503) while those already listening keep playing.
+        """
+        waiting = [
+            job.deadline
+            for job in self._jobs.values()
+            if not job.started and job.deadline is not None
+        ]
+        busy = len(self._jobs) - self._waiting  # sentences being synthesised now
+        step = self._mean_seconds / self.concurrency
+        finish = self.clock() + (step if busy else 0.0)
+        for deadline in sorted(waiting + deadlines):
+            finish += step
+            if finish > deadline + slack:
+                return False
+        return True
+
+    def backlog_seconds(self) -> float:
+        """Estimated seconds until every sentence with a deadline is synthesised."""
+        count = sum(1 for j in self._jobs.values() if j.deadline is not None)
+        return count * self._mean_seconds / self.concurrency
+
     def retry_after(self) -> int:
         """Seconds until the queue has likely drained enough to take a new sentence."""
         return max(1, math.ceil((self._waiting + 1) * self._mean_seconds / self.concurrency))
