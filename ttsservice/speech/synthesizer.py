@@ -31,6 +31,10 @@ __all__ = ["Priority", "SynthesisFailed", "Synthesizer"]
 
 logger = logging.getLogger(__name__)
 
+MISS_GRACE_SECONDS = 1.0
+"""A sentence ready this long after its playback deadline counts as a miss (a first
+sentence is due the moment its reading starts, so it is always a little late)."""
+
 DEFAULT_SPEECH_PER_CHAR = 0.07
 """Seconds of speech per character before any is measured (about 14 characters a second)."""
 
@@ -82,6 +86,8 @@ class _Job:
     deadline: float | None = None
     chars: int = 0
     started: bool = False
+    due_now: bool = False
+    """The deadline is the submit time of a visitor request, not a playback deadline."""
 
 
 class SynthesisMetrics:
@@ -305,9 +311,11 @@ class Synthesizer:
                 retry_after=self.retry_after(),
             )
         future: asyncio.Future[Samples] = asyncio.get_running_loop().create_future()
-        if deadline is None and priority == Priority.VISITOR:
+        due_now = deadline is None and priority == Priority.VISITOR
+        if due_now:
             deadline = self.clock()
         job = _Job(key, voice_name, run, future, int(priority), on_done, deadline, chars)
+        job.due_now = due_now
         self._jobs[key] = job
         heapq.heappush(self._heap, _Entry(self._rank(job), next(self._seq), job))
         self._set_waiting(self._waiting + 1)
@@ -432,8 +440,9 @@ class Synthesizer:
                 per_char = audio_seconds / job.chars
                 self._speech_per_char = 0.8 * self._speech_per_char + 0.2 * per_char
             self._metrics.synthesized(job.voice_name, seconds, audio_seconds)
-            if job.deadline is not None and self.clock() > job.deadline:
-                self._metrics.deadline_missed(self.clock() - job.deadline)
+            late = self.clock() - job.deadline if job.deadline is not None else 0.0
+            if not job.due_now and late > MISS_GRACE_SECONDS:
+                self._metrics.deadline_missed(late)
             self._finish(job, samples=samples)
 
     def _finish(
