@@ -40,6 +40,7 @@ RELIED_ON: dict[str, str] = {
     "tts_audio_cache_misses_total": "speech",
     "tts_synthesis_queue_depth": "speech",
     "tts_overload_rejections_total": "speech",
+    "tts_deadline_misses_total": "speech",
 }
 """Every metric the dashboard and the alerts query, with the part of the app that exports it."""
 
@@ -97,7 +98,7 @@ def test_alert_rules_pass_promtool_check() -> None:
         [_promtool(), "check", "rules", str(RULES)], capture_output=True, text=True
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "SUCCESS: 5 rules found" in run.stdout
+    assert "SUCCESS: 6 rules found" in run.stdout
 
 
 def test_alert_rules_unit_tests_pass() -> None:
@@ -140,6 +141,7 @@ def test_alert_rules_query_only_known_metrics() -> None:
         "TTSFeedbackRejectionSurge",
         "TTSHighErrorRate",
         "TTSSynthesisSlow",
+        "TTSDeadlineMisses",
         "TTSFallbackVoiceInUse",
     ]
     used = set().union(*(metric_names(expr) for _, expr in rules))

@@ -317,3 +317,106 @@ async def test_an_empty_format_is_400_like_any_unknown_one(
         response = await client.post(path, json={"text": "Hej och välkommen.", "format": ""})
         assert response.status == 400, path
         assert (await response.json())["error"]["code"] == "unsupported_format"
+
+
+@pytest.mark.parametrize(("scheduler", "overtakes"), [("deadline", True), ("fifo", False)])
+async def test_first_sentence_of_every_reading_before_second_of_any(
+    aiohttp_client: Any,
+    reading_app: Callable[..., web.Application],
+    scheduler: str,
+    overtakes: bool,
+) -> None:
+    """Deadline scheduling end to end: a later reading's first sentence overtakes.
+
+    FIFO (the old order, kept for comparison) finishes the first reading's
+    visitor sentences first.
+    """
+    app = reading_app(TTS_SCHEDULER=scheduler)
+    client = await aiohttp_client(app)
+    speaker = app[keys.SPEECH].speaker
+    synthesizer = speaker.synthesizer
+    done: list[str] = []
+    keep = speaker._keep_samples
+
+    def record(key: str, samples: Any) -> None:
+        done.append(key)
+        keep(key, samples)
+
+    speaker._keep_samples = record
+    release = threading.Event()
+
+    def blocker() -> tuple[np.ndarray, int]:
+        release.wait(10)
+        return np.zeros(10, dtype=np.float32), 1000
+
+    blockers = [
+        synthesizer.submit(f"block{i}", "v", blocker, Priority.WARM)
+        for i in range(synthesizer.concurrency)
+    ]
+    texts = {
+        "a": "Första läsningen börjar här. Den har en andra mening. Och en tredje mening.",
+        "b": "Andra läsningen kommer sedan. Även den har mer text. Och ännu en mening.",
+    }
+    readings = {}
+    for name, text in texts.items():
+        response = await client.post("/api/v1/readings", json={"text": text, "lang": "sv"})
+        assert response.status == 200, await response.text()
+        readings[name] = await response.json()
+    release.set()
+    await asyncio.gather(*blockers)
+    await _settle(app)
+    keys_of = {
+        name: [s["audio"]["mp3"].rsplit("/", 1)[-1].split(".")[0] for s in r["sentences"]]
+        for name, r in readings.items()
+    }
+    order = [k for k in done if not k.startswith("block")]
+    assert keys_of["a"][0] in order and keys_of["b"][0] in order, (order, keys_of)
+    first_b_before_second_a = order.index(keys_of["b"][0]) < order.index(keys_of["a"][1])
+    assert first_b_before_second_a == overtakes, (order, keys_of)
+
+
+async def test_new_listeners_get_503_when_they_would_make_others_stall(
+    aiohttp_client: Any, reading_app: Callable[..., web.Application]
+) -> None:
+    """Admission by capacity: the lane is held, so readings pile up until one is refused."""
+    app = reading_app(TTS_ADMISSION_SLACK="2")
+    client = await aiohttp_client(app)
+    synthesizer = app[keys.SPEECH].speaker.synthesizer
+    release = threading.Event()
+
+    def blocker() -> tuple[np.ndarray, int]:
+        release.wait(10)
+        return np.zeros(10, dtype=np.float32), 1000
+
+    blockers = [
+        synthesizer.submit(f"block{i}", "v", blocker, Priority.WARM)
+        for i in range(synthesizer.concurrency)
+    ]
+    admitted: list[dict[str, Any]] = []
+    refused = None
+    for n in range(40):
+        text = f"Läsning nummer {n} börjar här. Den har en andra mening om ämne {n}."
+        response = await client.post("/api/v1/readings", json={"text": text, "lang": "sv"})
+        if response.status == 503:
+            refused = response
+            break
+        assert response.status == 200, await response.text()
+        admitted.append(await response.json())
+    try:
+        assert refused is not None, "no reading was refused"
+        # Refused long before the queue (64 sentences) is full, the first listener served.
+        assert 1 <= len(admitted) <= 8, len(admitted)
+        await _error(refused, 503, "overloaded")
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert "listeners" in (await refused.json())["error"]["message"]
+    finally:
+        release.set()
+        await asyncio.gather(*blockers)
+    # Those already admitted keep playing: their first sentence is served.
+    first = admitted[0]["sentences"][0]["audio"]["mp3"]
+    assert (await client.get(first + "?priority=high")).status == 200
+    await _settle(app)
+    response = await client.post(
+        "/api/v1/readings", json={"text": "Nu finns det plats igen.", "lang": "sv"}
+    )
+    assert response.status == 200, await response.text()

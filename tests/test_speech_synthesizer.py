@@ -11,7 +11,12 @@ import numpy as np
 import pytest
 
 from ttsservice.errors import Overloaded
-from ttsservice.speech.synthesizer import Priority, SynthesisFailed, Synthesizer
+from ttsservice.speech.synthesizer import (
+    Priority,
+    SynthesisFailed,
+    SynthesisMetrics,
+    Synthesizer,
+)
 
 
 class Gate:
@@ -161,3 +166,172 @@ async def test_encoding_runs_between_sentences_most_urgent_first(queue: Synthesi
     assert await first == "encode-visitor"
     await asyncio.gather(running, sentence, later)
     assert gate.ran == ["busy", "encode-visitor", "encode-prefetch", "next"]
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "expected"),
+    [
+        ("deadline", ["busy", "A0", "B0", "A1", "B1", "A2", "download", "warm"]),
+        ("fifo", ["busy", "A0", "A1", "B0", "B1", "download", "A2", "warm"]),
+    ],
+)
+async def test_earliest_deadline_first_across_readings(scheduler: str, expected: list[str]) -> None:
+    """The first sentence of every reading goes before the second of any (deadline mode)."""
+    clock = FakeClock()
+    executor = ThreadPoolExecutor(max_workers=2)
+    queue = Synthesizer(executor, queue_size=20, scheduler=scheduler, clock=clock)
+    await queue.start()
+    try:
+        gate = Gate()
+        futures = [queue.submit("busy", "v", gate.job("busy"), Priority.WARM)]
+        await asyncio.to_thread(gate.started.wait, 5)
+        futures.append(queue.submit("warm", "v", gate.job("warm"), Priority.WARM))
+        futures.append(queue.submit("download", "v", gate.job("download"), Priority.PREFETCH))
+        start_a = clock.now
+        for i, priority in enumerate([Priority.VISITOR, Priority.VISITOR, Priority.PREFETCH]):
+            futures.append(
+                queue.submit(f"A{i}", "v", gate.job(f"A{i}"), priority, deadline=start_a + 3.0 * i)
+            )
+        clock.now += 0.5
+        start_b = clock.now
+        for i in range(2):
+            futures.append(
+                queue.submit(
+                    f"B{i}", "v", gate.job(f"B{i}"), Priority.VISITOR, deadline=start_b + 3.0 * i
+                )
+            )
+        gate.release.set()
+        await asyncio.gather(*futures)
+        assert gate.ran == expected
+    finally:
+        await queue.close()
+        executor.shutdown(wait=True)
+
+
+async def test_a_visitor_without_deadline_is_due_now_and_a_deadline_only_moves_earlier() -> None:
+    clock = FakeClock()
+    executor = ThreadPoolExecutor(max_workers=2)
+    queue = Synthesizer(executor, queue_size=20, clock=clock)
+    await queue.start()
+    try:
+        gate = Gate()
+        futures = [queue.submit("busy", "v", gate.job("busy"), Priority.WARM)]
+        await asyncio.to_thread(gate.started.wait, 5)
+        futures.append(
+            queue.submit(
+                "later", "v", gate.job("later"), Priority.PREFETCH, deadline=clock.now + 10
+            )
+        )
+        futures.append(
+            queue.submit("soon", "v", gate.job("soon"), Priority.PREFETCH, deadline=clock.now + 5)
+        )
+        clock.now += 1
+        futures.append(queue.submit("now", "v", gate.job("now"), Priority.VISITOR))
+        # Asking again with a later deadline must not delay it; an earlier one advances it.
+        queue.raise_priority("soon", Priority.PREFETCH, deadline=clock.now + 50)
+        queue.raise_priority("later", Priority.PREFETCH, deadline=clock.now + 2)
+        gate.release.set()
+        await asyncio.gather(*futures)
+        assert gate.ran == ["busy", "now", "later", "soon"]
+    finally:
+        await queue.close()
+        executor.shutdown(wait=True)
+
+
+async def test_speaking_rate_follows_measured_durations(queue: Synthesizer) -> None:
+    """Deadlines use the voice's measured rate: 100 samples at 1000 Hz for 10 chars."""
+    before = queue.speech_seconds(10)
+    gate = Gate()
+    gate.release.set()
+    for i in range(30):
+        await queue.synthesize(f"s{i}", "v", gate.job(f"s{i}"), Priority.VISITOR, chars=10)
+    assert before == pytest.approx(0.7)
+    assert queue.speech_seconds(10) == pytest.approx(0.1, rel=0.01)
+
+
+async def test_a_sentence_ready_after_its_deadline_counts_as_a_miss() -> None:
+    class Misses(SynthesisMetrics):
+        def __init__(self) -> None:
+            self.late: list[float] = []
+
+        def deadline_missed(self, late_seconds: float) -> None:
+            self.late.append(late_seconds)
+
+    clock = FakeClock()
+    metrics = Misses()
+    executor = ThreadPoolExecutor(max_workers=2)
+    queue = Synthesizer(executor, queue_size=20, clock=clock, metrics=metrics)
+    await queue.start()
+    try:
+        gate = Gate()
+        gate.release.set()
+        await queue.synthesize(
+            "on-time", "v", gate.job("a"), Priority.PREFETCH, deadline=clock.now + 5
+        )
+        assert metrics.late == []
+
+        def late_job() -> tuple[np.ndarray, int]:
+            clock.now += 3
+            return np.zeros(10, dtype=np.float32), 1000
+
+        def little_late_job() -> tuple[np.ndarray, int]:
+            clock.now += 0.8
+            return np.zeros(10, dtype=np.float32), 1000
+
+        # A visitor's request without a playback deadline, or one late less than the
+        # grace (a first sentence is due when its reading starts), is no miss.
+        await queue.synthesize("now", "v", late_job, Priority.VISITOR)
+        await queue.synthesize("first", "v", little_late_job, Priority.VISITOR, deadline=clock.now)
+        assert metrics.late == []
+        await queue.synthesize("late", "v", late_job, Priority.VISITOR, deadline=clock.now + 1)
+        assert metrics.late == [pytest.approx(2.0)]
+    finally:
+        await queue.close()
+        executor.shutdown(wait=True)
+
+
+async def test_admission_refuses_a_listener_who_would_make_others_stall() -> None:
+    """Mean 1 s a sentence, one worker busy: two readings fit in 3 s slack, a third not."""
+    clock = FakeClock()
+    executor = ThreadPoolExecutor(max_workers=2)
+    queue = Synthesizer(executor, queue_size=50, clock=clock, initial_mean_seconds=1.0)
+    await queue.start()
+    try:
+        gate = Gate()
+        futures = [queue.submit("busy", "v", gate.job("busy"), Priority.WARM)]
+        await asyncio.to_thread(gate.started.wait, 5)
+        # Warming and downloads without deadlines do not count against listeners.
+        for i in range(5):
+            futures.append(queue.submit(f"warm{i}", "v", gate.job("w"), Priority.WARM))
+        admitted = 0
+        for reading in range(10):
+            wanted = [clock.now, clock.now + 3.0]
+            if not queue.admits(wanted, slack=3.0):
+                break
+            admitted += 1
+            for i, deadline in enumerate(wanted):
+                futures.append(
+                    queue.submit(
+                        f"r{reading}s{i}", "v", gate.job("x"), Priority.VISITOR, deadline=deadline
+                    )
+                )
+        # EDF after the running sentence (1 s): first sentences ready at 2, 3 s, second ones
+        # (due at 3 s) at 4, 5 s; a third reading's first sentence would be ready at 4 s > 3 s.
+        assert admitted == 2
+        assert queue.backlog_seconds() == pytest.approx(4.0)
+        gate.release.set()
+        await asyncio.gather(*futures)
+        assert queue.admits([clock.now, clock.now + 3.0], slack=2.0)
+    finally:
+        await queue.close()
+        executor.shutdown(wait=True)

@@ -172,6 +172,18 @@ class Settings:
         minimum=1,
         maximum=100_000,
     )
+    scheduler: Literal["deadline", "fifo"] = setting(
+        "deadline",
+        "Order of waiting sentences: deadline (earliest playback deadline first, the first "
+        "sentence of every reading before the second of any) or fifo (priority, then arrival).",
+    )
+    admission_slack: float = setting(
+        2.0,
+        "Seconds a listener's sentence may be ready after it is due; a new reading that would "
+        "make any sentence later than that gets 503 with Retry-After (listeners keep playing).",
+        minimum=0.1,
+        maximum=600,
+    )
     cache_max_bytes: int = setting(
         1_073_741_824,
         "Upper bound of the on-disk audio cache in bytes; least recently used clips go first.",

@@ -83,6 +83,7 @@ def setup(app: web.Application) -> None:
             queue_size=settings.synthesis_queue_size,
             concurrency=synthesis_concurrency(settings.cpu_workers),
             metrics=metrics,
+            scheduler=settings.scheduler,
         )
         await synthesizer.start()
         await asyncio.get_running_loop().run_in_executor(

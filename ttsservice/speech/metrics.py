@@ -58,6 +58,12 @@ class SpeechMetrics(SynthesisMetrics, CacheMetrics):
             registry=registry,
         )
 
+        self.deadline_misses = Counter(
+            "tts_deadline_misses",
+            "Sentences synthesised after their playback deadline (a listener likely waited).",
+            registry=registry,
+        )
+
     def synthesized(self, voice: str, seconds: float, audio_seconds: float) -> None:
         """Record one synthesis."""
         self.synthesis_seconds.labels(voice).observe(seconds)
@@ -70,6 +76,10 @@ class SpeechMetrics(SynthesisMetrics, CacheMetrics):
     def rejected(self) -> None:
         """Record a 503."""
         self.overload_rejections.inc()
+
+    def deadline_missed(self, late_seconds: float) -> None:
+        """Record a sentence ready after its playback deadline."""
+        self.deadline_misses.inc()
 
     def size(self, total_bytes: int) -> None:
         """Record the cache size."""

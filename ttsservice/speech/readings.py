@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import math
 import re
 import time
 from dataclasses import dataclass
@@ -184,7 +185,8 @@ async def prepare_reading(
         for s in sentences
     ]
     if start_in is not None:
-        start_synthesis(speaker, speaker.remember(specs), specs, start_in)
+        slack = app[keys.SETTINGS].admission_slack
+        start_synthesis(speaker, speaker.remember(specs), specs, start_in, admission_slack=slack)
     clip_keys = await speaker.register(specs)
     ident = reading_id(voice, clip_keys)
     record = {"url": reading.url, "title": reading.title, "voice": voice.name, "keys": clip_keys}
@@ -198,20 +200,47 @@ async def prepare_reading(
 
 
 def start_synthesis(
-    speaker: Speaker, clip_keys: list[str], specs: list[ClipSpec], hint: AudioFormat
+    speaker: Speaker,
+    clip_keys: list[str],
+    specs: list[ClipSpec],
+    hint: AudioFormat,
+    *,
+    admission_slack: float | None = None,
 ) -> None:
     """Queue the first sentences for a waiting visitor and a few more as prefetch.
 
     When even the first sentence finds no room, the reading is refused with 503
     (the visitor would hear nothing); later ones are simply not prefetched.
+    Each sentence's deadline is now plus the estimated spoken length of the
+    sentences before it, so the first sentence of every reading goes first.
+    With ``admission_slack``, a new listener whose sentences would make anyone's
+    sentence (theirs included) later than that many seconds past its deadline
+    is refused with 503 at once: those already listening keep playing.
     """
-    for position, (key, spec) in enumerate(zip(clip_keys, specs, strict=True)):
-        if position >= FIRST_SENTENCES + PREFETCH_AHEAD:
-            break
+    synthesizer = speaker.synthesizer
+    ahead = list(zip(clip_keys, specs, strict=True))[: FIRST_SENTENCES + PREFETCH_AHEAD]
+    deadlines = []
+    deadline = synthesizer.clock()
+    for _, spec in ahead:
+        deadlines.append(deadline)
+        deadline += synthesizer.speech_seconds(len(spec.text)) * spec.length_scale
+    if admission_slack is not None:
+        new = [
+            d
+            for (key, _), d in zip(ahead, deadlines, strict=True)
+            if not synthesizer.in_flight(key) and not speaker.is_cached(key, hint)
+        ]
+        if new and not synthesizer.admits(new, admission_slack):
+            synthesizer.reject()
+            raise Overloaded(
+                "Too many listeners right now for this server to read aloud without pauses; "
+                "try again in a moment.",
+                retry_after=max(1, math.ceil(synthesizer.backlog_seconds())),
+            )
+    for position, ((key, spec), deadline) in enumerate(zip(ahead, deadlines, strict=True)):
         priority = Priority.VISITOR if position < FIRST_SENTENCES else Priority.PREFETCH
-        queued = speaker.prefetch(key, spec, hint, priority)
+        queued = speaker.prefetch(key, spec, hint, priority, deadline=deadline)
         if not queued and position == 0:
-            synthesizer = speaker.synthesizer
             synthesizer.reject()
             raise Overloaded(
                 "Speech synthesis is busy right now; try again in a moment.",

@@ -380,18 +380,32 @@ class Speaker:
         self._on_cache(False)
         return await asyncio.shield(self._render_task(key, spec, audio_format, priority))
 
+    def is_cached(self, key: str, audio_format: AudioFormat) -> bool:
+        """Whether the clip needs no synthesis: on disk, being made, or its samples kept."""
+        name = clip_path(key, audio_format.ext)
+        return name in self.cache or name in self._renders or key in self._samples
+
     def prefetch(
-        self, key: str, spec: ClipSpec, audio_format: AudioFormat, priority: Priority
+        self,
+        key: str,
+        spec: ClipSpec,
+        audio_format: AudioFormat,
+        priority: Priority,
+        *,
+        deadline: float | None = None,
     ) -> bool:
-        """Start making the clip in the background; False when the queue has no room."""
+        """Start making the clip in the background; False when the queue has no room.
+
+        ``deadline`` is when (on the synthesizer's clock) a listener will need it.
+        """
         name = clip_path(key, audio_format.ext)
         if name in self.cache or name in self._renders:
-            self.synthesizer.raise_priority(key, priority)
+            self.synthesizer.raise_priority(key, priority, deadline=deadline)
             return True
         idle = key not in self._samples and not self.synthesizer.in_flight(key)
         if idle and not self.synthesizer.has_room(priority):
             return False
-        self._render_task(key, spec, audio_format, priority)
+        self._render_task(key, spec, audio_format, priority, deadline=deadline)
         return True
 
     async def samples(
@@ -402,6 +416,7 @@ class Speaker:
         *,
         encode_as: AudioFormat | None = None,
         encoded: dict[str, bytes] | None = None,
+        deadline: float | None = None,
     ) -> Samples:
         """The clip's levelled samples: kept in memory when recent, else synthesised.
 
@@ -432,7 +447,16 @@ class Speaker:
                 while len(self._timings) > 4096:
                     del self._timings[next(iter(self._timings))]
 
-        return await self.synthesizer.synthesize(key, voice.name, run, priority, on_done=done)
+        return await self.synthesizer.synthesize(
+            key,
+            voice.name,
+            run,
+            priority,
+            on_done=done,
+            deadline=deadline,
+            # Characters at normal speed: a slower length scale makes each one longer.
+            chars=round(len(spec.text) * spec.length_scale),
+        )
 
     async def word_times(
         self, key: str, spec: ClipSpec, priority: Priority
@@ -477,17 +501,23 @@ class Speaker:
 
     # --- internals -------------------------------------------------------------------
     def _render_task(
-        self, key: str, spec: ClipSpec, audio_format: AudioFormat, priority: Priority
+        self,
+        key: str,
+        spec: ClipSpec,
+        audio_format: AudioFormat,
+        priority: Priority,
+        *,
+        deadline: float | None = None,
     ) -> asyncio.Task[CachedFile]:
         name = clip_path(key, audio_format.ext)
         task = self._renders.get(name)
         if task is not None:
             self._wanted[key] = min(priority, self._wanted.get(key, priority))
-            self.synthesizer.raise_priority(key, priority)
+            self.synthesizer.raise_priority(key, priority, deadline=deadline)
             return task
         self._wanted[key] = min(priority, self._wanted.get(key, priority))
         task = asyncio.get_running_loop().create_task(
-            self._render(key, spec, audio_format, priority), name=f"tts-render-{name}"
+            self._render(key, spec, audio_format, priority, deadline), name=f"tts-render-{name}"
         )
         self._renders[name] = task
 
@@ -503,7 +533,12 @@ class Speaker:
         return task
 
     async def _render(
-        self, key: str, spec: ClipSpec, audio_format: AudioFormat, priority: Priority
+        self,
+        key: str,
+        spec: ClipSpec,
+        audio_format: AudioFormat,
+        priority: Priority,
+        deadline: float | None = None,
     ) -> CachedFile:
         wanted = self._wanted.get(key, priority)
         encoded: dict[str, bytes] = {}
@@ -517,6 +552,7 @@ class Speaker:
             wanted,
             encode_as=audio_format if urgent else None,
             encoded=encoded,
+            deadline=deadline,
         )
         data = encoded.get(audio_format.ext)
         if data is None:

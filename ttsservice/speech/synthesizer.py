@@ -31,6 +31,13 @@ __all__ = ["Priority", "SynthesisFailed", "Synthesizer"]
 
 logger = logging.getLogger(__name__)
 
+MISS_GRACE_SECONDS = 1.0
+"""A sentence ready this long after its playback deadline counts as a miss (a first
+sentence is due the moment its reading starts, so it is always a little late)."""
+
+DEFAULT_SPEECH_PER_CHAR = 0.07
+"""Seconds of speech per character before any is measured (about 14 characters a second)."""
+
 Samples = npt.NDArray[np.float32]
 T = TypeVar("T")
 
@@ -55,7 +62,7 @@ class SynthesisFailed(ServiceError):
 
 @dataclass(order=True)
 class _Entry:
-    priority: int
+    rank: tuple[int, float]
     seq: int
     job: _Job = field(compare=False)
 
@@ -76,7 +83,11 @@ class _Job:
     future: asyncio.Future[Samples]
     priority: int
     on_done: Callable[[Samples], None] | None
+    deadline: float | None = None
+    chars: int = 0
     started: bool = False
+    due_now: bool = False
+    """The deadline is the submit time of a visitor request, not a playback deadline."""
 
 
 class SynthesisMetrics:
@@ -91,6 +102,9 @@ class SynthesisMetrics:
     def rejected(self) -> None:
         """A request was refused because the queue was full."""
 
+    def deadline_missed(self, late_seconds: float) -> None:
+        """A sentence was ready ``late_seconds`` after its playback deadline."""
+
 
 class Synthesizer:
     """Bounded priority queue of sentences in front of the CPU executor."""
@@ -103,7 +117,13 @@ class Synthesizer:
         concurrency: int = 1,
         metrics: SynthesisMetrics | None = None,
         initial_mean_seconds: float = 0.5,
+        scheduler: str = "deadline",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if scheduler not in ("deadline", "fifo"):
+            raise ValueError(f"unknown scheduler {scheduler!r}: use deadline or fifo")
+        self.scheduler = scheduler
+        self.clock = clock
         self._executor = executor
         self.queue_size = queue_size
         self.concurrency = max(1, concurrency)
@@ -116,6 +136,7 @@ class Synthesizer:
         self._wakeup: asyncio.Event | None = None
         self._workers: list[asyncio.Task[None]] = []
         self._mean_seconds = initial_mean_seconds
+        self._speech_per_char = DEFAULT_SPEECH_PER_CHAR
         self._closed = False
 
     # --- lifecycle ------------------------------------------------------------
@@ -162,6 +183,42 @@ class Synthesizer:
         """Moving mean of the time one sentence takes."""
         return self._mean_seconds
 
+    def speech_seconds(self, chars: int) -> float:
+        """Estimated spoken length of ``chars`` characters at normal speed.
+
+        Starts from a typical rate and follows the measured rate of the
+        sentences synthesised since (submitted with ``chars``).
+        """
+        return chars * self._speech_per_char
+
+    def admits(self, deadlines: list[float], slack: float) -> bool:
+        """Whether sentences due at ``deadlines`` can join without a listener stalling.
+
+        Simulates earliest-deadline-first over every waiting sentence with a
+        deadline plus the new ones, each taking the measured mean time spread
+        over the workers: when any would be ready more than ``slack`` seconds
+        after its deadline, a new listener would make someone wait, so the
+        caller refuses it (503) while those already listening keep playing.
+        """
+        waiting = [
+            job.deadline
+            for job in self._jobs.values()
+            if not job.started and job.deadline is not None
+        ]
+        busy = len(self._jobs) - self._waiting  # sentences being synthesised now
+        step = self._mean_seconds / self.concurrency
+        finish = self.clock() + (step if busy else 0.0)
+        for deadline in sorted(waiting + deadlines):
+            finish += step
+            if finish > deadline + slack:
+                return False
+        return True
+
+    def backlog_seconds(self) -> float:
+        """Estimated seconds until every sentence with a deadline is synthesised."""
+        count = sum(1 for j in self._jobs.values() if j.deadline is not None)
+        return count * self._mean_seconds / self.concurrency
+
     def retry_after(self) -> int:
         """Seconds until the queue has likely drained enough to take a new sentence."""
         return max(1, math.ceil((self._waiting + 1) * self._mean_seconds / self.concurrency))
@@ -174,13 +231,39 @@ class Synthesizer:
         """Count a request refused for lack of room (the caller raises the 503)."""
         self._metrics.rejected()
 
-    def raise_priority(self, key: str, priority: Priority) -> None:
-        """Make a waiting sentence more urgent (no-op when it is not waiting)."""
+    def raise_priority(
+        self, key: str, priority: Priority, *, deadline: float | None = None
+    ) -> None:
+        """Make a waiting sentence more urgent (no-op when it is not waiting).
+
+        ``deadline`` (on :attr:`clock`) moves its deadline earlier, never later.
+        """
         job = self._jobs.get(key)
-        if job is not None and not job.started and priority < job.priority:
+        if job is None or job.started:
+            return
+        old = self._rank(job)
+        if priority < job.priority:
             job.priority = int(priority)
-            heapq.heappush(self._heap, _Entry(int(priority), next(self._seq), job))
+        if deadline is not None and (job.deadline is None or deadline < job.deadline):
+            job.deadline = deadline
+        if self._rank(job) != old:
+            heapq.heappush(self._heap, _Entry(self._rank(job), next(self._seq), job))
             self._poke()
+
+    def _rank(self, job: _Job) -> tuple[int, float]:
+        """Order of a waiting sentence: smaller first.
+
+        FIFO: by priority, then arrival. Deadline: every sentence somebody will
+        listen to at a known time (or a visitor waits for now) by earliest
+        deadline; prefetch and warming without a deadline only after them.
+        """
+        if self.scheduler == "fifo":
+            return (job.priority, 0.0)
+        if job.deadline is not None:
+            return (0, job.deadline)
+        if job.priority == Priority.VISITOR:
+            return (0, math.inf)  # replaced by the submit time in submit()
+        return (job.priority, 0.0)
 
     def has_room(self, priority: Priority) -> bool:
         """Whether a new sentence of ``priority`` would be accepted now.
@@ -200,8 +283,14 @@ class Synthesizer:
         priority: Priority,
         *,
         on_done: Callable[[Samples], None] | None = None,
+        deadline: float | None = None,
+        chars: int = 0,
     ) -> asyncio.Future[Samples]:
         """Queue ``run`` (synthesis returning samples and their rate) under ``key``.
+
+        ``deadline`` is when (on :attr:`clock`) a listener will need the
+        sentence; with the deadline scheduler earliest deadlines go first, and
+        a visitor sentence without one is due now.
 
         A key already queued or running is not queued again: its future is
         returned (and its priority raised when this request is more urgent).
@@ -213,7 +302,7 @@ class Synthesizer:
             raise Overloaded("The speech service is not running; try again shortly.", retry_after=5)
         job = self._jobs.get(key)
         if job is not None:
-            self.raise_priority(key, priority)
+            self.raise_priority(key, priority, deadline=deadline)
             return job.future
         if not self.has_room(priority):
             self._metrics.rejected()
@@ -222,9 +311,13 @@ class Synthesizer:
                 retry_after=self.retry_after(),
             )
         future: asyncio.Future[Samples] = asyncio.get_running_loop().create_future()
-        job = _Job(key, voice_name, run, future, int(priority), on_done)
+        due_now = deadline is None and priority == Priority.VISITOR
+        if due_now:
+            deadline = self.clock()
+        job = _Job(key, voice_name, run, future, int(priority), on_done, deadline, chars)
+        job.due_now = due_now
         self._jobs[key] = job
-        heapq.heappush(self._heap, _Entry(int(priority), next(self._seq), job))
+        heapq.heappush(self._heap, _Entry(self._rank(job), next(self._seq), job))
         self._set_waiting(self._waiting + 1)
         self._poke()
         return future
@@ -251,12 +344,16 @@ class Synthesizer:
         priority: Priority,
         *,
         on_done: Callable[[Samples], None] | None = None,
+        deadline: float | None = None,
+        chars: int = 0,
     ) -> Samples:
         """Queue (or join) ``key`` and wait for its samples.
 
         A caller that goes away does not cancel the synthesis others may share.
         """
-        future = self.submit(key, voice_name, run, priority, on_done=on_done)
+        future = self.submit(
+            key, voice_name, run, priority, on_done=on_done, deadline=deadline, chars=chars
+        )
         return await asyncio.shield(future)
 
     # --- internals ---------------------------------------------------------------
@@ -273,11 +370,12 @@ class Synthesizer:
             entry = self._heap[0]
             job = entry.job
             # Entries left behind by a priority raise, or for finished jobs, are stale.
-            if job.started or entry.priority != job.priority or self._jobs.get(job.key) is not job:
+            stale = entry.rank != self._rank(job) or self._jobs.get(job.key) is not job
+            if job.started or stale:
                 heapq.heappop(self._heap)
                 continue
             break
-        if self._side and (not self._heap or self._side[0].priority <= self._heap[0].priority):
+        if self._side and (not self._heap or self._side[0].priority <= self._heap[0].job.priority):
             return heapq.heappop(self._side)
         if self._heap:
             return heapq.heappop(self._heap).job
@@ -337,7 +435,14 @@ class Synthesizer:
                 continue
             seconds = time.perf_counter() - started
             self._mean_seconds = 0.8 * self._mean_seconds + 0.2 * seconds
-            self._metrics.synthesized(job.voice_name, seconds, samples.size / rate if rate else 0)
+            audio_seconds = samples.size / rate if rate else 0.0
+            if job.chars > 0 and audio_seconds > 0:
+                per_char = audio_seconds / job.chars
+                self._speech_per_char = 0.8 * self._speech_per_char + 0.2 * per_char
+            self._metrics.synthesized(job.voice_name, seconds, audio_seconds)
+            late = self.clock() - job.deadline if job.deadline is not None else 0.0
+            if not job.due_now and late > MISS_GRACE_SECONDS:
+                self._metrics.deadline_missed(late)
             self._finish(job, samples=samples)
 
     def _finish(
