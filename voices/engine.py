@@ -18,6 +18,9 @@ import hashlib
 import importlib.metadata
 import json
 import logging
+import os
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,9 +154,17 @@ class PiperSpeechVoice:
         try:
             config_bytes = config_path.read_bytes()
             config = json.loads(config_bytes)
-            # Alignments (samples per phoneme) come from the same run as the audio: the
-            # model is patched in memory (needs onnx) so word timings cost no extra synthesis.
-            voice = PiperVoice.load(model_path, config_path=config_path, include_alignments=True)
+            # Alignments (samples per phoneme) come from the same run as the audio, so word
+            # timings cost no extra synthesis. The model is patched once, by a child process,
+            # into a copy beside it: patching in memory here would hold two more copies of
+            # the model at load and raise the service's peak memory by about that much.
+            aligned = aligned_model(model_path)
+            if aligned is not None:
+                voice = PiperVoice.load(aligned, config_path=config_path)
+            else:  # no writable copy (or already patched): piper patches in memory
+                voice = PiperVoice.load(
+                    model_path, config_path=config_path, include_alignments=True
+                )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise VoiceLoadError(f"cannot load voice {model_path}: {exc}") from exc
         except Exception as exc:  # onnxruntime raises its own exception types
@@ -231,6 +242,43 @@ class PiperSpeechVoice:
             return samples, None
         rate = float(self.sample_rate)
         return samples, [(start / rate, end / rate) for start, end in words]
+
+
+_PATCH_COMMAND = (sys.executable, "-m", "piper.patch_voice_with_alignment")
+
+
+def aligned_path(model_path: Path) -> Path:
+    """Where the copy of ``model_path`` with Piper's alignment output is kept."""
+    return model_path.with_name(model_path.name + ".aligned")
+
+
+def aligned_model(model_path: Path) -> Path | None:
+    """A copy of the model that also outputs samples per phoneme, made once; None if none.
+
+    The copy is written by ``piper.patch_voice_with_alignment`` in a child process
+    (the onnx graph is loaded and saved there, not in the service) and renamed into
+    place; it is made again when the model is newer. None when the folder is not
+    writable or the model needs no patch (it already has the output).
+    """
+    target = aligned_path(model_path)
+    try:
+        if target.is_file() and target.stat().st_mtime >= model_path.stat().st_mtime:
+            return target
+        partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+        result = subprocess.run(  # noqa: S603 - our own interpreter and piper's module
+            [*_PATCH_COMMAND, str(model_path), "--output", str(partial)],
+            capture_output=True,
+            timeout=600,
+            check=False,
+        )
+        if result.returncode != 0 or not partial.is_file():
+            partial.unlink(missing_ok=True)
+            return None
+        os.replace(partial, target)
+    except (OSError, subprocess.SubprocessError) as exc:
+        logger.info("no aligned copy of %s (%s); patching in memory", model_path, exc)
+        return None
+    return target
 
 
 _SILENT_PHONEMES = frozenset("^$_ ,.!?;:")

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from voices.catalog import Catalog, CatalogFile, CatalogVoice, load_catalog
-from voices.engine import PiperSpeechVoice, VoiceLoadError, file_sha256
+from voices.engine import PiperSpeechVoice, VoiceLoadError, aligned_path, file_sha256
 
 __all__ = [
     "ChecksumMismatch",
@@ -355,7 +355,8 @@ class VoiceStore:
         """Delete voice ``name``'s model, config and record."""
         if self.find(name) is None:
             raise self._not_installed(name)
-        for path in (self.model_path(name), self.config_path(name), self.record_path(name)):
+        model = self.model_path(name)
+        for path in (model, aligned_path(model), self.config_path(name), self.record_path(name)):
             path.unlink(missing_ok=True)
         logger.info("removed voice %s", name)
 
