@@ -173,9 +173,9 @@ def compile_selector(selector: str) -> CSSSelector:
 
 
 _FALLBACK_BLOCKS = ("p", "li", "dd", "dt", "blockquote", "td", "th", "div", *_HEADINGS)
-_FALLBACK_SKIP = frozenset(
-    ("nav", "header", "footer", "script", "style", "noscript", "template", "form", "button")
-)
+_FALLBACK_SKIP = frozenset(("nav", "script", "style", "noscript", "template", "button"))
+# Skipped unless they hold most of the page (a whole page in one <form>, as ASP.NET lays it out).
+_FALLBACK_SKIP_SMALL = frozenset(("header", "footer", "form", "aside"))
 
 
 def _parse(html: str) -> HtmlElement | None:
@@ -709,19 +709,17 @@ class _Extractor:
         self.blocks, self.linked, self.seen = [], [], set()
         order = {e: i for i, e in enumerate(self.body.iter())}
         found: list[tuple[int, HtmlElement, str]] = []
+        half = len(self.body.text_content()) / 2
+        skip = set(self.selected_skip)
+        skip.update(e for e in self.body.iter(*_FALLBACK_SKIP))
+        skip.update(
+            e for e in self.body.iter(*_FALLBACK_SKIP_SMALL) if len(e.text_content()) < half
+        )
         for el in self.body.iter(*_FALLBACK_BLOCKS):
-            if any(
-                a.tag in _FALLBACK_SKIP or self._hidden(a) or a in self.selected_skip
-                for a in (el, *el.iterancestors())
-            ):
+            if any(a in skip or self._hidden(a) for a in (el, *el.iterancestors())):
                 continue
-            if el.tag == "li" and el.find(".//p") is not None:
-                continue
-            if el.tag == "div":
-                at, text = self._own_text(el)
-                found.append((order.get(at, order[el]), el, _clean(text)))
-            else:
-                found.append((order[el], el, _clean(el.text_content())))
+            at, text = self._own_text(el)
+            found.append((order.get(at, order[el]), el, _clean(text)))
         for _, el, text in sorted(found, key=lambda f: f[0]):
             if el.tag in _HEADINGS:
                 self._add(el, "heading", text, _HEADINGS[el.tag], self.page_lang)
@@ -731,7 +729,7 @@ class _Extractor:
 
     @staticmethod
     def _own_text(div: HtmlElement) -> tuple[HtmlElement, str]:
-        """A div's text outside the blocks inside it (those are read on their own), and the
+        """An element's text outside the blocks inside it (those are read on their own), and the
         element where that text starts."""
         parts = [div.text or ""]
         start = div if (div.text or "").strip() else None
