@@ -173,9 +173,10 @@ def compile_selector(selector: str) -> CSSSelector:
 
 
 _FALLBACK_BLOCKS = ("p", "li", "dd", "dt", "blockquote", "td", "th", "div", *_HEADINGS)
-_FALLBACK_SKIP = frozenset(("nav", "script", "style", "noscript", "template", "button"))
-# Skipped unless they hold most of the page (a whole page in one <form>, as ASP.NET lays it out).
-_FALLBACK_SKIP_SMALL = frozenset(("header", "footer", "form", "aside"))
+_FALLBACK_SKIP = frozenset(("script", "style", "noscript", "template", "button"))
+# Skipped unless they hold most of the page (a whole page in one <form>, as ASP.NET lays it
+# out, or inside an unclosed <nav>).
+_FALLBACK_SKIP_SMALL = frozenset(("nav", "header", "footer", "form", "aside"))
 
 
 def _parse(html: str) -> HtmlElement | None:
