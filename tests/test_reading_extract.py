@@ -459,3 +459,39 @@ def test_sitevision_layout_classes_are_not_mistaken_for_boilerplate() -> None:
     assert extract_reading(html).text == (
         "Parkering\n\nHär kan du läsa om parkering i kommunen och om avgifterna."
     )
+
+
+def test_a_page_of_links_only_is_not_read_as_silence() -> None:
+    """A main landmark holding only a list of links (a news list) gave no text at all."""
+    items = "".join(
+        f'<li><a href="/n{i}">Nyhet {i}: biblioteket ändrar sina öppettider</a></li>'
+        for i in range(4)
+    )
+    html = f'<html lang="sv"><body><nav><a href="/">Hem</a></nav><main><ul>{items}</ul></main>'
+    html += "<footer>Kontakt: 08-123 45 67</footer></body></html>"
+    assert extract_reading(html).text == "\n\n".join(
+        f"Nyhet {i}: biblioteket ändrar sina öppettider" for i in range(4)
+    )
+
+
+def test_a_listing_page_reads_as_its_items() -> None:
+    """Cards of a linked title and a linked summary (a "find a clinic" list) read as title then
+    summary of each item, in page order, without the navigation."""
+    cards = "".join(
+        f'<div class="card"><h3><a href="/k{i}">Vårdcentral {name}</a></h3>'
+        f'<a href="/k{i}">Vi tar emot patienter på vardagar i {name}.</a></div>'
+        for i, name in enumerate(["Norr", "Söder", "Väster"])
+    )
+    html = (
+        '<html lang="sv"><body><header><nav><a href="/">Hem</a><a href="/a">Om oss</a></nav>'
+        f'</header><div class="teaser-list">{cards}</div></body></html>'
+    )
+    reading = extract_reading(html)
+    assert [(b.kind, b.text) for b in reading.blocks] == [
+        item
+        for name in ["Norr", "Söder", "Väster"]
+        for item in [
+            ("heading", f"Vårdcentral {name}"),
+            ("paragraph", f"Vi tar emot patienter på vardagar i {name}."),
+        ]
+    ]

@@ -172,6 +172,13 @@ def compile_selector(selector: str) -> CSSSelector:
         raise ValueError(f"not a CSS selector: {selector!r} ({exc})") from None
 
 
+_FALLBACK_BLOCKS = ("p", "li", "dd", "dt", "blockquote", "td", "th", "div", *_HEADINGS)
+_FALLBACK_SKIP = frozenset(("script", "style", "noscript", "template", "button"))
+# Skipped unless they hold most of the page (a whole page in one <form>, as ASP.NET lays it
+# out, or inside an unclosed <nav>).
+_FALLBACK_SKIP_SMALL = frozenset(("nav", "header", "footer", "form", "aside"))
+
+
 def _parse(html: str) -> HtmlElement | None:
     """The document element, or None when there is nothing to parse."""
     text = _XML_DECL.sub("", html, count=1).replace("\x00", "")
@@ -696,6 +703,52 @@ class _Extractor:
         self.blocks.append(Block(len(self.blocks), kind, text, lang, level, self._locator(el)))
         self.linked.append(linked)
 
+    def fallback(self) -> list[Block]:
+        """The body minus navigation, one block per text-bearing element: read when the
+        main-content rules found nothing, so that a page with text is never read as silence.
+        A listing (cards of a linked title and a summary) reads as its items in page order."""
+        self.blocks, self.linked, self.seen = [], [], set()
+        order = {e: i for i, e in enumerate(self.body.iter())}
+        found: list[tuple[int, HtmlElement, str]] = []
+        half = len(self.body.text_content()) / 2
+        skip = set(self.selected_skip)
+        skip.update(e for e in self.body.iter(*_FALLBACK_SKIP))
+        skip.update(
+            e for e in self.body.iter(*_FALLBACK_SKIP_SMALL) if len(e.text_content()) < half
+        )
+        for el in self.body.iter(*_FALLBACK_BLOCKS):
+            if any(a in skip or self._hidden(a) for a in (el, *el.iterancestors())):
+                continue
+            at, text = self._own_text(el)
+            found.append((order.get(at, order[el]), el, _clean(text)))
+        for _, el, text in sorted(found, key=lambda f: f[0]):
+            if el.tag in _HEADINGS:
+                self._add(el, "heading", text, _HEADINGS[el.tag], self.page_lang)
+            else:
+                self._add(el, "paragraph", text, None, self.page_lang)
+        return self.blocks
+
+    @staticmethod
+    def _own_text(div: HtmlElement) -> tuple[HtmlElement, str]:
+        """An element's text outside the blocks inside it (those are read on their own), and the
+        element where that text starts."""
+        parts = [div.text or ""]
+        start = div if (div.text or "").strip() else None
+        for child in div:
+            inner = isinstance(child.tag, str) and (
+                child.tag in _FALLBACK_BLOCKS
+                or any(isinstance(c.tag, str) and c.tag in _FALLBACK_BLOCKS for c in child.iter())
+            )
+            if not inner and isinstance(child.tag, str):
+                text = child.text_content()
+                if start is None and text.strip():
+                    start = child
+                parts.append(text)
+            if start is None and (child.tail or "").strip():
+                start = child
+            parts.append(child.tail or "")
+        return (start if start is not None else div), " ".join(parts)
+
     def _without_link_runs(self) -> list[Block]:
         """The blocks without runs of link-only blocks (menus, teaser lists, tag clouds); a
         lone link, like "Read more on …", stays."""
@@ -789,6 +842,8 @@ def extract_reading(
         return Reading(url=base_url, title="", lang=options.default_lang, blocks=())
     extractor = _Extractor(doc, options)
     blocks = extractor.run()
+    if not blocks:
+        blocks = extractor.fallback()
     return Reading(
         url=base_url,
         title=extractor.title(),
