@@ -9,9 +9,7 @@ server is never disturbed.
 from __future__ import annotations
 
 import asyncio
-import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from feedback.pg import translate
 from feedback.store import MIGRATIONS, FeedbackStore
 from tests.backends import SHARED_SECRET
 from tests.pgserver import PgServer
+from tests.test_feedback_process import kill_9_under_vote_load
 from ttsservice import keys
 from ttsservice.app import create_app
 from ttsservice.settings import Settings
@@ -151,11 +150,6 @@ async def test_unreachable_database_is_a_503_and_the_service_reconnects(
 def test_every_acknowledged_vote_survives_kill_9_on_postgresql(
     tmp_path: Path, pg_server: PgServer
 ) -> None:
-    import threading
-
-    from tests.procutil import start_service
-    from tests.test_feedback_process import _post_votes
-
     name = f"kill_{tmp_path.name[-20:]}".replace("-", "_").lower()
     subprocess.run(
         [
@@ -177,30 +171,7 @@ def test_every_acknowledged_vote_survives_kill_9_on_postgresql(
         "TTS_DATABASE_URL": url,
         "TTS_SECRET_KEY": SHARED_SECRET,
     }
-    proc, base = start_service(env)
-    acked: list[str] = []
-    stop = threading.Event()
-    workers = [
-        threading.Thread(target=_post_votes, args=(base, acked, stop, n), daemon=True)
-        for n in range(6)
-    ]
-    try:
-        for worker in workers:
-            worker.start()
-        deadline = time.monotonic() + 60
-        while len(acked) < 300 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)  # while the workers are still posting
-        proc.wait(timeout=10)
-    finally:
-        stop.set()
-        if proc.poll() is None:
-            proc.kill()
-        for worker in workers:
-            worker.join(timeout=10)
-        proc.communicate(timeout=10)
-    assert proc.returncode == -signal.SIGKILL
-    assert len(acked) >= 300
+    acked = kill_9_under_vote_load(env)
 
     async def stored() -> tuple[set[str], int, int]:
         conn = await asyncpg.connect(url)

@@ -40,8 +40,11 @@ def _post_votes(base: str, acked: list[str], stop: threading.Event, worker: int)
             return  # the server is gone
 
 
-def test_every_acknowledged_vote_survives_kill_9(tmp_path: Path) -> None:
-    env = {"TTS_DATA_DIR": str(tmp_path), "TTS_VOTES_PER_MINUTE": "100000"}
+def kill_9_under_vote_load(env: dict[str, str]) -> list[str]:
+    """Start the service, post votes from six clients, kill -9 it after 300 are acknowledged.
+
+    Returns the ids of the acknowledged votes (the caller checks they are stored).
+    """
     proc, base = start_service(env)
     acked: list[str] = []
     stop = threading.Event()
@@ -66,6 +69,12 @@ def test_every_acknowledged_vote_survives_kill_9(tmp_path: Path) -> None:
         proc.communicate(timeout=10)
     assert proc.returncode == -signal.SIGKILL
     assert len(acked) >= 300
+    return acked
+
+
+def test_every_acknowledged_vote_survives_kill_9(tmp_path: Path) -> None:
+    env = {"TTS_DATA_DIR": str(tmp_path), "TTS_VOTES_PER_MINUTE": "100000"}
+    acked = kill_9_under_vote_load(env)
     restarted, base = start_service(env)
     try:
         with urllib.request.urlopen(base + "/readyz", timeout=5) as response:
