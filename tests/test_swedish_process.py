@@ -50,3 +50,18 @@ def test_sighup_makes_the_running_service_read_the_lexicon_again(tmp_path: Path)
         proc.terminate()
         _out, err = proc.communicate(timeout=30)
     assert err.count("site lexicon not loaded") == 1  # one clear line for the broken file
+
+
+def test_sighup_without_a_site_lexicon_does_not_stop_the_service(tmp_path: Path) -> None:
+    """SIGHUP means reload; with nothing to reload it is a logged no-op, never a stop."""
+    proc, base = start_service({"TTS_DATA_DIR": str(tmp_path / "var")})
+    try:
+        os.kill(proc.pid, signal.SIGHUP)
+        time.sleep(0.5)
+        assert proc.poll() is None, "SIGHUP stopped the service"
+        with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=30)
+    assert "SIGHUP: no site lexicon" in err

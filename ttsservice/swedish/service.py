@@ -140,16 +140,19 @@ def setup(app: web.Application) -> None:
     app[keys.LEXICON_WATCH] = watch
 
     async def lexicon_ctx(app: web.Application) -> AsyncIterator[None]:
-        if watch.path is None:  # the shipped list only: nothing to watch
-            yield
-            return
-        watch.executor = app[keys.CPU_EXECUTOR]
-        await watch.check(force=True)
-        task = asyncio.create_task(watch.watch(), name="lexicon-watch")
         loop = asyncio.get_running_loop()
         reloads: set[asyncio.Task[bool]] = set()
+        task: asyncio.Task[None] | None = None
+        if watch.path is not None:  # else the shipped list only: nothing to watch
+            watch.executor = app[keys.CPU_EXECUTOR]
+            await watch.check(force=True)
+            task = asyncio.create_task(watch.watch(), name="lexicon-watch")
 
         def on_hup() -> None:
+            # SIGHUP means "reload" (README) and must never stop the service, whatever is set.
+            if watch.path is None:
+                logger.info("SIGHUP: no site lexicon (TTS_LEXICON_PATH) to read again")
+                return
             reload = loop.create_task(watch.check(force=True))
             reloads.add(reload)  # keep a reference until it is done
             reload.add_done_callback(reloads.discard)
@@ -164,10 +167,11 @@ def setup(app: web.Application) -> None:
         finally:
             if hup:
                 loop.remove_signal_handler(signal.SIGHUP)
-            for pending in (task, *reloads):
-                pending.cancel()
+            pending = [*reloads] if task is None else [task, *reloads]
+            for each in pending:
+                each.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(task, *reloads)
+                await asyncio.gather(*pending)
 
     async def lexicon_check() -> Check:
         return watch.readiness()
