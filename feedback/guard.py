@@ -29,6 +29,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from ttsservice.web.clients import client_network
+
 __all__ = ["DUPLICATE_WINDOW", "REJECTION_REASONS", "FeedbackGuard", "FeedbackMetrics"]
 
 DUPLICATE_WINDOW = 10.0
@@ -148,7 +150,8 @@ class FeedbackGuard:
             self._salt_day = day
             self._buckets.clear()
             self._recent.clear()
-        return hmac.new(self._salt, (address or "unknown").encode(), hashlib.sha256).digest()[:16]
+        client = client_network(address).encode()
+        return hmac.new(self._salt, client, hashlib.sha256).digest()[:16]
 
     def take(self, client: bytes) -> int | None:
         """Take one token for ``client``; None if allowed, else seconds to wait."""

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ttsservice.settings import SettingsError
+from ttsservice.web.clients import client_network
 
 __all__ = [
     "LOGIN_WINDOW",
@@ -240,7 +241,7 @@ class LoginLimiter:
 
     def client_key(self, address: str | None) -> bytes:
         """HMAC of the client address under the in-memory salt (the address is never kept)."""
-        return hmac.new(self._salt, (address or "").encode(), hashlib.sha256).digest()
+        return hmac.new(self._salt, client_network(address).encode(), hashlib.sha256).digest()
 
     def _recent(self, key: bytes) -> deque[float]:
         now = self._clock()

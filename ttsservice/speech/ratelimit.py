@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable
 
 from ttsservice.errors import RateLimited
+from ttsservice.web.clients import client_network
 
 __all__ = ["ClientLimiter"]
 
@@ -52,7 +53,8 @@ class ClientLimiter:
             self._day = day
             self._salt = self._daily_salt(day)
             self._hits.clear()
-        return hmac.new(self._salt, address.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+        client = client_network(address).encode("utf-8")
+        return hmac.new(self._salt, client, hashlib.sha256).hexdigest()[:32]
 
     def check(self, address: str) -> None:
         """Count one request from ``address``; :class:`RateLimited` (429) when over the limit."""

@@ -21,6 +21,7 @@ from aiohttp.web_protocol import RequestHandler
 
 from ttsservice import keys
 from ttsservice.settings import Settings
+from ttsservice.web.clients import client_network
 from ttsservice.web.proxies import Network
 
 logger = logging.getLogger(__name__)
@@ -42,19 +43,21 @@ class ConnectionCounts:
         """Count a new connection from ``client``; False if it is over a limit."""
         if self.total >= self.total_limit:
             return self._refuse(client, "in all")
-        if self._open.get(client, 0) >= self.per_client_limit and not self._is_proxy(client):
+        key = client_network(client)
+        if self._open.get(key, 0) >= self.per_client_limit and not self._is_proxy(client):
             return self._refuse(client, "from one client")
-        self._open[client] = self._open.get(client, 0) + 1
+        self._open[key] = self._open.get(key, 0) + 1
         self.total += 1
         return True
 
     def close(self, client: str) -> None:
         """Forget one connection counted by :meth:`open`."""
-        left = self._open.get(client, 0) - 1
+        key = client_network(client)
+        left = self._open.get(key, 0) - 1
         if left > 0:
-            self._open[client] = left
+            self._open[key] = left
         else:
-            self._open.pop(client, None)
+            self._open.pop(key, None)
         self.total -= 1
 
     def _refuse(self, client: str, where: str) -> bool:
