@@ -133,6 +133,23 @@ async def test_failed_logins_are_limited_per_client(
     assert "Set-Cookie" not in limited.headers
 
 
+async def test_parallel_wrong_passwords_cannot_get_past_the_limit(
+    make_app: Callable[..., web.Application],
+    aiohttp_client: Callable[..., Any],
+    dashboard_env: dict[str, str],
+) -> None:
+    """Each attempt takes its slot before the slow password check, so 40 at once give 5 × 401."""
+    client = await aiohttp_client(make_app(**dashboard_env, TTS_DASHBOARD_LOGIN_ATTEMPTS="5"))
+    form = await (await client.get("/dashboard/login")).text()
+    data = {"user": USER, "password": "gissning", "csrf": csrf_of(form), "next": "/dashboard"}
+    answers = await asyncio.gather(
+        *(client.post("/dashboard/login", data=data, allow_redirects=False) for _ in range(40))
+    )
+    statuses = sorted(a.status for a in answers)
+    assert statuses.count(401) == 5 and statuses.count(429) == 35, statuses
+    assert (await sign_in(client)).status == 429  # the right password waits too
+
+
 async def test_login_needs_its_form_token_and_the_own_origin(
     make_app: Callable[..., web.Application],
     aiohttp_client: Callable[..., Any],

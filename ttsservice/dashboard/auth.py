@@ -261,6 +261,18 @@ class LoginLimiter:
             return None
         return max(1, int(failures[0] + self.window - self._clock()) + 1)
 
+    def reserve(self, key: bytes) -> int | None:
+        """Count an attempt as failed *before* the password is checked; seconds to wait if none left.
+
+        Checking and counting in one step, with no await between them, is what makes the
+        limit hold for parallel attempts: each takes a slot before its (slow) password
+        check, and a correct password gives the slots back (:meth:`succeeded`).
+        """
+        wait = self.wait(key)
+        if wait is None:
+            self.failed(key)
+        return wait
+
     def failed(self, key: bytes) -> None:
         """Record a failed login."""
         failures = self._failures.setdefault(key, deque())

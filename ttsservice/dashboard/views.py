@@ -435,12 +435,17 @@ async def login(request: web.Request) -> web.StreamResponse:
     next_url = _with_lang(view, _safe_next(form.get("next")))
     user_text = user.strip()[:200] if isinstance(user, str) else ""
     password_text = password[:1024] if isinstance(password, str) else ""
+    wait = dashboard.limiter.reserve(client)  # before the await: parallel tries count too
+    if wait is not None:
+        minutes = max(1, (wait + 59) // 60)
+        return await _login_page(
+            request, view, view.t("login_wait", minutes=minutes), 429, {"Retry-After": str(wait)}
+        )
     loop = asyncio.get_running_loop()
     ok = await loop.run_in_executor(
         request.app[keys.CPU_EXECUTOR], dashboard.accounts.check, user_text, password_text
     )
-    if not ok:
-        dashboard.limiter.failed(client)
+    if not ok:  # the reserved attempt stays counted as a failure
         logger.info("dashboard: failed sign-in")
         return await _login_page(request, view, view.t("login_failed"), 401, user=user_text)
     dashboard.limiter.succeeded(client)
