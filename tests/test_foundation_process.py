@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,44 @@ def test_a_port_in_use_is_named_without_a_traceback(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "TTS_PORT" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """A read-only file system (a tmpfs mounted ro; root can write through chmod, not this)."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a read-only tmpfs here: {mounted.stderr!r}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def _serve_with_data_dir(data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "TTS_DATA_DIR": str(data_dir), "TTS_OFFLINE": "1"}
+    return run_ttsservice("serve", env=env, timeout=60)
+
+
+def test_a_read_only_data_folder_is_one_line_naming_the_setting(read_only_folder: Path) -> None:
+    done = _serve_with_data_dir(read_only_folder / "var")
+    assert done.returncode == 2, done.stderr
+    assert "TTS_DATA_DIR" in done.stderr and "Read-only file system" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_data_folder_that_cannot_be_made_is_one_line_naming_the_setting(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    done = _serve_with_data_dir(blocker / "var")
+    assert done.returncode == 2, done.stderr
+    assert "TTS_DATA_DIR" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_client_ip_is_logged_only_when_enabled(tmp_path: Path) -> None:

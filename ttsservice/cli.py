@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 import typing
 from collections.abc import Callable, Sequence
@@ -93,6 +94,26 @@ def _register_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(run=_serve)
 
 
+def require_writable_folder(folder: Path, variable: str) -> None:
+    """Create ``folder`` if needed and prove a file can be written in it, or SettingsError.
+
+    The service keeps its database and audio in the data folder; finding out at the
+    first vote (or as a traceback at start) is worse than one line naming the setting.
+    """
+    probe = folder / f".write-check-{os.getpid()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with probe.open("wb") as f:
+            f.write(b"ok")
+            f.flush()
+            os.fsync(f.fileno())
+        probe.unlink()
+    except OSError as exc:
+        raise SettingsError(
+            f"{variable} must be a folder the service can write in; {folder}: {exc.strerror or exc}"
+        ) from None
+
+
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -102,7 +123,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     log_handler = configure_logging(settings.log_level, settings.log_format)
     limit_malloc_arenas()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    require_writable_folder(settings.data_dir, "TTS_DATA_DIR")
     app = create_app(settings)
     request_lines = LineBatch(log_handler.stream)
     runner = GuardedAppRunner(

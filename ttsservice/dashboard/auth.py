@@ -262,7 +262,7 @@ class LoginLimiter:
         return max(1, int(failures[0] + self.window - self._clock()) + 1)
 
     def reserve(self, key: bytes) -> int | None:
-        """Count an attempt as failed *before* the password is checked; seconds to wait if none left.
+        """Count an attempt as failed *before* the password check; seconds to wait if none left.
 
         Checking and counting in one step, with no await between them, is what makes the
         limit hold for parallel attempts: each takes a slot before its (slow) password
