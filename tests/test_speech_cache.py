@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiohttp import web
 
 from ttsservice.speech.cache import AudioCache, CacheMetrics
+from ttsservice.speech.speaker import clip_path
+
+pytest_plugins = ["tests.conftest_voices", "tests.conftest_speech"]
+
+OGG_1000 = b"OggS" + b"x" * 996
+"""1,000 bytes that begin as an Ogg file does (the cache checks what it reads)."""
 
 
 class Counts(CacheMetrics):
@@ -63,7 +71,7 @@ async def test_index_and_order_survive_a_restart(
     cache = AudioCache(folder, executor, max_bytes=100_000)
     await cache.open()
     for i in range(3):
-        await cache.write(f"clips/bb/{i}.ogg", b"x" * 1_000)
+        await cache.write(f"clips/bb/{i}.ogg", OGG_1000)
     await cache.read("clips/bb/0.ogg")
     await cache.close()
     (folder / "clips" / "bb" / ".half.tmp").write_bytes(b"crashed mid-write")
@@ -75,7 +83,7 @@ async def test_index_and_order_survive_a_restart(
     # 1 was the least recently used before the restart, so it went.
     assert sorted(p.name for p in (folder / "clips" / "bb").iterdir()) == ["0.ogg", "2.ogg"]
     found = await again.read("clips/bb/0.ogg")
-    assert found is not None and found.data == b"x" * 1_000
+    assert found is not None and found.data == OGG_1000
     await again.close()
 
 
@@ -101,11 +109,43 @@ async def test_files_written_by_another_process_are_found(
     await cache.open()
     path = tmp_path / "c" / "clips" / "dd" / "w.mp3"
     path.parent.mkdir(parents=True)
-    path.write_bytes(b"warmed")
+    path.write_bytes(b"ID3warm")  # reads are checked: an MP3 starts with a tag or a frame
     found = await cache.read("clips/dd/w.mp3")
-    assert found is not None and found.data == b"warmed"
-    assert cache.total_bytes == 6
+    assert found is not None and found.data == b"ID3warm"
+    assert cache.total_bytes == 7
     os.unlink(path)
     # Served from memory now, but the index still counts the file until it is evicted.
     assert await cache.read("clips/dd/w.mp3") is not None
     await cache.close()
+
+
+@pytest.mark.parametrize("damage", [b"", b"<html>not audio</html>"])
+async def test_an_empty_or_foreign_clip_on_disk_is_remade_not_served(
+    aiohttp_client: Any,
+    speech_app: Callable[..., web.Application],
+    tmp_path: Path,
+    damage: bytes,
+) -> None:
+    """A clip left empty by a power cut (or overwritten) is never served as immutable audio."""
+    first = await aiohttp_client(speech_app())
+    made = await first.post("/api/v1/readings", json={"text": "Hej och välkommen.", "lang": "sv"})
+    assert made.status == 200, await made.text()
+    url = (await made.json())["sentences"][0]["audio"]["mp3"]
+    good = await first.get(url)
+    assert good.status == 200
+    whole = await good.read()
+    await first.close()
+
+    key = url.rsplit("/", 1)[-1].split(".")[0]
+    clip = tmp_path / "var" / "cache" / clip_path(key, "mp3")
+    if not clip.is_file():
+        clip = next((tmp_path / "var").rglob(f"{key}.mp3"))
+    clip.write_bytes(damage)
+
+    second = await aiohttp_client(speech_app())  # a restart: nothing in memory
+    again = await second.get(url)
+    assert again.status == 200
+    body = await again.read()
+    assert body[:1] == b"\xff" or body.startswith(b"ID3")
+    assert len(body) == len(whole)
+    assert clip.read_bytes() == body  # remade on disk too

@@ -36,6 +36,21 @@ T = TypeVar("T")
 _TMP_SUFFIX = ".tmp"
 
 
+_AUDIO_HEADERS: dict[str, bytes] = {".ogg": b"OggS", ".wav": b"RIFF"}
+"""How a whole clip of these formats starts."""
+
+
+def looks_whole(rel: str, data: bytes) -> bool:
+    """False for an empty file, or an audio file whose first bytes are not its format's."""
+    if not data:
+        return False
+    suffix = Path(rel).suffix
+    if suffix == ".mp3":  # an ID3 tag or an MPEG audio frame (11 sync bits)
+        return data.startswith(b"ID3") or (len(data) > 1 and data[0] == 0xFF and data[1] >= 0xE0)
+    header = _AUDIO_HEADERS.get(suffix)
+    return header is None or data.startswith(header)
+
+
 @dataclass(frozen=True, slots=True)
 class CachedFile:
     """Bytes read from the cache with their strong validator."""
@@ -259,10 +274,18 @@ class AudioCache:
         return found
 
     def _read_file(self, rel: str) -> bytes | None:
+        path = self.folder / rel
         try:
-            return (self.folder / rel).read_bytes()
+            data = path.read_bytes()
         except (FileNotFoundError, NotADirectoryError):
             return None
+        if not looks_whole(rel, data):
+            # An empty or foreign file (a power cut before the data reached the disk, a
+            # stray write) must not be served as an immutable clip: drop it, make it again.
+            logger.warning("audio cache: %s is empty or not what its name says; remaking it", rel)
+            path.unlink(missing_ok=True)
+            return None
+        return data
 
     def _write_file(self, rel: str, data: bytes) -> None:
         path = self.folder / rel
@@ -271,6 +294,8 @@ class AudioCache:
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
+                f.flush()
+                os.fsync(f.fileno())  # the data is on disk before the name points at it
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
