@@ -43,6 +43,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import secrets
 import sqlite3
 import time
@@ -802,12 +803,27 @@ class FeedbackStore:
         return [date.fromisoformat(row["day"]) for row in rows]
 
     async def check_writable(self) -> None:
-        """Take the write lock through the writer queue (raises if the database cannot)."""
+        """Prove a write would be stored now; raises (OSError or the database's error) if not.
+
+        The writer queue takes the write lock (a batch is ``BEGIN IMMEDIATE … COMMIT``). A
+        transaction that changes nothing writes nothing, so for SQLite a few bytes are also
+        written and synced beside the database file: a full disk or a read-only or immutable
+        folder fails there, as the next vote would. PostgreSQL must be in read-write mode.
+        """
+        postgres = self._pg is not None
 
         async def run(conn: aiosqlite.Connection) -> None:
-            await conn.execute("SELECT 1")
+            if not postgres:
+                return
+            async with conn.execute("SHOW transaction_read_only") as cursor:
+                row = await cursor.fetchone()
+            if row is not None and str(row[0]).lower() == "on":
+                raise OSError("the PostgreSQL server takes no writes (read-only)")
 
         await asyncio.wait_for(self._submit("check", run), timeout=1.5)
+        if not postgres:
+            loop = asyncio.get_running_loop()
+            await asyncio.wait_for(loop.run_in_executor(None, _probe_write, self.path), 1.5)
 
     async def put_clip_records(self, items: list[tuple[str, str]]) -> None:
         """Record what clip keys stand for (``(key, spec JSON)``), so every copy can render them.
@@ -841,3 +857,15 @@ class FeedbackStore:
             {"at": row["at"], "action": row["action"], "detail": json.loads(row["detail"])}
             for row in rows
         ]
+
+
+def _probe_write(database: Path) -> None:
+    """Write and sync a few bytes beside ``database`` (raises OSError if the disk will not)."""
+    probe = database.with_name(f".{database.name}.write-check")
+    try:
+        with probe.open("wb") as f:
+            f.write(b"ok\n" * 1024)
+            f.flush()
+            os.fsync(f.fileno())
+    finally:
+        probe.unlink(missing_ok=True)
