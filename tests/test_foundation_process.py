@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.procutil import REPO, run_ttsservice, start_service
+from tests.procutil import REPO, run_ttsservice, start_service, tmpfs
 
 
 def test_serve_prints_demo_url_logs_without_ip_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -72,19 +72,8 @@ def test_a_port_in_use_is_named_without_a_traceback(tmp_path: Path) -> None:
 @pytest.fixture
 def read_only_folder(tmp_path: Path) -> Iterator[Path]:
     """A read-only file system (a tmpfs mounted ro; root can write through chmod, not this)."""
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)],
-        capture_output=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a read-only tmpfs here: {mounted.stderr!r}")
-    try:
+    with tmpfs(tmp_path / "ro", "ro,size=1m") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], check=False)
 
 
 def _serve_with_data_dir(data_dir: Path) -> subprocess.CompletedProcess[str]:
