@@ -11,18 +11,14 @@ from collections.abc import Iterator
 import asyncpg
 import pytest
 
-from tests.pgserver import PgServer
+from tests.pgserver import PgServer, running_server
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
     """One PostgreSQL server for the whole test session."""
-    server = PgServer()
-    try:
-        server.start()
+    with running_server() as server:
         yield server
-    finally:
-        server.cleanup()
 
 
 @pytest.fixture

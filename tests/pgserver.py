@@ -19,6 +19,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -104,3 +105,14 @@ class PgServer:
         with contextlib.suppress(subprocess.SubprocessError):
             self.stop("immediate")
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_server() -> Iterator[PgServer]:
+    """A started :class:`PgServer`, stopped and removed when the block ends."""
+    server = PgServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.cleanup()

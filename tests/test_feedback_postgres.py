@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestClient
 from feedback.pg import translate
 from feedback.store import MIGRATIONS, FeedbackStore
 from tests.backends import SHARED_SECRET
-from tests.pgserver import PgServer
+from tests.pgserver import PgServer, running_server
 from tests.test_feedback_process import kill_9_under_vote_load
 from ttsservice import keys
 from ttsservice.app import create_app
@@ -37,12 +37,8 @@ PAGE = f"{SITE}/vard/akut/"
 @pytest.fixture(scope="module")
 def own_server() -> Iterator[PgServer]:
     """A PostgreSQL server only this module uses (the tests stop and restart it)."""
-    server = PgServer()
-    try:
-        server.start()
+    with running_server() as server:
         yield server
-    finally:
-        server.cleanup()
 
 
 def test_translation_of_the_sqlite_dialect() -> None:

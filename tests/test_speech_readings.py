@@ -319,6 +319,21 @@ async def test_an_empty_format_is_400_like_any_unknown_one(
         assert (await response.json())["error"]["code"] == "unsupported_format"
 
 
+def _hold_lanes(synthesizer: Any) -> tuple[threading.Event, list[Any]]:
+    """Keep every synthesis lane busy until the returned event is set (work then queues)."""
+    release = threading.Event()
+
+    def blocker() -> tuple[np.ndarray, int]:
+        release.wait(10)
+        return np.zeros(10, dtype=np.float32), 1000
+
+    blockers = [
+        synthesizer.submit(f"block{i}", "v", blocker, Priority.WARM)
+        for i in range(synthesizer.concurrency)
+    ]
+    return release, blockers
+
+
 @pytest.mark.parametrize(("scheduler", "overtakes"), [("deadline", True), ("fifo", False)])
 async def test_first_sentence_of_every_reading_before_second_of_any(
     aiohttp_client: Any,
@@ -343,16 +358,7 @@ async def test_first_sentence_of_every_reading_before_second_of_any(
         keep(key, samples)
 
     speaker._keep_samples = record
-    release = threading.Event()
-
-    def blocker() -> tuple[np.ndarray, int]:
-        release.wait(10)
-        return np.zeros(10, dtype=np.float32), 1000
-
-    blockers = [
-        synthesizer.submit(f"block{i}", "v", blocker, Priority.WARM)
-        for i in range(synthesizer.concurrency)
-    ]
+    release, blockers = _hold_lanes(synthesizer)
     texts = {
         "a": "Första läsningen börjar här. Den har en andra mening. Och en tredje mening.",
         "b": "Andra läsningen kommer sedan. Även den har mer text. Och ännu en mening.",
@@ -382,16 +388,7 @@ async def test_new_listeners_get_503_when_they_would_make_others_stall(
     app = reading_app(TTS_ADMISSION_SLACK="2")
     client = await aiohttp_client(app)
     synthesizer = app[keys.SPEECH].speaker.synthesizer
-    release = threading.Event()
-
-    def blocker() -> tuple[np.ndarray, int]:
-        release.wait(10)
-        return np.zeros(10, dtype=np.float32), 1000
-
-    blockers = [
-        synthesizer.submit(f"block{i}", "v", blocker, Priority.WARM)
-        for i in range(synthesizer.concurrency)
-    ]
+    release, blockers = _hold_lanes(synthesizer)
     admitted: list[dict[str, Any]] = []
     refused = None
     for n in range(40):
