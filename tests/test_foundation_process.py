@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -207,3 +208,37 @@ def test_slow_headers_are_cut_off_and_connections_per_client_are_bounded(
         _out, err = proc.communicate(timeout=30)
     assert "Traceback" not in err
     assert "too many open connections from one client" in err
+
+
+def test_a_request_aiohttp_cannot_read_gets_the_json_error_and_no_traceback(
+    tmp_path: Path,
+) -> None:
+    """A request line over 8190 bytes or broken HTTP: the canonical JSON 400, one log line."""
+    proc, base = start_service({"TTS_DATA_DIR": str(tmp_path), "TTS_LOG_LEVEL": "info"})
+    port = int(base.rsplit(":", 1)[1])
+    answers = []
+    try:
+        for request in (
+            b"GET /api/v1/stats/pages?url=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: " + b"b" * 9000 + b"\r\n\r\n",
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nBroken header\r\n\r\n",
+        ):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(request)
+                data = b""
+                while chunk := sock.recv(65536):
+                    data += chunk
+            answers.append(data)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    for data in answers:
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert re.match(rb"HTTP/1\.[01] 400 ", head), head[:200]
+        assert b"Content-Type: application/json" in head
+        assert b"X-Content-Type-Options: nosniff" in head
+        error = json.loads(body)["error"]
+        assert error["code"] == "bad_http" and error["status"] == 400
+        assert "8190" in error["message"]
+    assert "Traceback" not in err
+    assert err.count("an unreadable HTTP request was refused") == 3

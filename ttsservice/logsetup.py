@@ -122,7 +122,10 @@ class RequestLogger(AbstractAccessLogger):
         route = request.get(keys.ROUTE)  # set by the hot clip front, which routes nothing
         if route is None:
             route = "unmatched"
-            match_info = getattr(request, "match_info", None)
+            match_info = None
+            # A request aiohttp refused before routing (a request line too long) has none.
+            with contextlib.suppress(AssertionError, AttributeError):
+                match_info = request.match_info
             if match_info is not None and match_info.route.resource is not None:
                 route = match_info.route.resource.canonical
         size = response.body_length

@@ -18,10 +18,12 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_request import BaseRequest
 
 from ttsservice import keys
 from ttsservice.settings import Settings
 from ttsservice.web.clients import client_network
+from ttsservice.web.errors import error_response
 from ttsservice.web.proxies import Network
 
 logger = logging.getLogger(__name__)
@@ -101,6 +103,30 @@ class _GuardedHandler(RequestHandler):
         if self._request_count == 0 and transport is not None and not transport.is_closing():
             self.force_close()
             transport.close()
+
+    def handle_error(
+        self,
+        request: BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        """A request aiohttp could not parse (a request line or header too long, bad HTTP):
+        the canonical JSON error and one line at info, not plain text and a traceback."""
+        if status >= 500:
+            return super().handle_error(request, status, exc, message)
+        logger.info("an unreadable HTTP request was refused (%d): %s", status, exc or message)
+        if request.writer.output_size > 0:
+            raise ConnectionError("the answer had begun; no error answer can follow")
+        response = error_response(
+            status,
+            "bad_http",
+            "The request is not valid HTTP or is too large to read (request line and each "
+            "header at most 8190 bytes). Shorten the address or the headers.",
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.force_close()
+        return response
 
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._deadline is not None:
