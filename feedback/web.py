@@ -52,7 +52,13 @@ from feedback.urls import Sections, check_page_url, normalize_url
 from ttsservice import keys, sharedkeys
 from ttsservice.errors import BadRequest, NotFound, RateLimited, ServiceError, Unauthorized
 from ttsservice.web.health import Check
-from ttsservice.web.openapi import error_ref, json_body, json_response, operation
+from ttsservice.web.openapi import (
+    error_ref,
+    json_body,
+    json_response,
+    operation,
+    page_url_schema,
+)
 from ttsservice.web.requests import field_str, read_json_object
 
 __all__ = ["setup"]
@@ -66,16 +72,42 @@ RETENTION_INTERVAL = 6 * 3600.0
 """Seconds between retention runs (the first runs at start)."""
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{10,64}$")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DIGITS = re.compile(r"[0-9]+")
+LIMIT_MAX = 10_000
+"""Most comments one statistics request lists."""
+OFFSET_MAX = 100_000_000
+MIN_RESPONSES_MAX = 1_000_000
 _NO_STORE = {"Cache-Control": "no-store"}
 
+VISIBLE_PATTERN = (
+    "[^\\s\\x00-\\x1f\\x7f-\\x9f"
+    + "".join(
+        f"\\u{low:04x}-\\u{high:04x}"
+        for low, high in (
+            *((0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD)),
+            *((0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2), (0x180E, 0x180E)),
+            *((0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F)),
+            *((0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB)),
+        )
+    )
+    + "]"
+)
+"""A comment with something left after cleaning: a character that is not white space, a
+control or (in the BMP) an invisible formatting character."""
+_PAGE_URL_SCHEMA = page_url_schema(
+    "The rated page: an absolute http(s) address on an allowed origin "
+    "(TTS_ALLOWED_ORIGINS; others are answered 403).",
+    2000,
+)
 _VOTE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["url", "answer"],
     "properties": {
-        "url": {"type": "string", "description": "The rated page (on an allowed origin)."},
+        "url": _PAGE_URL_SCHEMA,
         "answer": {"type": "string", "enum": list(ANSWERS)},
         "reasons": {
-            "type": "array",
+            "type": ["array", "null"],
             "items": {"type": "string", "enum": list(REASONS)},
             "description": "Why not (only with answer 'no').",
         },
@@ -87,8 +119,13 @@ _VOTE_SCHEMA: dict[str, Any] = {
             "description": "The widget's random token, sent only after consent; a later vote "
             "with it replaces the earlier one on the same page.",
         },
-        "website": {"type": "string", "description": "Honeypot: leave empty."},
+        "website": {
+            "description": "Honeypot: leave it out or empty. Any other value is answered 201 "
+            "as if stored, and nothing is stored."
+        },
     },
+    "if": {"properties": {"answer": {"const": "yes"}}},
+    "then": {"properties": {"reasons": {"maxItems": 0}}},
 }
 _CREATED_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -103,6 +140,25 @@ _STATS_PARAMS: list[dict[str, Any]] = [
     {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"}},
     {"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]}},
 ]
+_MIN_RESPONSES_PARAM: dict[str, Any] = {
+    "name": "min_responses",
+    "in": "query",
+    "description": "Fewest votes for a row to be ranked (default TTS_MIN_RESPONSES).",
+    "schema": {"type": "integer", "minimum": 1, "maximum": MIN_RESPONSES_MAX},
+}
+
+
+def _rows_ok(description: str) -> dict[str, Any]:
+    """A 200 answered as JSON, or as CSV with ``?format=csv``."""
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+    }
+
+
 _STATS_ERRORS = {
     "400": error_ref("bad_date, bad_format, bad_number, …"),
     "401": error_ref("unauthorized: missing or wrong bearer token."),
@@ -241,7 +297,16 @@ async def _read_submission(
     tags=["feedback"],
     requestBody=json_body(_VOTE_SCHEMA),
     responses={
-        "201": json_response("Stored (or a repeat of a vote just stored).", _CREATED_SCHEMA),
+        "201": {
+            **json_response("Stored (or a repeat of a vote just stored).", _CREATED_SCHEMA),
+            "links": {
+                "comment": {
+                    "operationRef": "#/paths/~1api~1v1~1votes~1{id}~1comment/post",
+                    "parameters": {"id": "$response.body#/id"},
+                    "description": "Add a comment to this vote.",
+                }
+            },
+        },
         "400": error_ref("bad_answer, bad_reason, comment_too_long, bad_url, bad_json, …"),
         "403": error_ref("page_not_allowed: the page is not on an allowed origin."),
         "415": error_ref("unsupported_media_type: send application/json."),
@@ -309,8 +374,17 @@ async def post_vote(request: web.Request) -> web.Response:
             "type": "object",
             "required": ["comment"],
             "properties": {
-                "comment": {"type": "string", "maxLength": MAX_COMMENT_CHARS},
-                "reasons": {"type": "array", "items": {"type": "string", "enum": list(REASONS)}},
+                "comment": {
+                    "type": "string",
+                    "maxLength": MAX_COMMENT_CHARS,
+                    "pattern": VISIBLE_PATTERN,
+                    "description": "With something visible in it (not only spaces, control "
+                    "or formatting characters).",
+                },
+                "reasons": {
+                    "type": ["array", "null"],
+                    "items": {"type": "string", "enum": list(REASONS)},
+                },
             },
         }
     ),
@@ -403,10 +477,13 @@ def _require_token(request: web.Request) -> None:
 
 
 def _date(request: web.Request, name: str) -> date | None:
+    """``?name=YYYY-MM-DD`` (RFC 3339 full-date, as the OpenAPI document says) or None if absent."""
     raw = request.query.get(name)
-    if not raw:
+    if raw is None:
         return None
     try:
+        if not _DATE.fullmatch(raw):
+            raise ValueError(raw)
         return date.fromisoformat(raw)
     except ValueError:
         raise BadRequest(
@@ -416,13 +493,11 @@ def _date(request: web.Request, name: str) -> date | None:
 
 
 def _int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    """``?name=`` as a whole number of ASCII digits within [low, high], or ``default`` if absent."""
     raw = request.query.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
+    value = int(raw) if _DIGITS.fullmatch(raw) and len(raw) <= 12 else low - 1
     if not low <= value <= high:
         raise BadRequest(
             f"The parameter {name!r} must be a whole number from {low} to {high}.",
@@ -479,15 +554,15 @@ def _rows_response(
         *_STATS_PARAMS,
         {"name": "prefix", "in": "query", "schema": {"type": "string"}},
         {"name": "section", "in": "query", "schema": {"type": "string"}},
-        {"name": "min_responses", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        _MIN_RESPONSES_PARAM,
     ],
-    responses={"200": json_response("Pages (or CSV)."), **_STATS_ERRORS},
+    responses={"200": _rows_ok("Pages (or CSV)."), **_STATS_ERRORS},
 )
 async def stats_pages(request: web.Request) -> web.Response:
     """Page statistics; pages under min_responses are last and not ranked."""
     _require_token(request)
     settings = request.app[keys.SETTINGS]
-    minimum = _int(request, "min_responses", settings.min_responses, 1, 1_000_000)
+    minimum = _int(request, "min_responses", settings.min_responses, 1, MIN_RESPONSES_MAX)
     rows = await stats.page_stats(
         request.app[keys.FEEDBACK],
         since=_date(request, "since"),
@@ -505,10 +580,15 @@ async def stats_pages(request: web.Request) -> web.Response:
     tags=["statistics"],
     security=[{"bearer": []}],
     parameters=[
-        {"name": "url", "in": "query", "required": True, "schema": {"type": "string"}},
+        {
+            "name": "url",
+            "in": "query",
+            "required": True,
+            "schema": page_url_schema("The page.", 2000),
+        },
         *_STATS_PARAMS,
     ],
-    responses={"200": json_response("The page (CSV: the weekly trend)."), **_STATS_ERRORS},
+    responses={"200": _rows_ok("The page (CSV: the weekly trend)."), **_STATS_ERRORS},
 )
 async def stats_page_detail(request: web.Request) -> web.Response:
     """Detail of one page; the URL is normalised like votes' URLs."""
@@ -550,15 +630,15 @@ async def stats_page_detail(request: web.Request) -> web.Response:
     security=[{"bearer": []}],
     parameters=[
         *_STATS_PARAMS,
-        {"name": "min_responses", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        _MIN_RESPONSES_PARAM,
     ],
-    responses={"200": json_response("Sections (or CSV)."), **_STATS_ERRORS},
+    responses={"200": _rows_ok("Sections (or CSV)."), **_STATS_ERRORS},
 )
 async def stats_sections(request: web.Request) -> web.Response:
     """Section statistics, worst first."""
     _require_token(request)
     settings = request.app[keys.SETTINGS]
-    minimum = _int(request, "min_responses", settings.min_responses, 1, 1_000_000)
+    minimum = _int(request, "min_responses", settings.min_responses, 1, MIN_RESPONSES_MAX)
     rows = await stats.section_stats(
         request.app[keys.FEEDBACK],
         since=_date(request, "since"),
@@ -576,17 +656,34 @@ async def stats_sections(request: web.Request) -> web.Response:
     parameters=[
         *_STATS_PARAMS,
         {"name": "status", "in": "query", "schema": {"enum": list(COMMENT_STATUSES)}},
-        {"name": "url", "in": "query", "schema": {"type": "string"}},
-        {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 10000}},
-        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+        {
+            "name": "url",
+            "in": "query",
+            "schema": {
+                "anyOf": [
+                    page_url_schema("Only this page.", 2000),
+                    {"type": "string", "maxLength": 0},
+                ]
+            },
+        },
+        {
+            "name": "limit",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": LIMIT_MAX, "default": 100},
+        },
+        {
+            "name": "offset",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 0, "maximum": OFFSET_MAX, "default": 0},
+        },
     ],
-    responses={"200": json_response("Comments (or CSV)."), **_STATS_ERRORS},
+    responses={"200": _rows_ok("Comments (or CSV)."), **_STATS_ERRORS},
 )
 async def stats_comments(request: web.Request) -> web.Response:
     """List comments by status, page and period."""
     _require_token(request)
     settings = request.app[keys.SETTINGS]
-    status = request.query.get("status") or None
+    status = request.query.get("status")
     if status is not None and status not in COMMENT_STATUSES:
         raise BadRequest(
             f"The parameter 'status' must be one of {', '.join(COMMENT_STATUSES)}.",
@@ -606,8 +703,8 @@ async def stats_comments(request: web.Request) -> web.Response:
         url=url,
         since=_date(request, "since"),
         until=_date(request, "until"),
-        limit=_int(request, "limit", 100, 1, 10_000),
-        offset=_int(request, "offset", 0, 0, 100_000_000),
+        limit=_int(request, "limit", 100, 1, LIMIT_MAX),
+        offset=_int(request, "offset", 0, 0, OFFSET_MAX),
     )
     return _rows_response(request, "comments", rows, stats.CommentRow, "comments")
 
@@ -623,6 +720,12 @@ async def stats_comments(request: web.Request) -> web.Response:
             "properties": {
                 "status": {"type": "string", "enum": list(COMMENT_STATUSES)},
                 "reason": {"type": ["string", "null"], "maxLength": 500},
+            },
+            "description": "'ej_åtgärdbar' needs a reason with words in it.",
+            "if": {"properties": {"status": {"const": "ej_åtgärdbar"}}},
+            "then": {
+                "required": ["reason"],
+                "properties": {"reason": {"type": "string", "pattern": "[^\\s]"}},
             },
         }
     ),

@@ -323,6 +323,40 @@ async def test_stats_refused_without_the_token_and_off_without_a_setting(
     assert "TTS_STATS_TOKEN" in body["error"]["message"]
 
 
+async def test_stats_parameters_are_exactly_what_the_openapi_document_says(
+    client: TestClient,
+) -> None:
+    """An empty or loosely written value is not the same as leaving the parameter out."""
+    refused = {
+        "/api/v1/stats/pages?since=": "bad_date",
+        "/api/v1/stats/pages?until=20261204": "bad_date",  # fromisoformat takes it; RFC 3339 not
+        "/api/v1/stats/sections?since=2026-W49-5": "bad_date",
+        "/api/v1/stats/pages?min_responses=": "bad_number",
+        "/api/v1/stats/pages?min_responses=1000001": "bad_number",
+        "/api/v1/stats/sections?min_responses=%201": "bad_number",  # int() would strip it
+        "/api/v1/stats/comments?limit=0": "bad_number",
+        "/api/v1/stats/comments?limit=%D9%A1": "bad_number",  # ARABIC-INDIC ONE: int() reads it
+        "/api/v1/stats/comments?offset=-1": "bad_number",
+        "/api/v1/stats/comments?status=": "bad_status",
+        "/api/v1/stats/pages?format=": "bad_format",
+        "/api/v1/stats/pages/detail?url=": "missing_field",
+    }
+    for path, code in refused.items():
+        response = await client.get(path, headers=auth())
+        assert_error(await response.json(), 400, code)
+    document = await (await client.get("/openapi.json")).json()
+    limit = next(
+        p
+        for p in document["paths"]["/api/v1/stats/comments"]["get"]["parameters"]
+        if p["name"] == "limit"
+    )
+    assert limit["schema"]["minimum"] == 1 and limit["schema"]["maximum"] == 10_000
+    for path in ("/api/v1/stats/comments?limit=1", "/api/v1/stats/comments?limit=10000"):
+        assert (await client.get(path, headers=auth())).status == 200
+    csv_answer = document["paths"]["/api/v1/stats/pages"]["get"]["responses"]["200"]
+    assert set(csv_answer["content"]) == {"application/json", "text/csv"}
+
+
 async def test_stats_as_csv_for_excel_with_swedish_characters(client: TestClient) -> None:
     url = f"{SITE}/kultur-och-fritid/bibliotek/"
     await client.post(

@@ -203,6 +203,32 @@ async def test_openapi_is_valid_and_matches_the_routes(
     assert build_document(app) == document
 
 
+async def test_openapi_links_params_and_body_answers_are_the_services_own(
+    make_app: AppFactory, aiohttp_client: ClientFactory
+) -> None:
+    """Links lead to documented operations, route regexes reach the parameters, and every
+    operation that reads a JSON body lists what the shared body reading answers."""
+    client: TestClient = await aiohttp_client(make_app())
+    document = await (await client.get("/openapi.json")).json()
+    links = 0
+    for item in document["paths"].values():
+        for op in item.values():
+            for answer in op["responses"].values():
+                for link in answer.get("links", {}).values():
+                    _, path, method = link["operationRef"].rsplit("/", 2)
+                    target = document["paths"][path.replace("~1", "/")][method]
+                    names = {p["name"] for p in target["parameters"]}
+                    assert set(link["parameters"]) <= names
+                    links += 1
+            if "json" in str(op.get("requestBody", {})):
+                assert {"400", "408", "413", "415"} <= set(op["responses"])
+    assert links >= 3
+    download = document["paths"]["/api/v1/readings/{ident}.mp3"]["get"]["parameters"]
+    assert download[0]["schema"]["pattern"] == "^(?:[0-9a-f]{32})$"
+    timings = document["paths"]["/api/v1/audio/{key}.json"]["get"]["parameters"]
+    assert timings[0]["schema"]["pattern"] == "^(?:[0-9a-f]{64})$"
+
+
 async def test_demo_page_and_assets(make_app: AppFactory, aiohttp_client: ClientFactory) -> None:
     client: TestClient = await aiohttp_client(make_app())
     page = await client.get("/demo")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -50,6 +51,7 @@ DEFAULT_DAYS = 30
 """The period shown when no dates are given: the last 30 days."""
 
 EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
+_DAY_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 """Dates the filters accept (periods before them could not even be computed)."""
 
 BEFORE_AFTER_MAX_DAYS = 56
@@ -69,11 +71,49 @@ _HTML_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 
-_HTML = {"200": {"description": "An HTML page.", "content": {"text/html": {}}}}
-
 
 def _html_error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"text/html": {}}}
+
+
+# What every dashboard page may answer besides the page itself.
+_PAGE_ANSWERS = {
+    "303": {"description": "Not signed in: on to the sign-in form (or signed in: on)."},
+    "400": _html_error("A filter is not valid (a date, or since after until), as a page."),
+    "404": _html_error("The dashboard is off (no TTS_DASHBOARD_USERS), or no such table."),
+}
+_HTML = {"200": {"description": "An HTML page.", "content": {"text/html": {}}}, **_PAGE_ANSWERS}
+_DAY = {
+    "type": "string",
+    "anyOf": [
+        {"format": "date", "pattern": "^(19[7-9][0-9]|2[0-9]{3})-"},
+        {"maxLength": 0},
+    ],
+    "description": "A day from 1970-01-01 to 2999-12-31; empty or absent: the default period.",
+}
+_FILTER_PARAMS: dict[str, dict[str, Any]] = {
+    "since": _DAY,
+    "until": _DAY,
+    "changed": _DAY,
+    "section": {"type": "string"},
+    "prefix": {"type": "string"},
+    "offset": {"type": "string", "description": "Rank to start at (anything else: 0)."},
+    "lang": {"type": "string", "description": "sv or en; otherwise Accept-Language decides."},
+    "url": {
+        "type": "string",
+        "maxLength": 2000,
+        "pattern": "\\S",
+        "description": "The page, as votes give it.",
+    },
+}
+
+
+def _query(*names: str, required: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The OpenAPI query parameters of a dashboard page."""
+    return [
+        {"name": n, "in": "query", "required": n in required, "schema": _FILTER_PARAMS[n]}
+        for n in names
+    ]
 
 
 # What every dashboard form (POST) may answer besides its own answers.
@@ -285,11 +325,11 @@ class Filters:
 
 
 def _date(query: MultiMapping[str], name: str) -> date | None:
-    raw = query.get(name, "").strip()
+    raw = query.get(name, "")
     if not raw:
         return None
     try:
-        value = date.fromisoformat(raw)
+        value = date.fromisoformat(raw) if _DAY_TEXT.fullmatch(raw) else None
     except ValueError:
         value = None
     if value is None or not EARLIEST <= value <= LATEST:
@@ -467,7 +507,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 @operation(
     summary="Sign out of the dashboard",
     tags=_TAGS,
-    responses={"303": {"description": "Signed out: on to the sign-in form."}},
+    responses={"303": {"description": "Signed out: on to the sign-in form."}, **_FORM_ERRORS},
 )
 @dashboard_page()
 async def logout(request: web.Request, view: View) -> web.StreamResponse:
@@ -553,10 +593,7 @@ async def overview(request: web.Request, view: View) -> web.StreamResponse:
     summary="Dashboard: worst pages with Wilson intervals and trends",
     tags=_TAGS,
     responses=_HTML,
-    parameters=[
-        {"name": n, "in": "query", "schema": {"type": "string"}}
-        for n in ("since", "until", "section", "prefix", "offset", "lang")
-    ],
+    parameters=_query("since", "until", "section", "prefix", "offset", "lang"),
 )
 @dashboard_page()
 async def pages(request: web.Request, view: View) -> web.StreamResponse:
@@ -716,10 +753,7 @@ def _url_param(request: web.Request) -> str:
     summary="Dashboard: one page's trend, reasons, comments and before/after an edit",
     tags=_TAGS,
     responses=_HTML,
-    parameters=[
-        {"name": n, "in": "query", "schema": {"type": "string"}}
-        for n in ("url", "since", "until", "changed", "lang")
-    ],
+    parameters=_query("url", "since", "until", "changed", "lang", required=("url",)),
 )
 @dashboard_page()
 async def page(request: web.Request, view: View) -> web.StreamResponse:
@@ -885,7 +919,24 @@ CSV_TABLES = ("overview", "pages", "sections", "weeks", "reasons", "comments", "
 @operation(
     summary="Dashboard: a table as CSV (Excel in Swedish: UTF-8 BOM, semicolons)",
     tags=_TAGS,
-    responses={"200": {"description": "CSV.", "content": {"text/csv": {}}}},
+    responses={"200": {"description": "CSV.", "content": {"text/csv": {}}}, **_PAGE_ANSWERS},
+    parameters=[
+        {"name": "table", "in": "path", "required": True, "schema": {"enum": list(CSV_TABLES)}},
+        *_query("since", "until", "section", "prefix"),
+        {
+            "name": "url",
+            "in": "query",
+            "description": "The page, for weeks, reasons, comments and before-after (which "
+            "need it and answer 400 without).",
+            "schema": {"type": "string"},
+        },
+        {
+            "name": "changed",
+            "in": "query",
+            "description": "The edit date, for before-after.",
+            "schema": {"type": "string"},
+        },
+    ],
 )
 @dashboard_page()
 async def csv_table(request: web.Request, view: View) -> web.StreamResponse:

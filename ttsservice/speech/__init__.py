@@ -22,6 +22,7 @@ from ttsservice.speech.cache import AudioCache
 from ttsservice.speech.metrics import SpeechMetrics
 from ttsservice.speech.ratelimit import ClientLimiter
 from ttsservice.speech.readings import (
+    DOWNLOAD_ROUTE,
     readings_download_handler,
     readings_get_handler,
     readings_post_handler,
@@ -130,4 +131,4 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/api/v1/readings", readings_post_handler)
     app.router.add_get("/api/v1/readings", readings_get_handler)
     app.router.add_get(VTT_ROUTE, vtt_handler)
-    app.router.add_get("/api/v1/readings/{name}", readings_download_handler)
+    app.router.add_get(DOWNLOAD_ROUTE, readings_download_handler)

@@ -25,6 +25,10 @@ logger = logging.getLogger(__name__)
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 AUDIO_ROUTE = "/api/v1/audio/{name}"
+AUDIO_NAME_PATTERN = r"^[0-9a-f]{64}(\.(mp3|ogg|wav))?$"
+"""What an audio name is: a clip key, with or without a format's extension."""
+WORDS_PATTERN = r"[^\W_]"
+"""Text with something to read: a letter or digit (Python's ``str.isalnum``) in it."""
 """The sentence audio route's template (the router's and the metrics' name for it)."""
 
 _ACCEPTED_TYPES: dict[str, str] = {
@@ -170,8 +174,15 @@ def audio_response(
             "name": "priority",
             "in": "query",
             "required": False,
-            "schema": {"type": "string", "enum": ["high", "low"]},
-        }
+            "schema": {"type": "string", "enum": list(PRIORITIES)},
+        },
+        {
+            "name": "name",
+            "in": "path",
+            "required": True,
+            "description": "KEY, KEY.mp3, KEY.ogg or KEY.wav; KEY is 64 hex digits.",
+            "schema": {"type": "string", "pattern": AUDIO_NAME_PATTERN},
+        },
     ],
     responses={
         "200": {"description": "The audio.", "content": _AUDIO_CONTENT},
@@ -215,13 +226,23 @@ def client_address(request: web.Request) -> str:
             "type": "object",
             "required": ["text"],
             "properties": {
-                "text": {"type": "string"},
-                "lang": {"type": "string", "default": "sv"},
-                "voice": {
+                "text": {
                     "type": "string",
-                    "description": "A voice name; default voice if absent.",
+                    "pattern": WORDS_PATTERN,
+                    "description": "The text: with at least one letter or digit in it, at most "
+                    "TTS_SPEAK_MAX_CHARS characters.",
                 },
-                "format": {"type": "string", "enum": list(FORMATS), "default": "mp3"},
+                "lang": {"type": ["string", "null"], "default": "sv", "maxLength": 16},
+                "voice": {
+                    "type": ["string", "null"],
+                    "maxLength": 200,
+                    "description": "A voice name; the default voice if absent or empty.",
+                },
+                "format": {
+                    "type": ["string", "null"],
+                    "enum": [*FORMATS, None],
+                    "default": "mp3",
+                },
             },
         }
     ),

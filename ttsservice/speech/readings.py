@@ -26,13 +26,19 @@ from ttsservice import keys
 from ttsservice.errors import BadRequest, NotFound, Overloaded
 from ttsservice.reading import read_page
 from ttsservice.reading.model import Block, Reading
-from ttsservice.speech.api import format_from_ext, normalizer_of
+from ttsservice.speech.api import WORDS_PATTERN, format_from_ext, normalizer_of
 from ttsservice.speech.audio import FORMATS, AudioFormat
 from ttsservice.speech.speaker import ClipSpec, Speaker
 from ttsservice.speech.state import TextNormalizer, normalizer_version
 from ttsservice.speech.synthesizer import Priority
 from ttsservice.swedish import split_sentences
-from ttsservice.web.openapi import error_ref, json_body, json_response, operation
+from ttsservice.web.openapi import (
+    error_ref,
+    json_body,
+    json_response,
+    operation,
+    page_url_schema,
+)
 from ttsservice.web.requests import field_str, read_json_object
 from voices.engine import SpeechVoice
 
@@ -62,7 +68,8 @@ DOWNLOAD_PATIENCE = 300.0
 DOWNLOAD_AHEAD = 2
 """Sentences a page download keeps queued beyond the one it waits for."""
 
-_ID = re.compile(r"[0-9a-f]{32}")
+DOWNLOAD_ROUTE = "/api/v1/readings/{ident:[0-9a-f]{32}}.mp3"
+"""A whole reading as one MP3: the address a reading gives as ``download``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,20 +257,42 @@ def start_synthesis(
             break
 
 
+_PAGE_URL = page_url_schema("An allow-listed page to read.", 4096)
+_VOICE = {
+    "type": "string",
+    "maxLength": 200,
+    "description": "Voice name; the default voice if absent or empty.",
+}
+_FORMAT = {
+    "type": "string",
+    "enum": list(FORMATS),
+    "default": "mp3",
+    "description": "The format the first sentences are prepared in.",
+}
 _READING_BODY = {
     "type": "object",
+    "description": 'Either "url" or "text", not both.',
     "properties": {
-        "url": {"type": "string", "description": "An allow-listed page to read."},
-        "text": {"type": "string", "description": "Or: a selection to read."},
-        "lang": {"type": "string", "default": "sv", "description": "Language of text."},
-        "voice": {"type": "string", "description": "Voice name; the default if absent."},
-        "format": {
-            "type": "string",
-            "enum": ["mp3", "ogg"],
-            "default": "mp3",
-            "description": "The format the first sentences are prepared in.",
+        "url": {**_PAGE_URL, "type": ["string", "null"]},
+        "text": {
+            "type": ["string", "null"],
+            "pattern": WORDS_PATTERN,
+            "description": "Or: a selection to read, with at least one letter or digit in "
+            "it, at most TTS_SPEAK_MAX_CHARS characters.",
         },
+        "lang": {
+            "type": ["string", "null"],
+            "maxLength": 16,
+            "default": "sv",
+            "description": "Language of text.",
+        },
+        "voice": {**_VOICE, "type": ["string", "null"]},
+        "format": {**_FORMAT, "type": ["string", "null"], "enum": [*FORMATS, None]},
     },
+    "oneOf": [
+        {"required": ["url"], "properties": {"url": {"type": "string"}, "text": {"type": "null"}}},
+        {"required": ["text"], "properties": {"text": {"type": "string"}, "url": {"type": "null"}}},
+    ],
 }
 
 _READING_SCHEMA: dict[str, Any] = {
@@ -317,6 +346,21 @@ _READING_SCHEMA: dict[str, Any] = {
     },
 }
 
+_READING_OK = {
+    **json_response("The reading.", _READING_SCHEMA),
+    "links": {
+        "download": {
+            "operationRef": "#/paths/~1api~1v1~1readings~1{ident}.mp3/get",
+            "parameters": {"ident": "$response.body#/id"},
+            "description": "The whole reading as one MP3 (the reading's 'download').",
+        },
+        "captions": {
+            "operationRef": "#/paths/~1api~1v1~1readings~1{ident}.vtt/get",
+            "parameters": {"ident": "$response.body#/id"},
+            "description": "Its captions (WebVTT).",
+        },
+    },
+}
 _READING_ERRORS = {
     "400": error_ref(
         "bad_url, missing_field, invalid_field, too_long, empty_text, unsupported_format."
@@ -370,7 +414,7 @@ async def _reading_for(
     "text.",
     tags=["read-aloud"],
     requestBody=json_body(_READING_BODY),
-    responses={"200": json_response("The reading.", _READING_SCHEMA), **_READING_ERRORS},
+    responses={"200": _READING_OK, **_READING_ERRORS},
 )
 async def readings_post_handler(request: web.Request) -> web.Response:
     """Create a reading from a JSON body."""
@@ -390,11 +434,11 @@ async def readings_post_handler(request: web.Request) -> web.Response:
     summary="Read a page aloud (the same as POST, for CDN-friendly links)",
     tags=["read-aloud"],
     parameters=[
-        {"name": "url", "in": "query", "required": True, "schema": {"type": "string"}},
-        {"name": "voice", "in": "query", "required": False, "schema": {"type": "string"}},
-        {"name": "format", "in": "query", "required": False, "schema": {"type": "string"}},
+        {"name": "url", "in": "query", "required": True, "schema": _PAGE_URL},
+        {"name": "voice", "in": "query", "required": False, "schema": _VOICE},
+        {"name": "format", "in": "query", "required": False, "schema": _FORMAT},
     ],
-    responses={"200": json_response("The reading.", _READING_SCHEMA), **_READING_ERRORS},
+    responses={"200": _READING_OK, **_READING_ERRORS},
 )
 async def readings_get_handler(request: web.Request) -> web.Response:
     """Create a reading of ``?url=``."""
@@ -426,10 +470,7 @@ async def readings_get_handler(request: web.Request) -> web.Response:
 async def readings_download_handler(request: web.Request) -> web.StreamResponse:
     """Stream every sentence's MP3, in order, as one file."""
     speaker = request.app[keys.SPEECH].speaker
-    name = request.match_info["name"]
-    ident, _, ext = name.partition(".")
-    if ext != "mp3" or not _ID.fullmatch(ident):
-        raise NotFound("There is no reading here: ask for /api/v1/readings/ID.mp3.")
+    ident = request.match_info["ident"]
     stored = await speaker.cache.read(_record_path(ident))
     if stored is None:
         raise NotFound("This reading is not known here (it may have expired): create it again.")

@@ -35,6 +35,22 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 
+PAGE_URL_PATTERN = (
+    r"^[hH][tT][tT][pP][sS]?://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#][^\s\x00-\x1f\x7f]*)?$"
+)
+"""A page address as the API takes it: absolute http(s), a host name or IPv4 address."""
+
+
+def page_url_schema(description: str, max_length: int) -> dict[str, Any]:
+    """The schema of a field or parameter that names a page on an allowed origin."""
+    return {
+        "type": "string",
+        "maxLength": max_length,
+        "pattern": PAGE_URL_PATTERN,
+        "description": description,
+    }
+
+
 def error_ref(description: str) -> dict[str, Any]:
     """A response object for an error answered with the canonical body."""
     return {
@@ -64,12 +80,50 @@ def operation(**spec: Any) -> Callable[[F], F]:
     return attach
 
 
+_JSON_BODY_ERRORS: dict[str, Any] = {
+    "400": error_ref("bad_json: the body is not a JSON object of the documented shape."),
+    "408": error_ref("request_timeout: the body did not arrive within TTS_BODY_TIMEOUT seconds."),
+    "413": error_ref("request_too_large: the body is over TTS_MAX_REQUEST_BYTES."),
+    "415": error_ref("unsupported_media_type: send Content-Type: application/json."),
+}
+"""What every operation reading a JSON body may answer, from the shared request plumbing."""
+
 _PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 
 
 def openapi_path(template: str) -> str:
     """aiohttp route template to OpenAPI path (drops regex parts of ``{name:regex}``)."""
     return _PARAM.sub(lambda m: "{" + m.group(1) + "}", template)
+
+
+_DEFAULT_SEGMENT = "[^{}/]+"
+"""The regex aiohttp gives a ``{name}`` without one of its own."""
+
+
+def _path_regexes(resource: web.AbstractResource) -> dict[str, str]:
+    """Each path parameter's own regex, read from the route's compiled pattern."""
+    pattern = resource.get_info().get("pattern")
+    text = pattern.pattern if isinstance(pattern, re.Pattern) else ""
+    found: dict[str, str] = {}
+    for match in re.finditer(r"\(\?P<(\w+)>", text):
+        depth, end = 1, match.end()
+        while end < len(text) and depth:
+            if text[end] == "\\":
+                end += 1
+            elif text[end] == "(":
+                depth += 1
+            elif text[end] == ")":
+                depth -= 1
+            end += 1
+        found[match.group(1)] = text[match.end() : end - 1]
+    return found
+
+
+def _path_schema(regex: str | None) -> dict[str, Any]:
+    """A path parameter's schema: a string, matching the route's regex if it has its own."""
+    if not regex or regex == _DEFAULT_SEGMENT:
+        return {"type": "string", "pattern": "^[^/]+$"}
+    return {"type": "string", "pattern": f"^(?:{regex})$"}
 
 
 def build_document(app: web.Application) -> dict[str, Any]:
@@ -83,12 +137,22 @@ def build_document(app: web.Application) -> dict[str, Any]:
         spec = dict(getattr(route.handler, "__openapi__", {}))
         if not spec:
             spec = {"summary": "(undocumented)", "responses": {"default": {"description": "?"}}}
+        declared = {p["name"] for p in spec.get("parameters", []) if p.get("in") == "path"}
+        regexes = _path_regexes(resource)
         params = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": _path_schema(regexes.get(name)),
+            }
             for name in _PARAM.findall(resource.canonical)
+            if name not in declared
         ]
         if params:
             spec["parameters"] = params + list(spec.get("parameters", []))
+        if "json" in str(spec.get("requestBody", {}).get("content", {})):
+            spec["responses"] = {**_JSON_BODY_ERRORS, **spec.get("responses", {})}
         paths.setdefault(template, {})[route.method.lower()] = spec
     return {
         "openapi": "3.1.0",
