@@ -125,7 +125,7 @@ class RequestLogger(AbstractAccessLogger):
             match_info = None
             # A request aiohttp refused before routing (a request line too long) has none.
             with contextlib.suppress(AssertionError, AttributeError):
-                match_info = request.match_info
+                match_info = getattr(request, "match_info", None)
             if match_info is not None and match_info.route.resource is not None:
                 route = match_info.route.resource.canonical
         size = response.body_length

@@ -126,6 +126,22 @@ _FORM_ERRORS = {
 _TAGS = ["dashboard"]
 
 
+def _form(**fields: dict[str, Any]) -> dict[str, Any]:
+    """The requestBody of a dashboard form: its fields plus the CSRF token every form carries."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "csrf": {
+                "type": "string",
+                "description": "The form's security token (or send it as X-CSRF-Token).",
+            },
+            **fields,
+        },
+    }
+    # Browsers send these forms urlencoded; well-formed multipart is read as well.
+    return {"required": False, "content": {"application/x-www-form-urlencoded": {"schema": schema}}}
+
+
 @dataclass(slots=True)
 class Dashboard:
     """What the dashboard holds for one app."""
@@ -284,8 +300,11 @@ async def _check_post(request: web.Request, dashboard: Dashboard, session: Sessi
                 "This form was sent from another site.", code="forbidden", status=403
             )
     form = await read_form(request)
-    token = form.get("csrf")
-    if not isinstance(token, str) or not dashboard.signer.check_csrf(session, token):
+    # The form field, or (for scripts) the X-CSRF-Token header: either must be the token.
+    tokens = (form.get("csrf"), request.headers.get("X-CSRF-Token"))
+    if not any(
+        isinstance(token, str) and dashboard.signer.check_csrf(session, token) for token in tokens
+    ):
         raise ServiceError(
             "The form's security token is missing or old. Reload the page and try again.",
             code="forbidden",
@@ -437,6 +456,11 @@ async def _login_page(
 @operation(
     summary="Sign in to the dashboard",
     tags=_TAGS,
+    requestBody=_form(
+        user={"type": "string"},
+        password={"type": "string"},
+        next={"type": "string", "description": "Where to go on (a dashboard address)."},
+    ),
     responses={
         "303": {"description": "Signed in: on to the dashboard, with the session cookie."},
         "401": {
@@ -467,7 +491,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         await _check_post(request, dashboard, None)
     except ServiceError as exc:
         if exc.status != 403:  # a malformed or too slow form, not an expired one
-            raise
+            return await error_page(request, exc)
         return await _login_page(request, view, view.t("login_expired"), 403)
     form = await read_form(request)
     user = form.get("user")
@@ -507,6 +531,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 @operation(
     summary="Sign out of the dashboard",
     tags=_TAGS,
+    requestBody=_form(),
     responses={"303": {"description": "Signed out: on to the sign-in form."}, **_FORM_ERRORS},
 )
 @dashboard_page()
@@ -878,6 +903,11 @@ def _back_to(raw: object, comment_id: str, **extra: str) -> str:
 @operation(
     summary="Dashboard: set a comment's triage status",
     tags=_TAGS,
+    requestBody=_form(
+        status={"type": "string", "description": "ny, läst, åtgärdad or ej_åtgärdbar."},
+        reason={"type": "string", "description": "Why not actionable (ej_åtgärdbar)."},
+        back={"type": "string", "description": "The dashboard page to go back to."},
+    ),
     responses={
         "303": {"description": "Saved (or refused): back to the page's comments."},
         **_FORM_ERRORS,

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from ttsservice import keys
 from ttsservice.errors import NotFound
-from ttsservice.web.openapi import operation
+from ttsservice.web.openapi import error_ref, operation
 
 # The demo runs under the strict policy portals are asked to use, so every demo visit
 # shows that the widget needs no inline script or style and no eval.
@@ -58,10 +58,31 @@ async def demo_page(request: web.Request) -> web.Response:
     )
 
 
+def _asset_names() -> list[str]:
+    """The demo assets the package ships (what ``/static/{name}`` serves)."""
+    folder = resources.files("ttsservice.web").joinpath("static")
+    return sorted(
+        entry.name
+        for entry in folder.iterdir()
+        if entry.name[entry.name.rfind(".") :] in _STATIC_TYPES
+        and not entry.name.startswith(".")
+        and entry.name != "demo.html"
+    )
+
+
 @operation(
     summary="Demo page assets (style sheet, images)",
     tags=["demo"],
-    responses={"200": {"description": "The file."}, "404": {"description": "No such file."}},
+    parameters=[
+        {"name": "name", "in": "path", "required": True, "schema": {"enum": _asset_names()}}
+    ],
+    responses={
+        "200": {
+            "description": "The file.",
+            "content": {media: {} for media in sorted(set(_STATIC_TYPES.values()))},
+        },
+        "404": error_ref("not_found: no such file."),
+    },
 )
 async def demo_asset(request: web.Request) -> web.Response:
     """Serve a demo asset by name; only known file types, no paths."""

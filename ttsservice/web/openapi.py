@@ -36,7 +36,9 @@ ERROR_SCHEMA: dict[str, Any] = {
 
 
 PAGE_URL_PATTERN = (
-    r"^[hH][tT][tT][pP][sS]?://[A-Za-z0-9.-]+(:[0-9]{1,4})?([/?#][^\s\x00-\x1f\x7f]*)?$"
+    r"^[hH][tT][tT][pP][sS]?://[A-Za-z0-9.-]+"
+    r"(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?"
+    r"([/?#][^\s\x00-\x1f\x7f]*)?$"
 )
 """A page address as the API takes it: absolute http(s), a host name or IPv4 address."""
 
@@ -160,7 +162,9 @@ def build_document(app: web.Application) -> dict[str, Any]:
             "title": "ttsservice",
             "version": ttsservice.__version__,
             "description": "Read-aloud and page feedback for Swedish public portals. Every "
-            "error is answered with the Error body.",
+            "error of the API is answered with the Error body (the dashboard's as HTML pages). "
+            "Query parameters not listed for an operation are ignored (links get tracking "
+            "and cache-busting parameters added on the way), never an error.",
         },
         "paths": dict(sorted(paths.items())),
         "components": {
