@@ -218,6 +218,25 @@ async def test_forged_cookie_is_refused_and_sign_out_revokes_the_session(dash: C
     assert replay.status == 303  # and revoked here, should someone have kept it
 
 
+async def test_a_script_may_send_the_form_token_as_a_header_but_it_must_be_right(
+    dash: Client,
+) -> None:
+    page = await dash.get("/dashboard")
+    token = csrf_of(await page.text())
+    for wrong in ({"X-CSRF-Token": token + "x"}, {"X-CSRF-Token": ""}, {}):
+        refused = await dash.post(
+            "/dashboard/logout", data={"csrf": "nope"}, headers=wrong, allow_redirects=False
+        )
+        assert refused.status == 403, wrong
+    out = await dash.post(
+        "/dashboard/logout",
+        data={"csrf": "nope"},  # a wrong field does not spoil a right header
+        headers={"X-CSRF-Token": token},
+        allow_redirects=False,
+    )
+    assert out.status == 303
+
+
 # --- pages -------------------------------------------------------------------------------
 
 
