@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -450,6 +451,7 @@ PAGE = "https://www.regionstockholm.se/vard/akut/"
         ("Öppet 08.00–17.00, dnr 2024-1234 🏳️‍🌈", "Öppet 08.00–17.00, dnr 2024-1234 🏳️‍🌈", []),
     ],
 )
+@pytest.mark.parametrize("via", ["vote", "comment"])
 async def test_comment_posted_to_the_app_is_stored_scrubbed(
     make_app: Callable[..., web.Application],
     aiohttp_client: Callable[[web.Application], Any],
@@ -457,18 +459,24 @@ async def test_comment_posted_to_the_app_is_stored_scrubbed(
     comment: str,
     expected: str,
     secrets: list[str],
+    via: str,
 ) -> None:
+    """Sent with the vote or after it, the comment is stored scrubbed, and nothing else is."""
     client = await aiohttp_client(make_app())
-    vote = await client.post("/api/v1/votes", json={"url": PAGE, "answer": "no"})
-    assert vote.status == 201
-    vote_id = (await vote.json())["id"]
-    response = await client.post(f"/api/v1/votes/{vote_id}/comment", json={"comment": comment})
+    vote: dict[str, Any] = {"url": PAGE, "answer": "no"}
+    if via == "vote":
+        response = await client.post("/api/v1/votes", json={**vote, "comment": comment})
+    else:
+        first = await client.post("/api/v1/votes", json=vote)
+        assert first.status == 201
+        vote_id = (await first.json())["id"]
+        response = await client.post(f"/api/v1/votes/{vote_id}/comment", json={"comment": comment})
     assert response.status == 201
     assert (await response.json())["scrubbed"] is bool(secrets)
     await client.close()  # the store is closed: everything is in the main file
 
     files = sorted((tmp_path / "data").glob("feedback.sqlite3*"))
-    with sqlite3.connect(files[0]) as db:
+    with closing(sqlite3.connect(files[0])) as db:
         rows = db.execute("SELECT text, scrubbed FROM comments").fetchall()
     assert rows == [(expected, int(bool(secrets)))]
     raw = b"".join(path.read_bytes() for path in files)
