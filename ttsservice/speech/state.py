@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from ttsservice.speech.budget import SpeechBudget
 from ttsservice.speech.metrics import SpeechMetrics
 from ttsservice.speech.ratelimit import ClientLimiter
 from ttsservice.speech.speaker import Speaker
@@ -38,3 +39,5 @@ class SpeechState:
     """Per-client limit of the read-selection endpoint."""
     metrics: SpeechMetrics
     """This app's speech metrics."""
+    budget: SpeechBudget
+    """Per-client seconds of speech for readings, extraction and read-selection."""

@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from ttsservice.errors import Overloaded, ServiceError
 
-__all__ = ["Priority", "SynthesisFailed", "Synthesizer"]
+__all__ = ["Abandoned", "Priority", "SynthesisFailed", "Synthesizer"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,18 @@ class SynthesisFailed(ServiceError):
 
     status = 500
     code = "synthesis_failed"
+
+
+class Abandoned(Overloaded):
+    """The sentence was dropped from the queue: the listener it was for went away."""
+
+    code = "abandoned"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This audio was being made for a listener who left; ask for it again.",
+            retry_after=1,
+        )
 
 
 @dataclass(order=True)
@@ -104,6 +116,9 @@ class SynthesisMetrics:
 
     def deadline_missed(self, late_seconds: float) -> None:
         """A sentence was ready ``late_seconds`` after its playback deadline."""
+
+    def dropped(self) -> None:
+        """A waiting sentence was dropped: nobody needed it any more."""
 
 
 class Synthesizer:
@@ -249,6 +264,23 @@ class Synthesizer:
         if self._rank(job) != old:
             heapq.heappush(self._heap, _Entry(self._rank(job), next(self._seq), job))
             self._poke()
+
+    def drop(self, key: str) -> bool:
+        """Take a waiting sentence out of the queue (one being synthesised runs on).
+
+        For work nobody needs any more: its future fails with :class:`Abandoned`.
+        The caller decides that nobody else waits for it. True when dropped.
+        """
+        job = self._jobs.get(key)
+        if job is None or job.started:
+            return False
+        del self._jobs[key]  # its heap entry is now stale and skipped
+        self._set_waiting(self._waiting - 1)
+        if not job.future.done():
+            job.future.set_exception(Abandoned())
+            job.future.add_done_callback(_ignore_result)
+        self._metrics.dropped()
+        return True
 
     def _rank(self, job: _Job) -> tuple[int, float]:
         """Order of a waiting sentence: smaller first.
