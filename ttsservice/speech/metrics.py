@@ -58,11 +58,21 @@ class SpeechMetrics(SynthesisMetrics, CacheMetrics):
             registry=registry,
         )
 
+        self.synthesis_dropped = Counter(
+            "tts_synthesis_dropped",
+            "Queued sentences dropped unsynthesised: the listener went away, stopped or "
+            "left the page, and nobody else waited for them.",
+            registry=registry,
+        )
         self.deadline_misses = Counter(
             "tts_deadline_misses",
             "Sentences synthesised after their playback deadline (a listener likely waited).",
             registry=registry,
         )
+
+    def dropped(self) -> None:
+        """Record a queued sentence dropped because nobody needed it any more."""
+        self.synthesis_dropped.inc()
 
     def synthesized(self, voice: str, seconds: float, audio_seconds: float) -> None:
         """Record one synthesis."""

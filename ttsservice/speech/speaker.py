@@ -423,6 +423,9 @@ class Speaker:
                 if gone():
                     left = True
                     raise ClientGone("The client closed the connection before the audio was ready.")
+        except asyncio.CancelledError:
+            left = True  # a server run with handler_cancellation cancels instead
+            raise
         finally:
             count = self._waiters.get(key, 1) - 1
             if count > 0:
