@@ -20,6 +20,7 @@ from ttsservice.speech.api import AUDIO_ROUTE, audio_handler, speak_handler
 from ttsservice.speech.audio import FORMATS, encode, level_loudness
 from ttsservice.speech.budget import SpeechBudget
 from ttsservice.speech.cache import AudioCache
+from ttsservice.speech.listeners import ListenerBook
 from ttsservice.speech.metrics import SpeechMetrics
 from ttsservice.speech.ratelimit import ClientLimiter
 from ttsservice.speech.readings import (
@@ -100,6 +101,10 @@ def setup(app: web.Application) -> None:
                 app[keys.SHARED_KEYS].daily_salt, sharedkeys.SPEAK_LIMIT_SALT
             ),
         )
+        listeners = ListenerBook(
+            lambda seconds: metrics.first_audio("reading", seconds), clock=synthesizer.clock
+        )
+        metrics.watch(listeners.active, synthesizer.capacity)
         app[keys.SPEECH] = SpeechState(
             speaker=speaker,
             limiter=limiter,
@@ -108,6 +113,7 @@ def setup(app: web.Application) -> None:
             budget=SpeechBudget(
                 settings.client_speech_rate, settings.client_speech_burst, limiter.client_id
             ),
+            listeners=listeners,
         )
         try:
             yield

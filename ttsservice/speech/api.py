@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 
 from aiohttp import web
 
@@ -199,6 +200,7 @@ async def audio_handler(request: web.Request) -> web.Response:
         cached = await speaker.audio(
             key, spec, audio_format, priority, gone=lambda: client_gone(request)
         )
+    state.listeners.served(key)  # the first audio of a reading waiting for it, if any
     return audio_response(request, cached, audio_format, vary_accept=not dot)
 
 
@@ -250,6 +252,7 @@ async def speak_handler(request: web.Request) -> web.Response:
     app = request.app
     state = app[keys.SPEECH]
     settings = app[keys.SETTINGS]
+    asked = time.monotonic()
     state.limiter.check(client_address(request))
     body = await read_json_object(request)
     text = field_str(body, "text", max_length=settings.speak_max_chars) or ""
@@ -287,6 +290,7 @@ async def speak_handler(request: web.Request) -> web.Response:
         deadline=deadline,
         gone=lambda: client_gone(request),
     )
+    state.metrics.first_audio("speak", time.monotonic() - asked)
     response = audio_response(request, cached, audio_format, cache_control="no-store")
     response.headers["Content-Location"] = f"/api/v1/audio/{key}.{audio_format.ext}"
     return response

@@ -399,6 +399,13 @@ async def _reading_for(
         for paid in charges:  # refused for the service's load: the client made nothing
             budget.refund(paid)
         raise
+    if prepared.keys:
+        synthesizer = app[keys.SPEECH].speaker.synthesizer
+        spoken = sum(
+            synthesizer.speech_seconds(len(spec.text)) * spec.length_scale
+            for spec in prepared.specs
+        )
+        app[keys.SPEECH].listeners.started(prepared.keys[0], spoken)
     return web.json_response(prepared.to_json(), headers={"Cache-Control": "no-cache"})
 
 

@@ -101,8 +101,12 @@ async def release_handler(request: web.Request) -> web.Response:
             f"At most {MAX_RELEASED} sentences can be released at once; got {len(items)}.",
             code="too_many",
         )
-    speaker = request.app[keys.SPEECH].speaker
-    dropped = sum(speaker.abandon(key) for key in {_clip_key(item) for item in items})
+    state = request.app[keys.SPEECH]
+    released = {_clip_key(item) for item in items}
+    dropped = sum(state.speaker.abandon(key) for key in released)
+    for key in released:
+        if state.listeners.stopped(key):  # the reading's first sentence: one listener less
+            break
     if dropped:
         logger.debug("released %d queued sentences", dropped)
     return web.Response(status=204)

@@ -38,6 +38,10 @@ sentence is due the moment its reading starts, so it is always a little late).""
 DEFAULT_SPEECH_PER_CHAR = 0.07
 """Seconds of speech per character before any is measured (about 14 characters a second)."""
 
+DEFAULT_REALTIME_FACTOR = 0.1
+"""Seconds of synthesis per second of speech before any is measured (a medium voice on
+two cores measures about 0.06)."""
+
 Samples = npt.NDArray[np.float32]
 T = TypeVar("T")
 
@@ -152,6 +156,7 @@ class Synthesizer:
         self._workers: list[asyncio.Task[None]] = []
         self._mean_seconds = initial_mean_seconds
         self._speech_per_char = DEFAULT_SPEECH_PER_CHAR
+        self._realtime_factor = DEFAULT_REALTIME_FACTOR
         self._closed = False
 
     # --- lifecycle ------------------------------------------------------------
@@ -197,6 +202,10 @@ class Synthesizer:
     def mean_seconds(self) -> float:
         """Moving mean of the time one sentence takes."""
         return self._mean_seconds
+
+    def capacity(self) -> float:
+        """Seconds of speech this queue makes per second: lanes / measured real-time factor."""
+        return self.concurrency / self._realtime_factor
 
     def speech_seconds(self, chars: int) -> float:
         """Estimated spoken length of ``chars`` characters at normal speed.
@@ -471,6 +480,9 @@ class Synthesizer:
             if job.chars > 0 and audio_seconds > 0:
                 per_char = audio_seconds / job.chars
                 self._speech_per_char = 0.8 * self._speech_per_char + 0.2 * per_char
+            if audio_seconds > 0:
+                factor = seconds / audio_seconds
+                self._realtime_factor = 0.8 * self._realtime_factor + 0.2 * factor
             self._metrics.synthesized(job.voice_name, seconds, audio_seconds)
             late = self.clock() - job.deadline if job.deadline is not None else 0.0
             if not job.due_now and late > MISS_GRACE_SECONDS:

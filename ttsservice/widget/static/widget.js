@@ -996,8 +996,10 @@
       for (const controller of state.pending) controller.abort();
       state.pending.clear();
       if (!state.reading || state.status === "idle" || !navigator.sendBeacon) return;
-      // What the service may have queued ahead of the listener (first sentences, prefetch).
-      const ahead = state.reading.sentences.slice(state.index, state.index + 12);
+      // What the service may have queued ahead of the listener (first sentences, prefetch);
+      // the first sentence names the reading, so the service counts one listener less.
+      const all = state.reading.sentences;
+      const ahead = [all[0]].concat(all.slice(Math.max(1, state.index), state.index + 12));
       const body = JSON.stringify({ audio: ahead.map((s) => s.audio.mp3) });
       try {
         navigator.sendBeacon(config.service + "/api/v1/release", body); // text/plain: no preflight
