@@ -622,6 +622,8 @@ class Speaker:
             encoded[encode_as.ext] = data
         self._keep_samples(key, levelled)
         self._timings[key] = (levelled.size / rate, words)
+        while len(self._timings) > 4096:
+            del self._timings[next(iter(self._timings))]
         return levelled
 
     async def word_times(
