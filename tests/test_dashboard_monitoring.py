@@ -41,6 +41,10 @@ RELIED_ON: dict[str, str] = {
     "tts_synthesis_queue_depth": "speech",
     "tts_overload_rejections_total": "speech",
     "tts_deadline_misses_total": "speech",
+    "tts_first_audio_seconds_bucket": "speech",
+    "tts_listeners_active": "speech",
+    "tts_speech_demand_seconds_per_second": "speech",
+    "tts_speech_capacity_seconds_per_second": "speech",
 }
 """Every metric the dashboard and the alerts query, with the part of the app that exports it."""
 
@@ -126,6 +130,8 @@ def test_grafana_has_every_panel_and_queries_only_known_metrics() -> None:
         "Synthesis queue depth",
         "5xx rate",
         "Fallback voice in use",
+        "Time to first audio",
+        "Listeners and load vs capacity",
     ):
         assert wanted in titles
     used = set().union(*(metric_names(expr) for _, expr in queries))

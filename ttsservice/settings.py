@@ -195,6 +195,20 @@ class Settings:
     speak_per_minute: int = setting(
         20, "Read-selection requests allowed per client per minute.", minimum=1, maximum=100_000
     )
+    client_speech_rate: float = setting(
+        2.0,
+        "Seconds of speech one client may have made per second (readings, page extraction "
+        "and read-selection are charged by their estimated spoken length); over it: 429 "
+        "with Retry-After. A listener hears at most about one second a second.",
+        minimum=0.1,
+        maximum=10_000,
+    )
+    client_speech_burst: float = setting(
+        300.0,
+        "Seconds of speech one client may ask for at once before the rate applies.",
+        minimum=10,
+        maximum=1_000_000,
+    )
 
     # --- feedback -----------------------------------------------------------
     keep_query: bool = setting(

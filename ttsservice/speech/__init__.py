@@ -18,7 +18,9 @@ from aiohttp import web
 from ttsservice import keys, sharedkeys
 from ttsservice.speech.api import AUDIO_ROUTE, audio_handler, speak_handler
 from ttsservice.speech.audio import FORMATS, encode, level_loudness
+from ttsservice.speech.budget import SpeechBudget
 from ttsservice.speech.cache import AudioCache
+from ttsservice.speech.listeners import ListenerBook
 from ttsservice.speech.metrics import SpeechMetrics
 from ttsservice.speech.ratelimit import ClientLimiter
 from ttsservice.speech.readings import (
@@ -27,6 +29,7 @@ from ttsservice.speech.readings import (
     readings_get_handler,
     readings_post_handler,
 )
+from ttsservice.speech.release import release_handler
 from ttsservice.speech.speaker import Speaker
 from ttsservice.speech.state import SpeechState
 from ttsservice.speech.synthesizer import Priority, Synthesizer
@@ -93,15 +96,25 @@ def setup(app: web.Application) -> None:
         speaker = Speaker(
             app[keys.VOICES], cache, synthesizer, executor, on_cache=metrics.cache_result
         )
+        limiter = ClientLimiter(
+            settings.speak_per_minute,
+            daily_salt=functools.partial(
+                app[keys.SHARED_KEYS].daily_salt, sharedkeys.SPEAK_LIMIT_SALT
+            ),
+        )
+        listeners = ListenerBook(
+            lambda seconds: metrics.first_audio("reading", seconds), clock=synthesizer.clock
+        )
+        metrics.watch(listeners.active, synthesizer.capacity)
         app[keys.SPEECH] = SpeechState(
             speaker=speaker,
-            limiter=ClientLimiter(
-                settings.speak_per_minute,
-                daily_salt=functools.partial(
-                    app[keys.SHARED_KEYS].daily_salt, sharedkeys.SPEAK_LIMIT_SALT
-                ),
-            ),
+            limiter=limiter,
             metrics=metrics,
+            # Keyed by the same daily pseudonym as the request limit: no address is kept.
+            budget=SpeechBudget(
+                settings.client_speech_rate, settings.client_speech_burst, limiter.client_id
+            ),
+            listeners=listeners,
         )
         try:
             yield
@@ -128,6 +141,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get(TIMINGS_ROUTE, timings_handler)  # before the audio route matches it
     app.router.add_get(AUDIO_ROUTE, audio_handler)
     app.router.add_post("/api/v1/speak", speak_handler)
+    app.router.add_post("/api/v1/release", release_handler)
     app.router.add_post("/api/v1/readings", readings_post_handler)
     app.router.add_get("/api/v1/readings", readings_get_handler)
     app.router.add_get(VTT_ROUTE, vtt_handler)

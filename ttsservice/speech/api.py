@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 
 from aiohttp import web
 
@@ -207,8 +208,17 @@ async def audio_handler(request: web.Request) -> web.Response:
     cached = await speaker.cached(key, audio_format)
     if cached is None:
         spec = await speaker.lookup(key)
-        cached = await speaker.audio(key, spec, audio_format, priority)
+        cached = await speaker.audio(
+            key, spec, audio_format, priority, gone=lambda: client_gone(request)
+        )
+    state.listeners.served(key)  # the first audio of a reading waiting for it, if any
     return audio_response(request, cached, audio_format, vary_accept=not dot)
+
+
+def client_gone(request: web.Request) -> bool:
+    """Whether the client closed its connection (aiohttp runs the handler on regardless)."""
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 def client_address(request: web.Request) -> str:
@@ -251,7 +261,10 @@ def client_address(request: web.Request) -> str:
         "400": error_ref("missing_field, invalid_field, too_long, empty_text, unsupported_format."),
         "404": error_ref("unknown_voice: the voice is not installed (the message lists them)."),
         "415": error_ref("unsupported_media_type: send application/json."),
-        "429": error_ref("rate_limited: too many requests; see Retry-After."),
+        "429": error_ref(
+            "rate_limited: too many requests, or too much speech for one client "
+            "(TTS_CLIENT_SPEECH_RATE); see Retry-After."
+        ),
         "503": error_ref("overloaded: synthesis queue full; see Retry-After."),
     },
 )
@@ -260,6 +273,7 @@ async def speak_handler(request: web.Request) -> web.Response:
     app = request.app
     state = app[keys.SPEECH]
     settings = app[keys.SETTINGS]
+    asked = time.monotonic()
     state.limiter.check(client_address(request))
     body = await read_json_object(request)
     text = field_str(body, "text", max_length=settings.speak_max_chars) or ""
@@ -270,16 +284,34 @@ async def speak_handler(request: web.Request) -> web.Response:
         ext = "mp3"
     audio_format = format_from_ext(ext)
     voice = app[keys.VOICES].get(voice_name)
+    speaker = state.speaker
+    # Charged by the text's estimated spoken length before any work is done for it;
+    # given back below when its audio is already made.
+    charge = state.budget.charge(
+        client_address(request), speaker.synthesizer.speech_seconds(len(text)), "read-selection"
+    )
     normalizer = normalizer_of(app)
     spoken = await _normalize(request, normalizer, text, lang)
     if not any(ch.isalnum() for ch in spoken):
         raise BadRequest(
             "There is nothing to read aloud: send text with words in it.", code="empty_text"
         )
-    speaker = state.speaker
     spec = speaker.spec(spoken, lang, voice, normalizer_version(normalizer))
+    deadline = None
+    if speaker.is_cached(spec.key(), audio_format):  # audio already made costs nothing
+        state.budget.refund(charge)
+    elif charge.delay > 0:  # a client that asked for much lately waits behind the others
+        deadline = speaker.synthesizer.clock() + charge.delay
     (key,) = await speaker.register([spec])
-    cached = await speaker.audio(key, spec, audio_format, Priority.VISITOR)
+    cached = await speaker.audio(
+        key,
+        spec,
+        audio_format,
+        Priority.VISITOR,
+        deadline=deadline,
+        gone=lambda: client_gone(request),
+    )
+    state.metrics.first_audio("speak", time.monotonic() - asked)
     response = audio_response(request, cached, audio_format, cache_control="no-store")
     response.headers["Content-Location"] = f"/api/v1/audio/{key}.{audio_format.ext}"
     return response

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from ttsservice.speech.cache import CacheMetrics
@@ -58,11 +60,56 @@ class SpeechMetrics(SynthesisMetrics, CacheMetrics):
             registry=registry,
         )
 
+        self.first_audio_seconds = Histogram(
+            "tts_first_audio_seconds",
+            "Time from a reading being asked for to its first sentence's audio being answered "
+            "(kind=reading), or from a read-selection request to its audio (kind=speak).",
+            ["kind"],
+            buckets=(0.1, 0.15, 0.25, 0.5, 0.75, 1, 1.5, 2, 2.5, 3, 5, 10, 30),
+            registry=registry,
+        )
+        self.listeners_active = Gauge(
+            "tts_listeners_active",
+            "Listeners whose reading has not yet been spoken to its end (estimated from "
+            "when each started and the reading's spoken length).",
+            registry=registry,
+        )
+        self.speech_demand = Gauge(
+            "tts_speech_demand_seconds_per_second",
+            "Seconds of speech the active listeners need per second (one each).",
+            registry=registry,
+        )
+        self.speech_capacity = Gauge(
+            "tts_speech_capacity_seconds_per_second",
+            "Seconds of speech the service can synthesise per second (synthesis lanes over the "
+            "measured real-time factor); demand above it makes listeners wait.",
+            registry=registry,
+        )
+        self.synthesis_dropped = Counter(
+            "tts_synthesis_dropped",
+            "Queued sentences dropped unsynthesised: the listener went away, stopped or "
+            "left the page, and nobody else waited for them.",
+            registry=registry,
+        )
         self.deadline_misses = Counter(
             "tts_deadline_misses",
             "Sentences synthesised after their playback deadline (a listener likely waited).",
             registry=registry,
         )
+
+    def watch(self, active: Callable[[], int], capacity: Callable[[], float]) -> None:
+        """Read the listener and capacity gauges from these when /metrics is scraped."""
+        self.listeners_active.set_function(active)
+        self.speech_demand.set_function(lambda: float(active()))
+        self.speech_capacity.set_function(capacity)
+
+    def first_audio(self, kind: str, seconds: float) -> None:
+        """Record one time to first audio."""
+        self.first_audio_seconds.labels(kind).observe(seconds)
+
+    def dropped(self) -> None:
+        """Record a queued sentence dropped because nobody needed it any more."""
+        self.synthesis_dropped.inc()
 
     def synthesized(self, voice: str, seconds: float, audio_seconds: float) -> None:
         """Record one synthesis."""

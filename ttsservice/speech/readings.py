@@ -17,6 +17,7 @@ import logging
 import math
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,8 +27,9 @@ from ttsservice import keys
 from ttsservice.errors import BadRequest, NotFound, Overloaded
 from ttsservice.reading import read_page
 from ttsservice.reading.model import Block, Reading
-from ttsservice.speech.api import WORDS_PATTERN, format_from_ext, normalizer_of
+from ttsservice.speech.api import WORDS_PATTERN, client_address, format_from_ext, normalizer_of
 from ttsservice.speech.audio import FORMATS, AudioFormat
+from ttsservice.speech.budget import EXTRACTION_COST, Charge
 from ttsservice.speech.speaker import ClipSpec, Speaker
 from ttsservice.speech.state import TextNormalizer, normalizer_version
 from ttsservice.speech.synthesizer import Priority
@@ -174,11 +176,14 @@ async def prepare_reading(
     voice: SpeechVoice,
     *,
     start_in: AudioFormat | None = None,
+    charge: Callable[[float], float] | None = None,
 ) -> PreparedReading:
     """Split, normalise and register a reading's sentences.
 
     With ``start_in``, the first sentences start synthesising (in that format)
     before anything is written to disk: a listener is waiting for them.
+    ``charge`` takes the seconds of speech that starts from the client's
+    budget (429 when it has not got them) and says how much later its deadlines go.
     """
     speaker = app[keys.SPEECH].speaker
     normalizer = normalizer_of(app)
@@ -193,7 +198,14 @@ async def prepare_reading(
     ]
     if start_in is not None:
         slack = app[keys.SETTINGS].admission_slack
-        start_synthesis(speaker, speaker.remember(specs), specs, start_in, admission_slack=slack)
+        start_synthesis(
+            speaker,
+            speaker.remember(specs),
+            specs,
+            start_in,
+            admission_slack=slack,
+            charge=charge,
+        )
     clip_keys = await speaker.register(specs)
     ident = reading_id(voice, clip_keys)
     record = {"url": reading.url, "title": reading.title, "voice": voice.name, "keys": clip_keys}
@@ -213,6 +225,7 @@ def start_synthesis(
     hint: AudioFormat,
     *,
     admission_slack: float | None = None,
+    charge: Callable[[float], float] | None = None,
 ) -> None:
     """Queue the first sentences for a waiting visitor and a few more as prefetch.
 
@@ -223,20 +236,26 @@ def start_synthesis(
     With ``admission_slack``, a new listener whose sentences would make anyone's
     sentence (theirs included) later than that many seconds past its deadline
     is refused with 503 at once: those already listening keep playing.
+    ``charge`` is given the estimated seconds of speech of the sentences that
+    need synthesis; it raises 429 for a client over its budget, or returns how
+    many seconds later this client's deadlines go (see ``speech.budget``).
     """
     synthesizer = speaker.synthesizer
     ahead = list(zip(clip_keys, specs, strict=True))[: FIRST_SENTENCES + PREFETCH_AHEAD]
     deadlines = []
-    deadline = synthesizer.clock()
-    for _, spec in ahead:
+    lengths = [synthesizer.speech_seconds(len(spec.text)) * spec.length_scale for _, spec in ahead]
+    fresh = [
+        not synthesizer.in_flight(key) and not speaker.is_cached(key, hint) for key, _ in ahead
+    ]
+    delay = 0.0
+    if charge is not None:
+        delay = charge(sum(length for length, new in zip(lengths, fresh, strict=True) if new))
+    deadline = synthesizer.clock() + delay
+    for length in lengths:
         deadlines.append(deadline)
-        deadline += synthesizer.speech_seconds(len(spec.text)) * spec.length_scale
+        deadline += length
     if admission_slack is not None:
-        new = [
-            d
-            for (key, _), d in zip(ahead, deadlines, strict=True)
-            if not synthesizer.in_flight(key) and not speaker.is_cached(key, hint)
-        ]
+        new = [d for d, is_new in zip(deadlines, fresh, strict=True) if is_new]
         if new and not synthesizer.admits(new, admission_slack):
             synthesizer.reject()
             raise Overloaded(
@@ -369,6 +388,10 @@ _READING_ERRORS = {
     "404": error_ref("unknown_voice: the voice is not installed (the message lists them)."),
     "413": error_ref("page_too_large."),
     "415": error_ref("not_html, or unsupported_media_type for a body that is not JSON."),
+    "429": error_ref(
+        "rate_limited: this client asked for more speech than TTS_CLIENT_SPEECH_RATE allows; "
+        "see Retry-After."
+    ),
     "502": error_ref("upstream_error: the page could not be fetched."),
     "503": error_ref("overloaded: synthesis queue full; see Retry-After."),
     "504": error_ref("upstream_timeout."),
@@ -392,6 +415,11 @@ async def _reading_for(
             'Send either "url" (a page to read) or "text" (a selection), not both.',
             code="missing_field",
         )
+    budget = app[keys.SPEECH].budget
+    address = client_address(request)
+    # Fetching and parsing a page, or splitting and normalising a text, is work too:
+    # charged before it is done, so a client over its budget costs nothing more.
+    budget.charge(address, EXTRACTION_COST, "page extraction" if url else "reading")
     if url is not None:
         reading = await read_page(app, url)
     else:
@@ -403,7 +431,25 @@ async def _reading_for(
         language = lang or "sv"
         block = Block(0, "paragraph", text, language, None, "")
         reading = Reading(url=None, title="", lang=language, blocks=(block,))
-    prepared = await prepare_reading(app, reading, voice, start_in=hint)
+    charges: list[Charge] = []
+
+    def charge(cost: float) -> float:
+        charges.append(budget.charge(address, cost, "reading"))
+        return charges[-1].delay
+
+    try:
+        prepared = await prepare_reading(app, reading, voice, start_in=hint, charge=charge)
+    except Overloaded:
+        for paid in charges:  # refused for the service's load: the client made nothing
+            budget.refund(paid)
+        raise
+    if prepared.keys:
+        synthesizer = app[keys.SPEECH].speaker.synthesizer
+        spoken = sum(
+            synthesizer.speech_seconds(len(spec.text)) * spec.length_scale
+            for spec in prepared.specs
+        )
+        app[keys.SPEECH].listeners.started(prepared.keys[0], spoken)
     return web.json_response(prepared.to_json(), headers={"Cache-Control": "no-cache"})
 
 

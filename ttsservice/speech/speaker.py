@@ -26,14 +26,14 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from ttsservice.errors import NotFound
+from ttsservice.errors import NotFound, ServiceError
 from ttsservice.speech.audio import ENCODER_REVISION, AudioFormat, encode, level_loudness
 from ttsservice.speech.cache import AudioCache, CachedFile
-from ttsservice.speech.synthesizer import Priority, Synthesizer
+from ttsservice.speech.synthesizer import Abandoned, Priority, Synthesizer
 from voices.engine import SpeechVoice, WordTimes
 from voices.registry import VoiceRegistry
 
-__all__ = ["CLIP_REVISION", "ClipSpec", "Speaker", "UnknownClip", "clip_path"]
+__all__ = ["CLIP_REVISION", "ClientGone", "ClipSpec", "Speaker", "UnknownClip", "clip_path"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +46,31 @@ per second of speech it makes at once, so long sentences are spoken in clause-si
 CHUNK_PAUSE_SECONDS = 0.12
 """Silence put where a long sentence was cut (about a comma's pause)."""
 
+PARTS_AS_JOBS = 3
+"""A text cut into more parts than this (a long selection, not a sentence) is queued
+part by part, so listeners' sentences can be synthesised between its parts."""
+
+PARTS_QUEUED = 2
+"""Parts of one long text that wait in the synthesis queue at a time."""
+
 CLIP_REVISION = f"2;chunk={MAX_CHUNK_CHARS};pause={CHUNK_PAUSE_SECONDS}"
 """Bump when the meaning of a clip key changes."""
 
 _CLAUSE_END = re.compile(r"(?<=[.!?,;:])\s+|\s+(?=[–—]\s)")
 
 _KEY = re.compile(r"[0-9a-f]{64}")
+
+
+GONE_POLL_SECONDS = 0.25
+"""How often a request waiting for audio checks that its client is still connected
+(aiohttp does not cancel a handler when the client goes away)."""
+
+
+class ClientGone(ServiceError):
+    """The client went away before its answer was ready (nobody reads this answer)."""
+
+    status = 499
+    code = "client_closed_request"
 
 
 class UnknownClip(NotFound):
@@ -265,6 +284,8 @@ class Speaker:
         self.records: ClipRecords | None = None
         """Shared clip records (set by the feedback store when TTS_DATABASE_URL is set)."""
         self._wanted: dict[str, Priority] = {}  # most urgent priority asked for a render
+        self._parts: dict[str, list[str]] = {}  # queue keys of a long text's parts
+        self._waiters: dict[str, int] = {}  # requests waiting for a clip's audio now
 
     @property
     def rendering(self) -> int:
@@ -367,10 +388,21 @@ class Speaker:
         return found
 
     async def audio(
-        self, key: str, spec: ClipSpec, audio_format: AudioFormat, priority: Priority
+        self,
+        key: str,
+        spec: ClipSpec,
+        audio_format: AudioFormat,
+        priority: Priority,
+        *,
+        deadline: float | None = None,
+        gone: Callable[[], bool] | None = None,
     ) -> CachedFile:
         """The clip's audio in ``audio_format``: cached, or made now at ``priority``.
 
+        ``deadline`` (on the synthesizer's clock) is when it is needed, if not now.
+        ``gone`` says whether the caller has gone away (its connection closed):
+        then :class:`ClientGone` is raised, and the clip's queued synthesis is
+        dropped unless another request waits for it.
         Raises :class:`~ttsservice.errors.Overloaded` when synthesis is needed
         and the queue has no room.
         """
@@ -378,7 +410,44 @@ class Speaker:
         if found is not None:
             return found
         self._on_cache(False)
-        return await asyncio.shield(self._render_task(key, spec, audio_format, priority))
+        task = self._render_task(key, spec, audio_format, priority, deadline=deadline)
+        self._waiters[key] = self._waiters.get(key, 0) + 1
+        left = False
+        try:
+            if gone is None:
+                return await asyncio.shield(task)
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=GONE_POLL_SECONDS)
+                if done:
+                    return task.result()
+                if gone():
+                    left = True
+                    raise ClientGone("The client closed the connection before the audio was ready.")
+        except asyncio.CancelledError:
+            left = True  # a server run with handler_cancellation cancels instead
+            raise
+        finally:
+            count = self._waiters.get(key, 1) - 1
+            if count > 0:
+                self._waiters[key] = count
+            else:
+                self._waiters.pop(key, None)
+                if left:
+                    self.abandon(key)
+
+    def abandon(self, key: str) -> bool:
+        """Drop the clip's queued synthesis if no request waits for it; True when dropped.
+
+        For a listener that left, stopped or skipped: a sentence that is already
+        being synthesised finishes (and is cached), one still waiting is removed.
+        """
+        if self._waiters.get(key):
+            return False
+        dropped = self.synthesizer.drop(key)
+        parts = self._parts.pop(key, None)
+        for part in parts or ():
+            dropped = self.synthesizer.drop(part) or dropped
+        return dropped
 
     def is_cached(self, key: str, audio_format: AudioFormat) -> bool:
         """Whether the clip needs no synthesis: on disk, being made, or its samples kept."""
@@ -429,6 +498,11 @@ class Speaker:
             self._samples.move_to_end(key)
             return (kept.astype(np.float32) / np.float32(32767)).astype(np.float32)
         voice = self.voice_for(spec)
+        parts = speech_chunks(spec.text)
+        if len(parts) > PARTS_AS_JOBS:
+            return await self._samples_in_parts(
+                key, spec, voice, parts, priority, encode_as, encoded, deadline
+            )
         made: dict[str, WordTimes | None] = {}
 
         def run() -> tuple[Samples, int]:
@@ -457,6 +531,100 @@ class Speaker:
             # Characters at normal speed: a slower length scale makes each one longer.
             chars=round(len(spec.text) * spec.length_scale),
         )
+
+    async def _samples_in_parts(
+        self,
+        key: str,
+        spec: ClipSpec,
+        voice: SpeechVoice,
+        parts: list[str],
+        priority: Priority,
+        encode_as: AudioFormat | None,
+        encoded: dict[str, bytes] | None,
+        deadline: float | None,
+    ) -> Samples:
+        """A long text synthesised one queued part at a time, then joined and levelled.
+
+        One long selection as a single job would hold a synthesis lane for seconds
+        (8 s for 3,000 characters on a medium voice) while new listeners wait for
+        their first sentence. As parts, each due when it would be heard, other
+        sentences with earlier deadlines go between them. The joined clip is the
+        same as :func:`speak_in_chunks_timed` makes.
+        """
+        synthesizer = self.synthesizer
+        made: dict[int, tuple[Samples, WordTimes | None]] = {}
+
+        def part_job(index: int, text: str) -> Callable[[], tuple[Samples, int]]:
+            def run() -> tuple[Samples, int]:
+                yield_to_event_loop()
+                samples, words = _speak_timed(voice, text, spec.length_scale)
+                made[index] = (samples, words)
+                return samples, voice.sample_rate
+
+            return run
+
+        due = synthesizer.clock() if deadline is None else deadline
+        dues: list[float] = []
+        for part in parts:
+            dues.append(due)
+            due += synthesizer.speech_seconds(len(part)) * spec.length_scale
+        queued: list[tuple[str, asyncio.Future[Samples]]] = []
+        part_keys = [f"{key}/part{index}" for index in range(len(parts))]
+        self._parts[key] = part_keys
+        try:
+            for index in range(len(parts)):
+                while len(queued) < PARTS_QUEUED and index + len(queued) < len(parts):
+                    ahead = index + len(queued)
+                    future = synthesizer.submit(
+                        part_keys[ahead],
+                        voice.name,
+                        part_job(ahead, parts[ahead]),
+                        priority,
+                        # The first part is due now unless the caller said otherwise.
+                        deadline=dues[ahead] if ahead or deadline is not None else None,
+                        chars=round(len(parts[ahead]) * spec.length_scale),
+                    )
+                    queued.append((part_keys[ahead], future))
+                await asyncio.shield(queued.pop(0)[1])
+                if self._parts.get(key) is not part_keys:  # abandoned by every listener
+                    raise Abandoned()
+        finally:
+            if self._parts.get(key) is part_keys:
+                del self._parts[key]
+            for left, _ in queued:  # given up (an error, or shutting down): nobody needs them
+                synthesizer.drop(left)
+        rate = voice.sample_rate
+
+        def join() -> tuple[Samples, WordTimes | None, bytes | None]:
+            yield_to_event_loop()
+            pause = np.zeros(int(rate * CHUNK_PAUSE_SECONDS), dtype=np.float32)
+            pieces: list[Samples] = []
+            words: WordTimes | None = []
+            offset = 0.0
+            for index in range(len(parts)):
+                samples, times = made[index]
+                if pieces:
+                    pieces.append(pause)
+                    offset += pause.size / rate
+                pieces.append(samples)
+                if words is not None and times is not None:
+                    words.extend((start + offset, end + offset) for start, end in times)
+                else:
+                    words = None
+                offset += samples.size / rate
+            joined = np.concatenate(pieces).astype(np.float32, copy=False)
+            levelled = level_loudness(joined, rate)
+            data = encode(levelled, rate, encode_as) if encode_as is not None else None
+            return levelled, words, data
+
+        levelled, words, data = await synthesizer.run_between(join, priority)
+        if encode_as is not None and encoded is not None and data is not None:
+            encoded[encode_as.ext] = data
+        self._keep_samples(key, levelled)
+        self._timings[key] = (levelled.size / rate, words)
+        while len(self._timings) > 4096:
+            del self._timings[next(iter(self._timings))]
+        return levelled
 
     async def word_times(
         self, key: str, spec: ClipSpec, priority: Priority

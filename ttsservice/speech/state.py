@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from ttsservice.speech.budget import SpeechBudget
+from ttsservice.speech.listeners import ListenerBook
 from ttsservice.speech.metrics import SpeechMetrics
 from ttsservice.speech.ratelimit import ClientLimiter
 from ttsservice.speech.speaker import Speaker
@@ -38,3 +40,7 @@ class SpeechState:
     """Per-client limit of the read-selection endpoint."""
     metrics: SpeechMetrics
     """This app's speech metrics."""
+    budget: SpeechBudget
+    """Per-client seconds of speech for readings, extraction and read-selection."""
+    listeners: ListenerBook
+    """Readings being listened to, and their time to first audio."""

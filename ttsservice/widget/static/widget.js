@@ -294,6 +294,7 @@
       if (opts.isCancelled && opts.isCancelled()) throw new Problem("cancelled");
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), opts.timeout || config.timeout);
+      if (opts.pending) opts.pending.add(controller); // so a stop can abort it
       let response;
       try {
         const init = {
@@ -315,6 +316,7 @@
         throw new Problem(controller.signal.aborted ? "slow" : "down");
       } finally {
         clearTimeout(timer);
+        if (opts.pending) opts.pending.delete(controller);
       }
       if (response.status === 503 && attempt < retries) {
         const wait = retryAfterSeconds(response);
@@ -587,6 +589,7 @@
       currentWordsPath: null, // the audio address those timings go with
       generation: 0,
       fetched: new Map(),
+      pending: new Set(), // AbortControllers of audio requests still on their way
       selection: null,
       ui: null,
     };
@@ -767,6 +770,7 @@
       if (!state.fetched.has(path)) {
         const promise = call(path, {
           raw: true,
+          pending: state.pending,
           isCancelled: () => generation !== state.generation,
           onWait: (s) => {
             if (generation === state.generation && i === state.index) showError(fmt(T.errBusy, { s: secs(s) }));
@@ -986,7 +990,27 @@
       }
     }
 
+    /** Tell the service which sentences are no longer needed (stop, leaving the page). */
+    function releaseAudio() {
+      // Audio still on its way: closing the request lets the service drop its synthesis.
+      for (const controller of state.pending) controller.abort();
+      state.pending.clear();
+      if (!state.reading || state.status === "idle" || !navigator.sendBeacon) return;
+      // What the service may have queued ahead of the listener (first sentences, prefetch);
+      // the first sentence names the reading, so the service counts one listener less.
+      const all = state.reading.sentences;
+      const ahead = [all[0]].concat(all.slice(Math.max(1, state.index), state.index + 12));
+      const body = JSON.stringify({ audio: ahead.map((s) => s.audio.mp3) });
+      try {
+        navigator.sendBeacon(config.service + "/api/v1/release", body); // text/plain: no preflight
+      } catch (err) {
+        // Only a hint to the service: playback is stopped either way.
+      }
+    }
+    window.addEventListener("pagehide", releaseAudio);
+
     function stop(say) {
+      releaseAudio();
       state.generation++;
       audio.pause();
       audio.removeAttribute("src");

