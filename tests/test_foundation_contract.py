@@ -105,6 +105,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "TTS_LOG_LEVEL": "warning",
         "TTS_SPEAK_PER_MINUTE": "100000",
         "TTS_VOTES_PER_MINUTE": "100000",
+        "TTS_CLIENT_SPEECH_RATE": "10000",
+        "TTS_CLIENT_SPEECH_BURST": "1000000",
         "TTS_DASHBOARD_LOGIN_ATTEMPTS": "1000",
         "TTS_STATS_TOKEN": TOKEN,
         "TTS_DASHBOARD_USERS": f"{USER}:{hash_password(PASSWORD)}",
@@ -232,6 +234,6 @@ def test_the_service_does_what_its_openapi_document_says(service: str, tmp_path:
         check=False,
     )
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-4000:]
-    # Every operation reached past its 401/403/404: none left untested.
-    for warning in ("Authentication failed", "Missing test data"):
+    # Every operation reached past its 401/403/404/429: none left untested.
+    for warning in ("Authentication failed", "Missing test data", "Rate limited"):
         assert warning not in run.stdout, run.stdout[-20000:]

@@ -59,7 +59,7 @@ def _clip_key(item: object) -> str:
                         "audio": {
                             "type": "array",
                             "maxItems": MAX_RELEASED,
-                            "items": {"type": "string"},
+                            "items": {"type": "string", "pattern": _KEY_IN.pattern},
                         }
                     },
                 }
