@@ -37,20 +37,25 @@ What is replaced
   **only when the date is plausible and the Luhn checksum holds**: a number
   that fails the checksum is not an identity number and is kept (an order
   number, an invoice number) so comments stay readable;
-- e-mail addresses, also with spaces around ``@`` or written ``(at)``,
-  ``[snabel-a]``, ``(punkt)``/``(dot)``;
+- e-mail addresses, also with spaces around ``@``, written ``(at)``,
+  ``[snabel-a]``, ``(punkt)``/``(dot)``, or spelt ``asa at example dot se``;
 - phone numbers: Swedish (``08-123 456 78``, ``070.123.45.67``,
   ``070 - 123 45 67``, 8 to 10 digits starting with ``0`` and an area code of
-  two or more digits) and international (``+46 (0)70 123 45 67``,
-  ``0046…``, 8 to 15 digits). Not taken for a phone number: times and time
-  ranges (``08.00-17.00``), dates (``01.02.2024``, ``2024-03-15``), a number
-  written like an identity number that failed its checks, and numbers right
-  after a word that names them (``ordernummer``, ``faktura``, ``OCR``,
-  ``dnr``, ``ärende``, ``ISBN`` …);
+  two or more digits; a mobile number ``07`` + 8 digits however grouped) and
+  international (``+46 (0)70 123 45 67``, 8 to 15 digits after ``+``; ``0046…``,
+  11 to 17 digits). Glued to a word, only a mobile number counts. Not taken
+  for a phone number: times and time ranges (``08.00-17.00``, ``0800-1700``),
+  dates (``01.02.2024``, ``2024-03-15``), a number written like an identity
+  number that failed its checks, a piece cut out of a longer token
+  (``2024-0123-4567``), and numbers right after a word that names them
+  (``ordernummer``, ``faktura``, ``OCR-nummer``, ``dnr``, ``ärende``,
+  ``ISBN``, ``recept`` …). Numbers are found as runs of digit groups and tried
+  longest first, so two numbers in a row are both found;
 - street addresses with a number: one word (``Storgatan 12B``,
-  ``Sveavägen 44 lgh 1102``) or two (``Kungsholms strand 7``,
-  ``Drottning Kristinas väg 20``, ``Sergels torg 12``); road numbers
-  (``riksväg 73``, ``länsväg 222``) are not addresses;
+  ``Sveavägen 44 lgh 1102``, ``S:t Eriksgatan 117``, ``Birger Jarlsgatan 5``)
+  or two (``Kungsholms strand 7``, ``Drottning Kristinas väg 20``,
+  ``Sergels torg 12``); road numbers (``riksväg 73``, ``länsväg 222``,
+  ``längs väg 73``) and entrances (``ingången 2``) are not addresses;
 - postcodes followed by a town (``114 52 Stockholm``). A postcode alone
   (``114 52``) is kept: it names an area of many households, not a person.
 
@@ -69,8 +74,12 @@ script that needs it (Persian, Indic scripts). Skin tones, keycaps and
 regional-indicator flags are visible characters and are always kept.
 
 Limits (known, not handled): digits written as look-alike letters (``O`` for
-``0``), numbers spelt out in words, and street names without a known street
-word (``Hamngatan`` is found, ``Slussplan`` is not).
+``0``), numbers spelt out in words, separators other than dashes, dots,
+slashes, brackets and spaces (``811218_9876``), street names without a known
+street word (``Hamngatan`` is found, ``Slussplan`` is not), a name in front of
+a street at the start of a sentence (``Birger Jarlsgatan 5 …`` keeps
+``Birger``), bank account numbers, and organisations' own phone numbers (they
+are replaced like anyone's: the scrubber cannot tell whose a number is).
 """
 
 from __future__ import annotations
