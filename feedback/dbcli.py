@@ -84,7 +84,8 @@ COPIED_TABLES = (
     Table("audit", ("id", "at", "action", "detail"), ("id",)),
     Table("clip_records", ("key", "spec", "day"), ("key",)),
 )
-"""Every table of the feedback store, in copy order."""
+"""Every table of the feedback store, in copy order (``rate_limits`` holds only live
+counts of the last minutes, unused on SQLite: nothing to copy)."""
 
 
 def _count(source: sqlite3.Connection, table: Table) -> int:

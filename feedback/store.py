@@ -168,6 +168,23 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             ) WITHOUT ROWID""",
         ),
     ),
+    (
+        # Per-client rate-limit counts shared by the copies (ttsservice.web.ratecounters);
+        # used on PostgreSQL only, created on both so the two schemas stay alike.
+        "0004_rate_limits",
+        (
+            """CREATE TABLE rate_limits (
+                scope TEXT NOT NULL,
+                client TEXT NOT NULL,
+                hits DOUBLE PRECISION[] NOT NULL DEFAULT '{}',
+                tokens DOUBLE PRECISION,
+                at DOUBLE PRECISION,
+                expires DOUBLE PRECISION NOT NULL,
+                ok BOOLEAN NOT NULL DEFAULT TRUE,
+                PRIMARY KEY (scope, client)
+            ) WITHOUT ROWID""",
+        ),
+    ),
 )
 """Named schema migrations, applied in order once each and recorded in ``migrations``."""
 
