@@ -185,6 +185,17 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             ) WITHOUT ROWID""",
         ),
     ),
+    (
+        # Which clips a reading id stands for, so any copy serves its .vtt and download.
+        "0005_reading_records",
+        (
+            """CREATE TABLE reading_records (
+                id TEXT PRIMARY KEY,
+                record TEXT NOT NULL,
+                day TEXT NOT NULL
+            ) WITHOUT ROWID""",
+        ),
+    ),
 )
 """Named schema migrations, applied in order once each and recorded in ``migrations``."""
 
@@ -864,6 +875,23 @@ class FeedbackStore:
         """The spec JSON recorded for a clip key, or None."""
         rows = await self.fetchall("SELECT spec FROM clip_records WHERE key = ?", (key,))
         return str(rows[0]["spec"]) if rows else None
+
+    async def put_reading_record(self, ident: str, record: str) -> None:
+        """Record which clips reading ``ident`` is made of (its JSON record); kept if present."""
+        day = self.today().isoformat()
+
+        async def run(conn: aiosqlite.Connection) -> None:
+            await conn.execute(
+                "INSERT OR IGNORE INTO reading_records (id, record, day) VALUES (?, ?, ?)",
+                (ident, record, day),
+            )
+
+        await self._submit("clip_records", run)
+
+    async def reading_record(self, ident: str) -> str | None:
+        """The JSON record of reading ``ident``, or None."""
+        rows = await self.fetchall("SELECT record FROM reading_records WHERE id = ?", (ident,))
+        return str(rows[0]["record"]) if rows else None
 
     async def audit_entries(self, limit: int = 100) -> list[dict[str, Any]]:
         """The latest audit entries, newest first."""

@@ -28,6 +28,7 @@ from ttsservice.reading import read_page
 from ttsservice.reading.model import Block, Reading
 from ttsservice.speech.api import format_from_ext, normalizer_of
 from ttsservice.speech.audio import FORMATS, AudioFormat
+from ttsservice.speech.readingrecords import load_reading_record, store_reading_record
 from ttsservice.speech.speaker import ClipSpec, Speaker
 from ttsservice.speech.state import TextNormalizer, normalizer_version
 from ttsservice.speech.synthesizer import Priority
@@ -111,10 +112,6 @@ def reading_id(voice: SpeechVoice, clip_keys: list[str]) -> str:
     return digest.hexdigest()[:32]
 
 
-def _record_path(reading: str) -> str:
-    return f"readings/{reading}.json"
-
-
 def _audio_urls(key: str) -> dict[str, str]:
     return {ext: f"/api/v1/audio/{key}.{ext}" for ext in ("mp3", "ogg", "json")}
 
@@ -190,11 +187,9 @@ async def prepare_reading(
     clip_keys = await speaker.register(specs)
     ident = reading_id(voice, clip_keys)
     record = {"url": reading.url, "title": reading.title, "voice": voice.name, "keys": clip_keys}
-    path = _record_path(ident)
-    if path in speaker.cache:
-        speaker.cache.touch([path])
-    else:
-        await speaker.cache.write(path, json.dumps(record, ensure_ascii=False).encode("utf-8"))
+    await store_reading_record(
+        speaker, ident, json.dumps(record, ensure_ascii=False).encode("utf-8")
+    )
     attribution = app[keys.VOICES].attribution(voice.name)
     return PreparedReading(ident, reading, voice, sentences, clip_keys, specs, attribution)
 
@@ -430,11 +425,11 @@ async def readings_download_handler(request: web.Request) -> web.StreamResponse:
     ident, _, ext = name.partition(".")
     if ext != "mp3" or not _ID.fullmatch(ident):
         raise NotFound("There is no reading here: ask for /api/v1/readings/ID.mp3.")
-    stored = await speaker.cache.read(_record_path(ident))
+    stored = await load_reading_record(speaker, ident)
     if stored is None:
         raise NotFound("This reading is not known here (it may have expired): create it again.")
     try:
-        record = json.loads(stored.data)
+        record = json.loads(stored)
         clip_keys = [str(k) for k in record["keys"]]
         title = str(record.get("title") or "uppläsning")
     except (ValueError, KeyError, TypeError):
