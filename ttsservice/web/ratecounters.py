@@ -50,6 +50,7 @@ import asyncpg
 from aiohttp import web
 
 from ttsservice import keys
+from ttsservice.web.postgres import QuietConnection
 
 __all__ = [
     "PURGE_INTERVAL",
@@ -201,6 +202,7 @@ async def counters_ctx(database_url: str) -> AsyncIterator[SharedRateCounters]:
         timeout=5,
         command_timeout=10,
         server_settings={"synchronous_commit": "off"},
+        connection_class=QuietConnection,
     )
     counters = SharedRateCounters(pool)
     purging = asyncio.create_task(_purge_loop(counters), name="rate-limit-purge")
