@@ -180,7 +180,10 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
                 tokens DOUBLE PRECISION,
                 at DOUBLE PRECISION,
                 expires DOUBLE PRECISION NOT NULL,
-                ok BOOLEAN NOT NULL DEFAULT TRUE,
+                cap DOUBLE PRECISION NOT NULL,
+                per DOUBLE PRECISION NOT NULL,
+                want INTEGER NOT NULL,
+                granted INTEGER NOT NULL,
                 PRIMARY KEY (scope, client)
             ) WITHOUT ROWID""",
         ),

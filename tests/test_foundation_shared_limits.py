@@ -178,6 +178,29 @@ async def test_counters_slide_refill_and_expired_rows_are_deleted(
         await pool.close()
 
 
+async def test_parallel_counts_are_batched_and_exact(pg_url: str, tmp_path: Path) -> None:
+    async with FeedbackStore(tmp_path / "unused.sqlite3", database_url=pg_url):
+        pass
+    pool = await asyncpg.create_pool(pg_url, min_size=1, max_size=2)
+    now = [2_000_000.0]
+    counters = SharedRateCounters(pool, clock=lambda: now[0])
+    try:
+        hits = await asyncio.gather(
+            *(counters.window_hit("speak", f"c{n % 3}", 7, 60) for n in range(60))
+        )
+        takes = await asyncio.gather(
+            *(counters.bucket_take("vote", "c0", 5, 0.5) for _ in range(20))
+        )
+    finally:
+        await pool.close()
+    for client in range(3):  # 20 asked each: 7 counted, 13 told to wait a minute
+        mine = [wait for n, wait in enumerate(hits) if n % 3 == client]
+        assert mine.count(None) == 7
+        assert all(wait == pytest.approx(60) for wait in mine if wait is not None)
+    assert takes.count(None) == 5
+    assert all(wait == pytest.approx(2.0) for wait in takes if wait is not None)
+
+
 @pytest.fixture(scope="module")
 def own_server() -> Iterator[PgServer]:
     """A PostgreSQL server only this module uses (a test stops and restarts it)."""

@@ -10,10 +10,14 @@ and each limiter keeps counting in memory exactly as before.
   limiter's daily HMAC pseudonym of the address (the salt derived from
   ``TTS_SECRET_KEY`` for the UTC day, so every copy computes the same one).
   No address is ever sent to the database.
-- **Atomic**: each count is one ``INSERT … ON CONFLICT DO UPDATE …
-  RETURNING`` statement. PostgreSQL locks the row for the update and
-  re-reads the latest committed version, so parallel requests on any
+- **Atomic**: counts are made by one ``INSERT … ON CONFLICT DO UPDATE …
+  RETURNING`` statement. PostgreSQL locks each row for the update and
+  re-reads its latest committed version, so parallel requests on any
   number of copies are counted one after the other and none slips past.
+- **Batched**: a copy sends one statement at a time; the counts asked for
+  while it is on its way go together in the next one, grouped per client
+  (a client wanting k events gets ``min(k, room)`` of them). Under load a
+  count costs a share of one round trip, not one round trip each.
 - **Two shapes**, matching the in-memory limiters: a sliding-window log (at
   most N events in any W seconds: read-aloud requests, failed sign-ins),
   kept as an array of at most N timestamps in the row; and a token bucket
@@ -44,6 +48,7 @@ import logging
 import math
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -77,19 +82,51 @@ _ERRORS: tuple[type[BaseException], ...] = (
     TimeoutError,
 )
 
-# The hits of the row still inside the window ($4 seconds before now, $5).
-_KEPT = "ARRAY(SELECT h FROM unnest(r.hits) AS h WHERE h > $5::float8 - $4::float8 ORDER BY h)"
-_ROOM = f"cardinality({_KEPT}) < $3::int"
+# Counts are asked for in batches: every count requested while the previous batch was
+# on its way to the database goes in the next one, grouped per (scope, client) into
+# one input row that wants ``want`` events. Each input row carries its limit: ``cap``
+# events in any ``per`` seconds (a window), or a bucket of ``cap`` tokens refilled
+# over ``per`` seconds. $1..$5 are the input columns as arrays, $6 is now.
+_INPUT = """
+FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[], $5::int[])
+    AS i(scope, client, cap, per, want)
+ON CONFLICT (scope, client) DO UPDATE SET"""
+_RETURNING = "RETURNING scope, client, granted, tokens, hits[1] AS oldest"
 
-_WINDOW_HIT = f"""
-INSERT INTO rate_limits AS r (scope, client, hits, expires, ok)
-VALUES ($1, $2, ARRAY[$5::float8], $5::float8 + $4::float8, TRUE)
-ON CONFLICT (scope, client) DO UPDATE SET
-    hits = CASE WHEN {_ROOM} THEN {_KEPT} || $5::float8 ELSE {_KEPT} END,
-    expires = CASE WHEN {_ROOM} THEN $5::float8 + $4::float8 ELSE r.expires END,
-    ok = {_ROOM}
-RETURNING ok, hits[1] AS oldest
-"""  # noqa: S608 - constant fragments; every value is a parameter
+# The window's hits still inside it, the room left, and how many of the wanted it gets.
+_KEPT = "ARRAY(SELECT h FROM unnest(r.hits) AS h WHERE h > $6::float8 - excluded.per ORDER BY h)"
+_GETS = f"least(excluded.want, greatest(0, excluded.cap::int - cardinality({_KEPT})))"
+
+_WINDOW_HITS = f"""
+INSERT INTO rate_limits AS r (scope, client, hits, expires, cap, per, want, granted)
+SELECT i.scope, i.client, array_fill($6::float8, ARRAY[least(i.want, i.cap::int)]),
+    $6::float8 + i.per, i.cap, i.per, i.want, least(i.want, i.cap::int)
+{_INPUT}
+    hits = {_KEPT} || array_fill($6::float8, ARRAY[{_GETS}]),
+    expires = CASE WHEN {_GETS} > 0 THEN $6::float8 + excluded.per ELSE r.expires END,
+    granted = {_GETS},
+    cap = excluded.cap, per = excluded.per, want = excluded.want
+{_RETURNING}
+"""
+
+# Tokens in the bucket now (refilled since the last take), and how many it gives.
+_AVAILABLE = (
+    "least(excluded.cap, r.tokens + greatest(0, $6::float8 - r.at) * excluded.cap / excluded.per)"
+)
+_GIVES = f"least(excluded.want, floor({_AVAILABLE}))"
+
+_BUCKET_TAKES = f"""
+INSERT INTO rate_limits AS r (scope, client, tokens, at, expires, cap, per, want, granted)
+SELECT i.scope, i.client, i.cap - least(i.want, floor(i.cap)), $6::float8,
+    $6::float8 + i.per, i.cap, i.per, i.want, least(i.want, floor(i.cap))
+{_INPUT}
+    tokens = {_AVAILABLE} - {_GIVES},
+    granted = {_GIVES},
+    at = greatest(r.at, $6::float8),
+    expires = $6::float8 + excluded.per,
+    cap = excluded.cap, per = excluded.per, want = excluded.want
+{_RETURNING}
+"""
 
 _WINDOW_PEEK = """
 SELECT ARRAY(SELECT h FROM unnest(hits) AS h WHERE h > $3::float8 - $4::float8 ORDER BY h)
@@ -97,19 +134,16 @@ SELECT ARRAY(SELECT h FROM unnest(hits) AS h WHERE h > $3::float8 - $4::float8 O
 FROM rate_limits WHERE scope = $1 AND client = $2
 """
 
-# Tokens available now: the stored ones refilled at $4 a second since the last take.
-_AVAILABLE = "least($3::float8, r.tokens + greatest(0, $5::float8 - r.at) * $4::float8)"
+_WINDOW, _BUCKET = "window", "bucket"
 
-_BUCKET_TAKE = f"""
-INSERT INTO rate_limits AS r (scope, client, tokens, at, expires, ok)
-VALUES ($1, $2, $3::float8 - 1, $5::float8, $5::float8 + $3::float8 / $4::float8, TRUE)
-ON CONFLICT (scope, client) DO UPDATE SET
-    tokens = CASE WHEN {_AVAILABLE} >= 1 THEN {_AVAILABLE} - 1 ELSE {_AVAILABLE} END,
-    at = greatest(r.at, $5::float8),
-    expires = $5::float8 + $3::float8 / $4::float8,
-    ok = {_AVAILABLE} >= 1
-RETURNING ok, tokens
-"""  # noqa: S608 - constant fragments; every value is a parameter
+
+@dataclass(slots=True)
+class _Wanted:
+    """The counts one (kind, scope, client) asks for in a batch, one future each."""
+
+    cap: float
+    per: float
+    futures: list[asyncio.Future[float | None]] = field(default_factory=list)
 
 
 class CountersUnavailable(Exception):
@@ -123,10 +157,13 @@ class SharedRateCounters:
         self.pool = pool
         self._clock = clock
         self._warned = -math.inf
+        self._waiting: dict[tuple[str, str, str], _Wanted] = {}
+        self._sender: asyncio.Task[None] | None = None
 
-    async def _fetchrow(self, sql: str, *args: Any) -> Any:
+    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         try:
-            return await self.pool.fetchrow(sql, *args, timeout=STATEMENT_TIMEOUT)
+            rows: list[Any] = await self.pool.fetch(sql, *args, timeout=STATEMENT_TIMEOUT)
+            return rows
         except _ERRORS as exc:
             now = time.monotonic()
             if now - self._warned >= _WARN_EVERY:
@@ -144,17 +181,13 @@ class SharedRateCounters:
         Returns None when counted, else the seconds until the oldest event
         leaves the window (nothing is counted then).
         """
-        now = self._clock()
-        row = await self._fetchrow(_WINDOW_HIT, scope, client, limit, window, now)
-        if row["ok"]:
-            return None
-        return float(row["oldest"]) + window - now
+        return await self._count(_WINDOW, scope, client, float(limit), window)
 
     async def window_wait(self, scope: str, client: str, limit: int, window: float) -> float | None:
         """Without counting: seconds until ``client`` may act again, or None if it may now."""
         now = self._clock()
-        row = await self._fetchrow(_WINDOW_PEEK, scope, client, now, window)
-        hits = list(row["hits"]) if row is not None else []
+        rows = await self._fetch(_WINDOW_PEEK, scope, client, now, window)
+        hits = list(rows[0]["hits"]) if rows else []
         if len(hits) < limit:
             return None
         return float(hits[0]) + window - now
@@ -163,17 +196,63 @@ class SharedRateCounters:
         self, scope: str, client: str, capacity: float, per_second: float
     ) -> float | None:
         """Take one token from ``client``'s bucket; None if taken, else seconds to the next."""
+        return await self._count(_BUCKET, scope, client, float(capacity), capacity / per_second)
+
+    async def _count(
+        self, kind: str, scope: str, client: str, cap: float, per: float
+    ) -> float | None:
+        future: asyncio.Future[float | None] = asyncio.get_running_loop().create_future()
+        wanted = self._waiting.setdefault((kind, scope, client), _Wanted(cap, per))
+        wanted.futures.append(future)
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_all(), name="rate-limit-counts")
+        return await future
+
+    async def _send_all(self) -> None:
+        # One batch in flight at a time; what arrives meanwhile goes in the next one.
+        while self._waiting:
+            batch, self._waiting = self._waiting, {}
+            for kind in (_WINDOW, _BUCKET):
+                part = {key: w for key, w in batch.items() if key[0] == kind}
+                if part:
+                    await self._send(kind, part)
+
+    async def _send(self, kind: str, part: dict[tuple[str, str, str], _Wanted]) -> None:
         now = self._clock()
-        row = await self._fetchrow(_BUCKET_TAKE, scope, client, capacity, per_second, now)
-        if row["ok"]:
-            return None
-        return (1.0 - float(row["tokens"])) / per_second
+        keys = list(part)
+        wanted = [part[key] for key in keys]
+        try:
+            rows = await self._fetch(
+                _WINDOW_HITS if kind == _WINDOW else _BUCKET_TAKES,
+                [key[1] for key in keys],
+                [key[2] for key in keys],
+                [w.cap for w in wanted],
+                [w.per for w in wanted],
+                [len(w.futures) for w in wanted],
+                now,
+            )
+        except CountersUnavailable as exc:
+            for w in wanted:
+                for future in w.futures:
+                    if not future.done():
+                        future.set_exception(CountersUnavailable(str(exc)))
+            return
+        results = {(row["scope"], row["client"]): row for row in rows}
+        for (_, scope, client), w in zip(keys, wanted, strict=True):
+            row = results[(scope, client)]
+            if kind == _WINDOW:
+                oldest = float(row["oldest"]) if row["oldest"] is not None else now
+                # Another copy's clock may be a little ahead: never longer than the window.
+                wait = min(w.per, oldest + w.per - now)
+            else:
+                wait = min(w.per, (1.0 - float(row["tokens"])) * w.per / w.cap)
+            for position, future in enumerate(w.futures):
+                if not future.done():
+                    future.set_result(None if position < row["granted"] else wait)
 
     async def forget(self, scope: str, client: str) -> None:
         """Drop ``client``'s count (a successful sign-in clears its failures)."""
-        await self._fetchrow(
-            "DELETE FROM rate_limits WHERE scope = $1 AND client = $2", scope, client
-        )
+        await self._fetch("DELETE FROM rate_limits WHERE scope = $1 AND client = $2", scope, client)
 
     async def purge(self) -> int:
         """Delete the rows that no longer limit anyone; how many were deleted."""
