@@ -55,7 +55,7 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
-from feedback import pg
+from feedback import pg, pgvotes
 from feedback.urls import Sections
 from ttsservice.errors import BadRequest, NotFound, Overloaded, ServiceError
 
@@ -548,6 +548,17 @@ class FeedbackStore:
         outcomes: list[tuple[_Job, bool, Any]] = []
         live = [job for job in batch if not job.future.done()]  # done: the caller went away
         plain = [job.rows for job in live if job.rows is not None]
+        if self._pg is not None and plain and len(plain) == len(live):
+            # Only plain votes: one statement, one round trip (see feedback.pgvotes).
+            try:
+                await pgvotes.insert_plain_votes(self._pg.pool, plain)
+            except DATABASE_ERRORS:
+                if len(batch) == 1:
+                    raise
+                await self._run_one_by_one(batch)
+                return
+            self._resolve([(job, True, job.rows.result) for job in live if job.rows is not None])
+            return
         try:
             await conn.execute("BEGIN IMMEDIATE")
             if plain:
@@ -576,14 +587,20 @@ class FeedbackStore:
                 await conn.execute("ROLLBACK")
             if len(batch) == 1:
                 raise
-            logger.warning("feedback write batch of %d failed; retrying one by one", len(batch))
-            for job in batch:
-                try:
-                    await self._run_batch([job])
-                except Exception as exc:
-                    if not job.future.done():
-                        job.future.set_exception(exc)
+            await self._run_one_by_one(batch)
             return
+        self._resolve(outcomes)
+
+    async def _run_one_by_one(self, batch: list[_Job]) -> None:
+        logger.warning("feedback write batch of %d failed; retrying one by one", len(batch))
+        for job in batch:
+            try:
+                await self._run_batch([job])
+            except Exception as exc:
+                if not job.future.done():
+                    job.future.set_exception(exc)
+
+    def _resolve(self, outcomes: list[tuple[_Job, bool, Any]]) -> None:
         done = time.perf_counter()
         for job, ok, value in outcomes:
             if self._observe is not None:
