@@ -9,6 +9,7 @@ copies must not allow N times the limit.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,7 +27,7 @@ from tests.pgserver import PgServer, running_server
 from ttsservice import keys
 from ttsservice.app import create_app
 from ttsservice.settings import load_settings
-from ttsservice.web.ratecounters import SharedRateCounters
+from ttsservice.web.ratecounters import STATEMENT_TIMEOUT, CountersUnavailable, SharedRateCounters
 
 pytest_plugins = ["tests.conftest_postgres", "tests.conftest_voices", "tests.conftest_dashboard"]
 
@@ -199,6 +200,33 @@ async def test_parallel_counts_are_batched_and_exact(pg_url: str, tmp_path: Path
         assert all(wait == pytest.approx(60) for wait in mine if wait is not None)
     assert takes.count(None) == 5
     assert all(wait == pytest.approx(2.0) for wait in takes if wait is not None)
+
+
+async def test_a_count_stuck_on_the_database_gives_up_and_the_copy_counts_alone(
+    pg_url: str, tmp_path: Path
+) -> None:
+    async with FeedbackStore(tmp_path / "unused.sqlite3", database_url=pg_url):
+        pass
+    pool = await asyncpg.create_pool(pg_url, min_size=1, max_size=2)
+    counters = SharedRateCounters(pool)
+    blocker = await asyncpg.connect(pg_url)
+    try:
+        assert await counters.window_hit("speak", "a", 5, 60) is None
+        held = blocker.transaction()
+        await held.start()  # another session holds the client's row: the count cannot finish
+        await blocker.execute("SELECT * FROM rate_limits WHERE client = 'a' FOR UPDATE")
+        started = time.monotonic()
+        with pytest.raises(CountersUnavailable):
+            await counters.window_hit("speak", "a", 5, 60)
+        assert time.monotonic() - started < STATEMENT_TIMEOUT + 1
+        started = time.monotonic()
+        with pytest.raises(CountersUnavailable):  # for a while it does not even ask
+            await counters.window_hit("speak", "b", 5, 60)
+        assert time.monotonic() - started < 0.1
+        await held.rollback()
+    finally:
+        await blocker.close()
+        await pool.close()
 
 
 @pytest.fixture(scope="module")

@@ -34,7 +34,8 @@ and each limiter keeps counting in memory exactly as before.
   committed durably by the feedback store.
 - **Database unreachable**: a count that fails (or takes longer than
   :data:`STATEMENT_TIMEOUT`) raises :class:`CountersUnavailable`; the
-  limiters then count in this copy's memory, as on one copy. A client is
+  limiters then count in this copy's memory, as on one copy, and the
+  database is asked again after :data:`RETRY_AFTER_FAILURE` seconds. A client is
   never let through unlimited, and the limiter does not become the reason a
   request fails: what needs the database (votes, readings) answers 503 on
   its own, while what does not (read-aloud from the cache) goes on working.
@@ -59,6 +60,7 @@ from ttsservice.web.postgres import QuietConnection
 
 __all__ = [
     "PURGE_INTERVAL",
+    "RETRY_AFTER_FAILURE",
     "STATEMENT_TIMEOUT",
     "CountersUnavailable",
     "SharedRateCounters",
@@ -70,6 +72,9 @@ logger = logging.getLogger(__name__)
 
 STATEMENT_TIMEOUT = 1.0
 """Seconds a count may take before the limiter counts in memory instead."""
+
+RETRY_AFTER_FAILURE = 5.0
+"""Seconds a copy counts in memory after a failed count before it asks the database again."""
 
 PURGE_INTERVAL = 60.0
 """Seconds between deletions of rows that no longer limit anyone."""
@@ -157,15 +162,22 @@ class SharedRateCounters:
         self.pool = pool
         self._clock = clock
         self._warned = -math.inf
+        self._down_until = -math.inf
         self._waiting: dict[tuple[str, str, str], _Wanted] = {}
         self._sender: asyncio.Task[None] | None = None
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
+        if time.monotonic() < self._down_until:
+            raise CountersUnavailable("the database failed a moment ago")
         try:
-            rows: list[Any] = await self.pool.fetch(sql, *args, timeout=STATEMENT_TIMEOUT)
+            # The timeout covers getting a connection too: a database that does not
+            # answer at all must not hold the request for the pool's connect timeout.
+            async with asyncio.timeout(STATEMENT_TIMEOUT):
+                rows: list[Any] = await self.pool.fetch(sql, *args)
             return rows
         except _ERRORS as exc:
             now = time.monotonic()
+            self._down_until = now + RETRY_AFTER_FAILURE
             if now - self._warned >= _WARN_EVERY:
                 self._warned = now
                 logger.warning(
@@ -215,7 +227,14 @@ class SharedRateCounters:
             for kind in (_WINDOW, _BUCKET):
                 part = {key: w for key, w in batch.items() if key[0] == kind}
                 if part:
-                    await self._send(kind, part)
+                    try:
+                        await self._send(kind, part)
+                    except Exception as exc:  # a bug must not leave requests waiting
+                        logger.exception("rate-limit counts failed; counting in memory")
+                        for w in part.values():
+                            for future in w.futures:
+                                if not future.done():
+                                    future.set_exception(CountersUnavailable(str(exc)))
 
     async def _send(self, kind: str, part: dict[tuple[str, str, str], _Wanted]) -> None:
         now = self._clock()
