@@ -18,7 +18,8 @@ on a pool.
 
 Needs Debian's ``wrk`` and ``prometheus`` (for promtool). The rate limit
 (TTS_VOTES_PER_MINUTE) is raised to its maximum for the run: wrk posts from
-one address.
+one address. On PostgreSQL every vote is still counted in the shared
+``rate_limits`` table (as with several copies), so that cost is measured.
 """
 
 from __future__ import annotations

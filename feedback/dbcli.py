@@ -83,8 +83,10 @@ COPIED_TABLES = (
     Table("page_changes", ("url", "day", "seen"), ("url", "day")),
     Table("audit", ("id", "at", "action", "detail"), ("id",)),
     Table("clip_records", ("key", "spec", "day"), ("key",)),
+    Table("reading_records", ("id", "record", "day"), ("id",)),
 )
-"""Every table of the feedback store, in copy order."""
+"""Every table of the feedback store, in copy order (``rate_limits`` holds only live
+counts of the last minutes, unused on SQLite: nothing to copy)."""
 
 
 def _count(source: sqlite3.Connection, table: Table) -> int:

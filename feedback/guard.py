@@ -6,7 +6,9 @@
   a restart) the key cannot be recomputed by anyone.
 - **Rate limit**: a token bucket per client key, ``TTS_VOTES_PER_MINUTE``
   tokens refilled evenly over a minute; an empty bucket answers 429 with
-  the seconds until the next token in Retry-After.
+  the seconds until the next token in Retry-After. With ``TTS_DATABASE_URL``
+  set the buckets live in PostgreSQL (:mod:`ttsservice.web.ratecounters`),
+  so the copies share them; in memory meanwhile if it cannot be reached.
 - **Duplicate suppression**: an identical submission (same client, page,
   answer, reasons, comment and token) within :data:`DUPLICATE_WINDOW`
   seconds gets the first one's 201 and id again, and is not stored twice:
@@ -30,6 +32,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from ttsservice.web.clients import client_network
+from ttsservice.web.ratecounters import CountersUnavailable, SharedRateCounters
 
 __all__ = ["DUPLICATE_WINDOW", "REJECTION_REASONS", "FeedbackGuard", "FeedbackMetrics"]
 
@@ -40,6 +43,9 @@ MAX_CLIENTS = 100_000
 """Rate-limit buckets kept at most; beyond it, full (idle) buckets are dropped."""
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+SCOPE = "vote"
+"""The scope of the vote buckets in the shared ``rate_limits`` table."""
 
 REJECTION_REASONS = (
     "honeypot",
@@ -141,6 +147,8 @@ class FeedbackGuard:
         self._salt = self._daily_salt(self._salt_day.toordinal() - _EPOCH_ORDINAL)
         self._buckets: dict[bytes, tuple[float, float]] = {}
         self._recent: OrderedDict[bytes, tuple[float, asyncio.Future[Any]]] = OrderedDict()
+        self.shared: SharedRateCounters | None = None
+        """Buckets shared by the copies (set at start when TTS_DATABASE_URL is set)."""
 
     def client_key(self, address: str | None) -> bytes:
         """The day's pseudonymous key for a client address (never stored)."""
@@ -153,8 +161,19 @@ class FeedbackGuard:
         client = client_network(address).encode()
         return hmac.new(self._salt, client, hashlib.sha256).digest()[:16]
 
+    async def spend(self, client: bytes) -> int | None:
+        """:meth:`take`, from the bucket every copy shares when the counters are shared."""
+        if self.shared is None:
+            return self.take(client)
+        rate = self.per_minute / 60.0
+        try:
+            wait = await self.shared.bucket_take(SCOPE, client.hex(), self.per_minute, rate)
+        except CountersUnavailable:
+            return self.take(client)
+        return None if wait is None else max(1, math.ceil(wait))
+
     def take(self, client: bytes) -> int | None:
-        """Take one token for ``client``; None if allowed, else seconds to wait."""
+        """Take one token for ``client`` in memory; None if allowed, else seconds to wait."""
         now = self._monotonic()
         rate = self.per_minute / 60.0
         tokens, last = self._buckets.get(client, (float(self.per_minute), now))

@@ -23,6 +23,8 @@ from typing import Any
 
 import asyncpg
 
+from ttsservice.web.postgres import QuietConnection
+
 __all__ = ["DATABASE_ERRORS", "PgConnection", "connect", "translate"]
 
 DATABASE_ERRORS: tuple[type[BaseException], ...] = (
@@ -179,6 +181,11 @@ class PgConnection:
 async def connect(url: str, *, min_size: int = 1, max_size: int = 8) -> PgConnection:
     """A :class:`PgConnection` on a new pool for ``url`` (raises if the database is unreachable)."""
     pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, timeout=5, command_timeout=10
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        timeout=5,
+        command_timeout=10,
+        connection_class=QuietConnection,
     )
     return PgConnection(pool)

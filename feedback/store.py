@@ -55,7 +55,7 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 
-from feedback import pg
+from feedback import pg, pgvotes
 from feedback.urls import Sections
 from ttsservice.errors import BadRequest, NotFound, Overloaded, ServiceError
 
@@ -164,6 +164,37 @@ MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
             """CREATE TABLE clip_records (
                 key TEXT PRIMARY KEY,
                 spec TEXT NOT NULL,
+                day TEXT NOT NULL
+            ) WITHOUT ROWID""",
+        ),
+    ),
+    (
+        # Per-client rate-limit counts shared by the copies (ttsservice.web.ratecounters);
+        # used on PostgreSQL only, created on both so the two schemas stay alike.
+        "0004_rate_limits",
+        (
+            """CREATE TABLE rate_limits (
+                scope TEXT NOT NULL,
+                client TEXT NOT NULL,
+                hits DOUBLE PRECISION[] NOT NULL DEFAULT '{}',
+                tokens DOUBLE PRECISION,
+                at DOUBLE PRECISION,
+                expires DOUBLE PRECISION NOT NULL,
+                cap DOUBLE PRECISION NOT NULL,
+                per DOUBLE PRECISION NOT NULL,
+                want INTEGER NOT NULL,
+                granted INTEGER NOT NULL,
+                PRIMARY KEY (scope, client)
+            ) WITHOUT ROWID""",
+        ),
+    ),
+    (
+        # Which clips a reading id stands for, so any copy serves its .vtt and download.
+        "0005_reading_records",
+        (
+            """CREATE TABLE reading_records (
+                id TEXT PRIMARY KEY,
+                record TEXT NOT NULL,
                 day TEXT NOT NULL
             ) WITHOUT ROWID""",
         ),
@@ -517,6 +548,17 @@ class FeedbackStore:
         outcomes: list[tuple[_Job, bool, Any]] = []
         live = [job for job in batch if not job.future.done()]  # done: the caller went away
         plain = [job.rows for job in live if job.rows is not None]
+        if self._pg is not None and plain and len(plain) == len(live):
+            # Only plain votes: one statement, one round trip (see feedback.pgvotes).
+            try:
+                await pgvotes.insert_plain_votes(self._pg.pool, plain)
+            except DATABASE_ERRORS:
+                if len(batch) == 1:
+                    raise
+                await self._run_one_by_one(batch)
+                return
+            self._resolve([(job, True, job.rows.result) for job in live if job.rows is not None])
+            return
         try:
             await conn.execute("BEGIN IMMEDIATE")
             if plain:
@@ -545,14 +587,20 @@ class FeedbackStore:
                 await conn.execute("ROLLBACK")
             if len(batch) == 1:
                 raise
-            logger.warning("feedback write batch of %d failed; retrying one by one", len(batch))
-            for job in batch:
-                try:
-                    await self._run_batch([job])
-                except Exception as exc:
-                    if not job.future.done():
-                        job.future.set_exception(exc)
+            await self._run_one_by_one(batch)
             return
+        self._resolve(outcomes)
+
+    async def _run_one_by_one(self, batch: list[_Job]) -> None:
+        logger.warning("feedback write batch of %d failed; retrying one by one", len(batch))
+        for job in batch:
+            try:
+                await self._run_batch([job])
+            except Exception as exc:
+                if not job.future.done():
+                    job.future.set_exception(exc)
+
+    def _resolve(self, outcomes: list[tuple[_Job, bool, Any]]) -> None:
         done = time.perf_counter()
         for job, ok, value in outcomes:
             if self._observe is not None:
@@ -847,6 +895,23 @@ class FeedbackStore:
         """The spec JSON recorded for a clip key, or None."""
         rows = await self.fetchall("SELECT spec FROM clip_records WHERE key = ?", (key,))
         return str(rows[0]["spec"]) if rows else None
+
+    async def put_reading_record(self, ident: str, record: str) -> None:
+        """Record which clips reading ``ident`` is made of (its JSON record); kept if present."""
+        day = self.today().isoformat()
+
+        async def run(conn: aiosqlite.Connection) -> None:
+            await conn.execute(
+                "INSERT OR IGNORE INTO reading_records (id, record, day) VALUES (?, ?, ?)",
+                (ident, record, day),
+            )
+
+        await self._submit("clip_records", run)
+
+    async def reading_record(self, ident: str) -> str | None:
+        """The JSON record of reading ``ident``, or None."""
+        rows = await self.fetchall("SELECT record FROM reading_records WHERE id = ?", (ident,))
+        return str(rows[0]["record"]) if rows else None
 
     async def audit_entries(self, limit: int = 100) -> list[dict[str, Any]]:
         """The latest audit entries, newest first."""

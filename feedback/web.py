@@ -222,9 +222,9 @@ def _honeypot(data: dict[str, Any]) -> bool:
     return value not in (None, "")
 
 
-def _rate_limit(request: web.Request, guard: FeedbackGuard) -> bytes:
+async def _rate_limit(request: web.Request, guard: FeedbackGuard) -> bytes:
     client = guard.client_key(request.remote)
-    wait = guard.take(client)
+    wait = await guard.spend(client)
     if wait is not None:
         raise RateLimited(
             f"Too many votes from this connection: at most {guard.per_minute} a minute. "
@@ -326,7 +326,7 @@ async def post_vote(request: web.Request) -> web.Response:
             return web.json_response(
                 {"id": new_id(), "scrubbed": False}, status=201, headers=_NO_STORE
             )
-        client = _rate_limit(request, guard)
+        client = await _rate_limit(request, guard)
         raw_answer = data.get("answer")
         if raw_answer not in ANSWERS:
             raise BadRequest(
@@ -408,7 +408,7 @@ async def post_comment(request: web.Request) -> web.Response:
             return web.json_response(
                 {"id": new_id(), "scrubbed": False}, status=201, headers=_NO_STORE
             )
-        client = _rate_limit(request, guard)
+        client = await _rate_limit(request, guard)
         vote_id = request.match_info["id"]
         comment = _comment(data, required=True)
         assert comment is not None

@@ -234,6 +234,8 @@ async def test_a_database_from_before_a_migration_gets_it_and_keeps_its_votes(
             "0001_votes_comments_totals_audit",
             "0002_page_changes",
             "0003_clip_records",
+            "0004_rate_limits",
+            "0005_reading_records",
         ]
         await store.note_page_change(A, date(2026, 3, 1))
         await store.note_page_change(A, date(2026, 3, 1))  # noted once
@@ -249,6 +251,8 @@ async def test_database_is_wal_with_named_migrations_and_no_times(store: Feedbac
         "0001_votes_comments_totals_audit",
         "0002_page_changes",
         "0003_clip_records",
+        "0004_rate_limits",
+        "0005_reading_records",
     ]
     with sqlite3.connect(store.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

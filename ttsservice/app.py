@@ -15,7 +15,7 @@ from ttsservice import keys, reading, speech, swedish, widget
 from ttsservice.dashboard import setup as setup_dashboard
 from ttsservice.settings import Settings
 from ttsservice.sharedkeys import SharedKeys
-from ttsservice.web import demo, health
+from ttsservice.web import demo, health, ratecounters
 from ttsservice.web.cors import cors_middleware
 from ttsservice.web.errors import error_middleware
 from ttsservice.web.headers import security_headers
@@ -59,6 +59,7 @@ def create_app(settings: Settings) -> web.Application:
     speech.setup(app)
     feedback.setup(app)
     setup_dashboard(app)
+    ratecounters.setup(app)  # after the limiters above exist
     widget.setup(app)
 
     app.router.add_get("/", demo.index)

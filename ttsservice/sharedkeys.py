@@ -42,6 +42,7 @@ SESSION = "dashboard-session"
 CSRF = "dashboard-csrf"
 SPEAK_LIMIT_SALT = "speak-rate-limit-salt"
 VOTE_LIMIT_SALT = "vote-rate-limit-salt"
+LOGIN_LIMIT_SALT = "login-rate-limit-salt"
 
 
 def hkdf(secret: bytes, label: str, length: int = 32) -> bytes:

@@ -10,6 +10,7 @@ nothing needs JavaScript. Figures come only from :mod:`feedback.stats`.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator
 from importlib import resources
 from urllib.parse import urlsplit
@@ -44,7 +45,15 @@ def setup(app: web.Application) -> None:
             secret=app[keys.SHARED_KEYS].key(sharedkeys.SESSION),
             csrf_secret=app[keys.SHARED_KEYS].key(sharedkeys.CSRF),
         ),
-        limiter=LoginLimiter(settings.dashboard_login_attempts),
+        limiter=LoginLimiter(
+            settings.dashboard_login_attempts,
+            # Copies sharing a database count failures under the same daily pseudonym.
+            daily_salt=functools.partial(
+                app[keys.SHARED_KEYS].daily_salt, sharedkeys.LOGIN_LIMIT_SALT
+            )
+            if settings.database_url
+            else None,
+        ),
         secure_cookie=urlsplit(settings.base_url).scheme == "https",
     )
     aiohttp_jinja2.setup(

@@ -18,12 +18,16 @@
 - **Failed logins** are limited per client: the key is ``HMAC(salt, address)``
   with an in-memory salt, so no address is kept; more than
   ``TTS_DASHBOARD_LOGIN_ATTEMPTS`` failures in 15 minutes make that client
-  wait until the oldest failure leaves the window.
+  wait until the oldest failure leaves the window. With ``TTS_DATABASE_URL``
+  set, the key is the day's pseudonym under a salt derived from the shared
+  secret and the failures are counted in PostgreSQL
+  (:mod:`ttsservice.web.ratecounters`), so every copy sees the same count.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -35,6 +39,7 @@ from dataclasses import dataclass
 
 from ttsservice.settings import SettingsError
 from ttsservice.web.clients import client_network
+from ttsservice.web.ratecounters import CountersUnavailable, SharedRateCounters
 
 __all__ = [
     "LOGIN_WINDOW",
@@ -223,8 +228,16 @@ class SessionSigner:
         return hmac.compare_digest(self.csrf_token(session).encode(), token.encode())
 
 
+LOGIN_SCOPE = "login"
+"""The scope of failed sign-ins in the shared ``rate_limits`` table."""
+
+
 class LoginLimiter:
-    """Failed logins per client within :data:`LOGIN_WINDOW`, the client keyed by a salted HMAC."""
+    """Failed logins per client within :data:`LOGIN_WINDOW`, the client keyed by a salted HMAC.
+
+    With ``daily_salt`` (given when the copies share a database), the salt is
+    the one for the current UTC day, so every copy computes the same key.
+    """
 
     def __init__(
         self,
@@ -232,16 +245,54 @@ class LoginLimiter:
         *,
         window: float = LOGIN_WINDOW,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        daily_salt: Callable[[int], bytes] | None = None,
     ) -> None:
         self.attempts = attempts
         self.window = window
         self._clock = clock
+        self._wall_clock = wall_clock
+        self._daily_salt = daily_salt
+        self._day = -1
         self._salt = secrets.token_bytes(32)
         self._failures: OrderedDict[bytes, deque[float]] = OrderedDict()
+        self.shared: SharedRateCounters | None = None
+        """Failures counted by every copy (set at start when TTS_DATABASE_URL is set)."""
 
     def client_key(self, address: str | None) -> bytes:
-        """HMAC of the client address under the in-memory salt (the address is never kept)."""
+        """HMAC of the client address under the salt (the address is never kept)."""
+        if self._daily_salt is not None:
+            day = int(self._wall_clock() // 86400)
+            if day != self._day:
+                self._day, self._salt = day, self._daily_salt(day)
         return hmac.new(self._salt, client_network(address).encode(), hashlib.sha256).digest()
+
+    async def until_allowed(self, key: bytes) -> int | None:
+        """:meth:`wait`, from the failures every copy counted when the counters are shared."""
+        if self.shared is None:
+            return self.wait(key)
+        try:
+            wait = await self.shared.window_wait(LOGIN_SCOPE, key.hex(), self.attempts, self.window)
+        except CountersUnavailable:
+            return self.wait(key)
+        return None if wait is None else max(1, int(wait) + 1)
+
+    async def reserve_attempt(self, key: bytes) -> int | None:
+        """:meth:`reserve`, in one statement on the shared counters when they are shared."""
+        if self.shared is None:
+            return self.reserve(key)
+        try:
+            wait = await self.shared.window_hit(LOGIN_SCOPE, key.hex(), self.attempts, self.window)
+        except CountersUnavailable:
+            return self.reserve(key)
+        return None if wait is None else max(1, int(wait) + 1)
+
+    async def clear_failures(self, key: bytes) -> None:
+        """:meth:`succeeded`, on the shared counters too when they are shared."""
+        self.succeeded(key)
+        if self.shared is not None:
+            with contextlib.suppress(CountersUnavailable):
+                await self.shared.forget(LOGIN_SCOPE, key.hex())
 
     def _recent(self, key: bytes) -> deque[float]:
         now = self._clock()

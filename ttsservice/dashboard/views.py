@@ -481,7 +481,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return await login_form(request)
     view = View(request, None)
     client = dashboard.limiter.client_key(request.remote)
-    wait = dashboard.limiter.wait(client)
+    wait = await dashboard.limiter.until_allowed(client)
     if wait is not None:
         minutes = max(1, (wait + 59) // 60)
         return await _login_page(
@@ -499,7 +499,8 @@ async def login(request: web.Request) -> web.StreamResponse:
     next_url = _with_lang(view, _safe_next(form.get("next")))
     user_text = user.strip()[:200] if isinstance(user, str) else ""
     password_text = password[:1024] if isinstance(password, str) else ""
-    wait = dashboard.limiter.reserve(client)  # before the await: parallel tries count too
+    # Counted before the password check: parallel tries count too.
+    wait = await dashboard.limiter.reserve_attempt(client)
     if wait is not None:
         minutes = max(1, (wait + 59) // 60)
         return await _login_page(
@@ -512,7 +513,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not ok:  # the reserved attempt stays counted as a failure
         logger.info("dashboard: failed sign-in")
         return await _login_page(request, view, view.t("login_failed"), 401, user=user_text)
-    dashboard.limiter.succeeded(client)
+    await dashboard.limiter.clear_failures(client)
     cookie, _ = dashboard.signer.issue(user_text)
     response = see_other(next_url)
     response.set_cookie(

@@ -274,7 +274,7 @@ async def speak_handler(request: web.Request) -> web.Response:
     state = app[keys.SPEECH]
     settings = app[keys.SETTINGS]
     asked = time.monotonic()
-    state.limiter.check(client_address(request))
+    await state.limiter.admit(client_address(request))
     body = await read_json_object(request)
     text = field_str(body, "text", max_length=settings.speak_max_chars) or ""
     lang = field_str(body, "lang", required=False, max_length=16) or "sv"

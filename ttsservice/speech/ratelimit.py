@@ -5,6 +5,11 @@ memory and is replaced every UTC day, so nothing kept can be turned back into
 an address, and nothing links one day's clients to the next. The salt is
 random, or derived for the day from the secret the copies share (then a
 client has the same pseudonym on every copy).
+
+With ``TTS_DATABASE_URL`` set, the counts live in PostgreSQL instead
+(:mod:`ttsservice.web.ratecounters`, attached as :attr:`ClientLimiter.shared`),
+so several copies allow a client the limit once between them; when the
+database cannot be reached, this copy counts in memory meanwhile.
 """
 
 from __future__ import annotations
@@ -19,10 +24,13 @@ from collections.abc import Callable
 
 from ttsservice.errors import RateLimited
 from ttsservice.web.clients import client_network
+from ttsservice.web.ratecounters import CountersUnavailable, SharedRateCounters
 
 __all__ = ["ClientLimiter"]
 
 _WINDOW = 60.0
+SCOPE = "speak"
+"""The scope of these counts in the shared ``rate_limits`` table."""
 
 
 class ClientLimiter:
@@ -45,6 +53,8 @@ class ClientLimiter:
         self._day = -1
         self._salt = b""
         self._hits: dict[str, deque[float]] = {}
+        self.shared: SharedRateCounters | None = None
+        """Counters shared by the copies (set at start when TTS_DATABASE_URL is set)."""
 
     def client_id(self, address: str) -> str:
         """The day's pseudonym for ``address`` (rotates the salt when the UTC day changes)."""
@@ -56,8 +66,29 @@ class ClientLimiter:
         client = client_network(address).encode("utf-8")
         return hmac.new(self._salt, client, hashlib.sha256).hexdigest()[:32]
 
+    async def admit(self, address: str) -> None:
+        """:meth:`check`, counted across every copy when the counters are shared."""
+        if self.shared is None:
+            self.check(address)
+            return
+        client = self.client_id(address)
+        try:
+            wait = await self.shared.window_hit(SCOPE, client, self.per_minute, _WINDOW)
+        except CountersUnavailable:
+            self.check(address)
+            return
+        if wait is not None:
+            self._refuse(math.ceil(wait))
+
+    def _refuse(self, wait: int) -> None:
+        raise RateLimited(
+            f"Too many read-aloud requests: at most {self.per_minute} a minute. "
+            f"Try again in {max(1, wait)} seconds.",
+            retry_after=wait,
+        )
+
     def check(self, address: str) -> None:
-        """Count one request from ``address``; :class:`RateLimited` (429) when over the limit."""
+        """Count one request from ``address`` in memory; :class:`RateLimited` (429) if over."""
         client = self.client_id(address)
         now = self._clock()
         hits = self._hits.get(client)
@@ -68,12 +99,7 @@ class ClientLimiter:
         while hits and hits[0] <= now - _WINDOW:
             hits.popleft()
         if len(hits) >= self.per_minute:
-            wait = math.ceil(hits[0] + _WINDOW - now)
-            raise RateLimited(
-                f"Too many read-aloud requests: at most {self.per_minute} a minute. "
-                f"Try again in {max(1, wait)} seconds.",
-                retry_after=wait,
-            )
+            self._refuse(math.ceil(hits[0] + _WINDOW - now))
         hits.append(now)
 
     def _prune(self, now: float) -> None:

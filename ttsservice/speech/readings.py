@@ -30,6 +30,7 @@ from ttsservice.reading.model import Block, Reading
 from ttsservice.speech.api import WORDS_PATTERN, client_address, format_from_ext, normalizer_of
 from ttsservice.speech.audio import FORMATS, AudioFormat
 from ttsservice.speech.budget import EXTRACTION_COST, Charge
+from ttsservice.speech.readingrecords import load_reading_record, store_reading_record
 from ttsservice.speech.speaker import ClipSpec, Speaker
 from ttsservice.speech.state import TextNormalizer, normalizer_version
 from ttsservice.speech.synthesizer import Priority
@@ -120,10 +121,6 @@ def reading_id(voice: SpeechVoice, clip_keys: list[str]) -> str:
     return digest.hexdigest()[:32]
 
 
-def _record_path(reading: str) -> str:
-    return f"readings/{reading}.json"
-
-
 def _audio_urls(key: str) -> dict[str, str]:
     return {ext: f"/api/v1/audio/{key}.{ext}" for ext in ("mp3", "ogg", "json")}
 
@@ -209,11 +206,9 @@ async def prepare_reading(
     clip_keys = await speaker.register(specs)
     ident = reading_id(voice, clip_keys)
     record = {"url": reading.url, "title": reading.title, "voice": voice.name, "keys": clip_keys}
-    path = _record_path(ident)
-    if path in speaker.cache:
-        speaker.cache.touch([path])
-    else:
-        await speaker.cache.write(path, json.dumps(record, ensure_ascii=False).encode("utf-8"))
+    await store_reading_record(
+        speaker, ident, json.dumps(record, ensure_ascii=False).encode("utf-8")
+    )
     attribution = app[keys.VOICES].attribution(voice.name)
     return PreparedReading(ident, reading, voice, sentences, clip_keys, specs, attribution)
 
@@ -517,11 +512,11 @@ async def readings_download_handler(request: web.Request) -> web.StreamResponse:
     """Stream every sentence's MP3, in order, as one file."""
     speaker = request.app[keys.SPEECH].speaker
     ident = request.match_info["ident"]
-    stored = await speaker.cache.read(_record_path(ident))
+    stored = await load_reading_record(speaker, ident)
     if stored is None:
         raise NotFound("This reading is not known here (it may have expired): create it again.")
     try:
-        record = json.loads(stored.data)
+        record = json.loads(stored)
         clip_keys = [str(k) for k in record["keys"]]
         title = str(record.get("title") or "uppläsning")
     except (ValueError, KeyError, TypeError):

@@ -93,6 +93,12 @@ class ClipRecords(Protocol):
     async def clip_record(self, key: str) -> str | None:
         """The spec JSON of ``key``, or None."""
 
+    async def put_reading_record(self, ident: str, record: str) -> None:
+        """Record reading ``ident``'s JSON record (which clips it is made of)."""
+
+    async def reading_record(self, ident: str) -> str | None:
+        """The JSON record of reading ``ident``, or None."""
+
 
 @dataclass(frozen=True, slots=True)
 class ClipSpec:

@@ -29,6 +29,7 @@ from ttsservice import keys
 from ttsservice.errors import NotFound
 from ttsservice.speech.api import IMMUTABLE, normalizer_of
 from ttsservice.speech.audio import FORMATS
+from ttsservice.speech.readingrecords import load_reading_record
 from ttsservice.speech.speaker import ClipSpec, Speaker, UnknownClip, is_clip_key
 from ttsservice.speech.synthesizer import Priority
 from ttsservice.swedish.offsets import spoken_spans, spoken_words
@@ -249,11 +250,11 @@ async def vtt_handler(request: web.Request) -> web.Response:
     """WebVTT captions for the reading's download."""
     speaker = request.app[keys.SPEECH].speaker
     ident = request.match_info["ident"]
-    stored = await speaker.cache.read(f"readings/{ident}.json")
+    stored = await load_reading_record(speaker, ident)
     if stored is None:
         raise NotFound("This reading is not known here (it may have expired): create it again.")
     try:
-        clip_keys = [str(k) for k in json.loads(stored.data)["keys"]]
+        clip_keys = [str(k) for k in json.loads(stored)["keys"]]
     except (ValueError, KeyError, TypeError):
         raise NotFound("This reading's record is damaged: create it again.") from None
     mp3 = FORMATS["mp3"]

@@ -1,0 +1,47 @@
+"""Reading records: which clips a reading id stands for, on disk and shared by the copies.
+
+A reading's record (``readings/ID.json`` in the audio cache) is what its
+captions (``.vtt``) and its download (``.mp3``) are made from. With
+``TTS_DATABASE_URL`` set it is also stored in the database (beside the
+clip records, see :class:`~ttsservice.speech.speaker.ClipRecords`), so a
+reading made through one copy can be downloaded through any other: a copy
+that has not seen the id fetches the record and keeps it in its own cache.
+"""
+
+from __future__ import annotations
+
+from ttsservice.speech.speaker import Speaker
+
+__all__ = ["load_reading_record", "record_path", "store_reading_record"]
+
+
+def record_path(ident: str) -> str:
+    """Where reading ``ident``'s record is kept in the audio cache."""
+    return f"readings/{ident}.json"
+
+
+async def store_reading_record(speaker: Speaker, ident: str, record: bytes) -> None:
+    """Keep ``record`` for reading ``ident`` (in the cache, and shared when records are)."""
+    path = record_path(ident)
+    if path in speaker.cache:
+        speaker.cache.touch([path])
+        return
+    await speaker.cache.write(path, record)
+    if speaker.records is not None:
+        await speaker.records.put_reading_record(ident, record.decode("utf-8"))
+
+
+async def load_reading_record(speaker: Speaker, ident: str) -> bytes | None:
+    """The record of reading ``ident`` from the cache, else from the shared records; or None."""
+    path = record_path(ident)
+    stored = await speaker.cache.read(path)
+    if stored is not None:
+        return stored.data
+    if speaker.records is None:
+        return None
+    shared = await speaker.records.reading_record(ident)  # made through another copy
+    if shared is None:
+        return None
+    data = shared.encode("utf-8")
+    await speaker.cache.write(path, data)
+    return data
