@@ -4,6 +4,11 @@
 splits each block into sentences and normalises them (``ttsservice.swedish``),
 registers a clip per sentence and starts synthesising the first few at once,
 a bounded number more as prefetch: nobody waits for a page nobody listens to.
+A reading holds at most ``TTS_MAX_READING_SENTENCES`` sentences and
+``TTS_MAX_READING_CHARS`` characters: a longer page is read from its start up to
+there and the reading says ``truncated: true`` (a visitor hears the first two
+hours rather than an error). Its sentences are recorded in one file,
+``readings/ID.json``; nothing is written per sentence until it is made.
 ``GET /api/v1/readings/{id}.mp3`` streams the whole page as one MP3.
 """
 
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -40,7 +46,9 @@ __all__ = [
     "FIRST_SENTENCES",
     "PREFETCH_AHEAD",
     "PreparedReading",
+    "ReadingPlan",
     "Sentence",
+    "plan_reading",
     "plan_sentences",
     "prepare_reading",
     "readings_download_handler",
@@ -90,17 +98,81 @@ def plan_sentences(reading: Reading, normalizer: TextNormalizer) -> list[Sentenc
 
     Sentences with nothing to say (only punctuation or symbols) are left out.
     """
+    return plan_reading(reading, normalizer).sentences
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingPlan:
+    """The sentences of a reading, cut at its limits."""
+
+    reading: Reading
+    """The reading, its blocks cut after the last one read (and that one's text after the
+    last sentence read) when truncated."""
+    sentences: list[Sentence]
+    truncated: bool
+    """True when the page goes on past the limits."""
+
+
+def _cut_at_word(text: str, room: int) -> str:
+    """The start of ``text``, at most ``room`` characters, ending at a word's end if it can."""
+    head = text[:room]
+    if len(text) > room and not text[room].isspace() and " " in head.strip():
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip()
+
+
+def plan_reading(
+    reading: Reading,
+    normalizer: TextNormalizer,
+    *,
+    max_sentences: int | None = None,
+    max_chars: int | None = None,
+) -> ReadingPlan:
+    """Split and normalise blocks until the reading's limits (blocking: run in the executor).
+
+    Stops at ``max_sentences`` sentences or ``max_chars`` characters of text
+    (sentences with nothing to say count towards it too), so a huge page costs
+    no more than the limits; a sentence that does not fit whole is cut after a
+    word when nothing has been read yet.
+    """
     sentences: list[Sentence] = []
+    chars = 0
+    truncated = False
+    last_block: Block | None = None
     for block in reading.blocks:
         lang = block.lang or reading.lang or "sv"
         for span in split_sentences(block.text, lang):
-            spoken = normalizer.normalize(span.text, lang)
-            if not any(ch.isalnum() for ch in spoken):
-                continue
-            sentences.append(
-                Sentence(len(sentences), block.index, span.start, span.end, span.text, spoken, lang)
+            text, end = span.text, span.end
+            full = (max_sentences is not None and len(sentences) >= max_sentences) or (
+                max_chars is not None and chars + len(text) > max_chars
             )
-    return sentences
+            if full:
+                room = 0 if max_chars is None else max_chars - chars
+                if sentences or room <= 0:
+                    truncated = True
+                    break
+                text = _cut_at_word(text, room)  # one sentence longer than a whole reading
+                end = span.start + len(text)
+                truncated = True
+            chars += len(text)
+            last_block = block
+            spoken = normalizer.normalize(text, lang)
+            if any(ch.isalnum() for ch in spoken):
+                sentences.append(
+                    Sentence(len(sentences), block.index, span.start, end, text, spoken, lang)
+                )
+            if truncated:
+                break
+        if truncated:
+            break
+    if truncated and last_block is not None:
+        kept = [b for b in reading.blocks if b.index < last_block.index]
+        cut = sentences[-1].end if sentences and sentences[-1].block == last_block.index else 0
+        kept.append(dataclasses.replace(last_block, text=last_block.text[:cut]))
+        reading = dataclasses.replace(reading, blocks=tuple(kept))
+    elif truncated:
+        reading = dataclasses.replace(reading, blocks=())
+    return ReadingPlan(reading, sentences, truncated)
 
 
 def reading_id(voice: SpeechVoice, clip_keys: list[str]) -> str:
@@ -131,6 +203,8 @@ class PreparedReading:
     specs: list[ClipSpec]
     attribution: str | None = None
     """The voice's licence credit, shown by the player (see ``VoiceRegistry.attribution``)."""
+    truncated: bool = False
+    """The page goes on past the reading's limits (TTS_MAX_READING_SENTENCES/_CHARS)."""
 
     def to_json(self) -> dict[str, Any]:
         """The body of ``POST /api/v1/readings``."""
@@ -158,6 +232,7 @@ class PreparedReading:
                 for s, key in zip(self.sentences, self.keys, strict=True)
             ],
             "download": f"/api/v1/readings/{self.id}.mp3",
+            "truncated": self.truncated,
         }
 
 
@@ -174,12 +249,21 @@ async def prepare_reading(
     before anything is written to disk: a listener is waiting for them.
     """
     speaker = app[keys.SPEECH].speaker
+    settings = app[keys.SETTINGS]
     normalizer = normalizer_of(app)
     version = normalizer_version(normalizer)
     loop = asyncio.get_running_loop()
-    sentences = await loop.run_in_executor(
-        app[keys.CPU_EXECUTOR], plan_sentences, reading, normalizer
+    plan = await loop.run_in_executor(
+        app[keys.CPU_EXECUTOR],
+        functools.partial(
+            plan_reading,
+            reading,
+            normalizer,
+            max_sentences=settings.max_reading_sentences,
+            max_chars=settings.max_reading_chars,
+        ),
     )
+    reading, sentences = plan.reading, plan.sentences
     specs = [
         dataclasses.replace(speaker.spec(s.spoken, s.lang, voice, version), written=s.text)
         for s in sentences
@@ -187,16 +271,17 @@ async def prepare_reading(
     if start_in is not None:
         slack = app[keys.SETTINGS].admission_slack
         start_synthesis(speaker, speaker.remember(specs), specs, start_in, admission_slack=slack)
-    clip_keys = await speaker.register(specs)
-    ident = reading_id(voice, clip_keys)
-    record = {"url": reading.url, "title": reading.title, "voice": voice.name, "keys": clip_keys}
-    path = _record_path(ident)
-    if path in speaker.cache:
-        speaker.cache.touch([path])
-    else:
-        await speaker.cache.write(path, json.dumps(record, ensure_ascii=False).encode("utf-8"))
+    ident = reading_id(voice, speaker.remember(specs))
+
+    def about(clip_keys: list[str]) -> dict[str, Any]:
+        return {"url": reading.url, "title": reading.title, "voice": voice.name}
+
+    # One file for the whole reading: its sentences' keys and what each speaks.
+    clip_keys, _ = await speaker.register_group(_record_path(ident), specs, about)
     attribution = app[keys.VOICES].attribution(voice.name)
-    return PreparedReading(ident, reading, voice, sentences, clip_keys, specs, attribution)
+    return PreparedReading(
+        ident, reading, voice, sentences, clip_keys, specs, attribution, plan.truncated
+    )
 
 
 def start_synthesis(
@@ -314,6 +399,12 @@ _READING_SCHEMA: dict[str, Any] = {
             },
         },
         "download": {"type": "string", "description": "The whole page as one MP3."},
+        "truncated": {
+            "type": "boolean",
+            "description": "True when the page is longer than one reading may be "
+            "(TTS_MAX_READING_SENTENCES, TTS_MAX_READING_CHARS): the sentences and blocks are "
+            "its start, up to there. Tell the listener the rest is not read.",
+        },
     },
 }
 
@@ -326,7 +417,10 @@ _READING_ERRORS = {
     "413": error_ref("page_too_large."),
     "415": error_ref("not_html, or unsupported_media_type for a body that is not JSON."),
     "502": error_ref("upstream_error: the page could not be fetched."),
-    "503": error_ref("overloaded: synthesis queue full; see Retry-After."),
+    "503": error_ref(
+        "overloaded: synthesis queue full; storage_unavailable: the audio store cannot be "
+        "read. See Retry-After."
+    ),
     "504": error_ref("upstream_timeout."),
 }
 
