@@ -180,7 +180,10 @@ def audio_response(
         "400": error_ref("unsupported_format or bad_priority."),
         "404": error_ref("not_found: no clip with this key (create the reading again)."),
         "406": error_ref("not_acceptable: the Accept header allows no audio format we make."),
-        "503": error_ref("overloaded: synthesis queue full; see Retry-After."),
+        "503": error_ref(
+            "overloaded: synthesis queue full; storage_unavailable: the audio store cannot "
+            "be read. See Retry-After."
+        ),
     },
 )
 async def audio_handler(request: web.Request) -> web.Response:
@@ -231,7 +234,10 @@ def client_address(request: web.Request) -> str:
         "404": error_ref("unknown_voice: the voice is not installed (the message lists them)."),
         "415": error_ref("unsupported_media_type: send application/json."),
         "429": error_ref("rate_limited: too many requests; see Retry-After."),
-        "503": error_ref("overloaded: synthesis queue full; see Retry-After."),
+        "503": error_ref(
+            "overloaded: synthesis queue full; storage_unavailable: the audio store cannot "
+            "be read. See Retry-After."
+        ),
     },
 )
 async def speak_handler(request: web.Request) -> web.Response:

@@ -514,7 +514,10 @@ async def readings_get_handler(request: web.Request) -> web.Response:
             "content": {"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}},
         },
         "404": error_ref("not_found: no reading with this id (create it again)."),
-        "503": error_ref("overloaded: synthesis queue full; see Retry-After."),
+        "503": error_ref(
+            "overloaded: synthesis queue full; storage_unavailable: the audio store cannot "
+            "be read. See Retry-After."
+        ),
     },
 )
 async def readings_download_handler(request: web.Request) -> web.StreamResponse:
