@@ -369,7 +369,7 @@ class Speaker:
         while len(self._groups) > MAX_GROUP_KEYS:
             del self._groups[next(iter(self._groups))]
         found = await self.cache.read(path)
-        if found is None:
+        if found is None or b'"clips":' not in found.data:  # new, or written by an older version
             record = {**about(keys), "keys": keys, "clips": group_clips(specs)}
             body = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
             found = await self.cache.write(path, body.encode("utf-8"))
