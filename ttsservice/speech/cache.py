@@ -301,9 +301,10 @@ class AudioCache:
         if rel in self._index:
             self._index.move_to_end(rel)
             self._touched.add(rel)
-            if rel.startswith("clips/") and not rel.endswith(".json"):
+            dot = rel.find(".", rel.rfind("/"))
+            if rel.startswith("clips/") and dot > 0 and not rel.endswith(".json"):
                 # The clip's sidecar is used with it, so it goes after the clip's audio.
-                sidecar = rel[: rel.index(".", rel.rindex("/"))] + ".json"
+                sidecar = rel[:dot] + ".json"
                 if sidecar in self._index:
                     self._index.move_to_end(sidecar)
                     self._touched.add(sidecar)

@@ -175,9 +175,14 @@ def plan_reading(
     return ReadingPlan(reading, sentences, truncated)
 
 
+RECORD_REVISION = 2
+"""Part of a reading's id: records of revision 2 hold their clips' specs (older ones did
+not, as every sentence had a sidecar then), so an older record is never taken for one."""
+
+
 def reading_id(voice: SpeechVoice, clip_keys: list[str]) -> str:
     """The same sentences by the same voice give the same id."""
-    digest = hashlib.sha256(f"{voice.name}\0{voice.fingerprint}".encode())
+    digest = hashlib.sha256(f"{voice.name}\0{voice.fingerprint}\0{RECORD_REVISION}".encode())
     for key in clip_keys:
         digest.update(b"\n" + key.encode())
     return digest.hexdigest()[:32]
@@ -277,7 +282,7 @@ async def prepare_reading(
         return {"url": reading.url, "title": reading.title, "voice": voice.name}
 
     # One file for the whole reading: its sentences' keys and what each speaks.
-    clip_keys, _ = await speaker.register_group(_record_path(ident), specs, about)
+    clip_keys = await speaker.register_group(_record_path(ident), specs, about)
     attribution = app[keys.VOICES].attribution(voice.name)
     return PreparedReading(
         ident, reading, voice, sentences, clip_keys, specs, attribution, plan.truncated

@@ -354,12 +354,12 @@ class Speaker:
 
     async def register_group(
         self, path: str, specs: list[ClipSpec], about: Callable[[list[str]], dict[str, Any]]
-    ) -> tuple[list[str], CachedFile]:
-        """Register ``specs`` with one record file at ``path`` for all of them.
+    ) -> list[str]:
+        """Register ``specs`` with one record file at ``path`` for all of them; their keys.
 
-        The record is ``about(keys)`` (e.g. a reading's title and keys) plus the
+        The record is ``about(keys)`` (e.g. a reading's title) with the keys and the
         specs under ``"clips"``; a key not in memory any more is found through it.
-        Written once (touched when it exists); the record is returned.
+        Written once (touched when it exists).
         """
         keys = self.remember(specs)
         for key in keys:
@@ -368,13 +368,14 @@ class Speaker:
             self._groups[short] = path
         while len(self._groups) > MAX_GROUP_KEYS:
             del self._groups[next(iter(self._groups))]
-        found = await self.cache.read(path)
-        if found is None or b'"clips":' not in found.data:  # new, or written by an older version
+        if path in self.cache:
+            self.cache.touch([path])
+        else:
             record = {**about(keys), "keys": keys, "clips": group_clips(specs)}
             body = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
-            found = await self.cache.write(path, body.encode("utf-8"))
+            await self.cache.write(path, body.encode("utf-8"))
             await self._share(specs)
-        return keys, found
+        return keys
 
     async def lookup(self, key: str) -> ClipSpec:
         """The spec of a registered key; :class:`UnknownClip` (404) otherwise."""
