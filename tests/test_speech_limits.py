@@ -191,3 +191,16 @@ async def test_evicting_a_clip_takes_its_sidecars_along(tmp_path: Path) -> None:
         assert not [n for n in names if n.startswith(key)], names
         assert cache.total_bytes == _disk_bytes(tmp_path / "c") <= 6 * block
         await cache.close()
+
+
+async def test_truncated_is_documented_in_the_reading_schema(
+    aiohttp_client: Any, speech_app: Callable[..., web.Application]
+) -> None:
+    client = await aiohttp_client(speech_app())
+    document = await (await client.get("/openapi.json")).json()
+    for method, path in (("post", "/api/v1/readings"), ("get", "/api/v1/readings")):
+        answer = document["paths"][path][method]["responses"]["200"]
+        schema = answer["content"]["application/json"]["schema"]
+        assert schema["properties"]["truncated"]["type"] == "boolean"
+        assert "TTS_MAX_READING_SENTENCES" in schema["properties"]["truncated"]["description"]
+        assert "truncated" in schema["required"]

@@ -358,7 +358,17 @@ _READING_BODY = {
 
 _READING_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["id", "url", "title", "lang", "voice", "blocks", "sentences", "download"],
+    "required": [
+        "id",
+        "url",
+        "title",
+        "lang",
+        "voice",
+        "blocks",
+        "sentences",
+        "download",
+        "truncated",
+    ],
     "properties": {
         "id": {"type": "string"},
         "url": {"type": ["string", "null"]},
