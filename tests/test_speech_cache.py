@@ -40,26 +40,33 @@ async def executor() -> AsyncIterator[ThreadPoolExecutor]:
 
 
 def _disk_bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    """What the files under ``folder`` really take on disk (allocated blocks, as du counts)."""
+    return sum(p.stat().st_blocks * 512 for p in folder.rglob("*") if p.is_file())
+
+
+def _block(folder: Path) -> int:
+    folder.mkdir(parents=True, exist_ok=True)
+    return os.statvfs(folder).f_frsize
 
 
 async def test_cache_stays_under_its_bound_evicting_least_recently_used(
     tmp_path: Path, executor: ThreadPoolExecutor
 ) -> None:
+    block = _block(tmp_path)  # files of one block each: their size is what they take
     counts = Counts()
-    cache = AudioCache(tmp_path / "c", executor, max_bytes=10_000, metrics=counts)
+    cache = AudioCache(tmp_path / "c", executor, max_bytes=5 * block, metrics=counts)
     await cache.open()
     for i in range(5):
-        await cache.write(f"clips/aa/{i}.mp3", bytes([i]) * 2_000)
+        await cache.write(f"clips/aa/{i}.mp3", bytes([i]) * block)
     assert await cache.read("clips/aa/0.mp3") is not None  # 0 is now the most recent
     for i in range(5, 9):
-        await cache.write(f"clips/aa/{i}.mp3", bytes([i]) * 2_000)
-        assert _disk_bytes(tmp_path / "c") <= 10_000
-        assert cache.total_bytes <= 10_000
+        await cache.write(f"clips/aa/{i}.mp3", bytes([i]) * block)
+        assert _disk_bytes(tmp_path / "c") <= 5 * block
+        assert cache.total_bytes <= 5 * block
     kept = sorted(p.name for p in (tmp_path / "c" / "clips" / "aa").iterdir())
     assert kept == ["0.mp3", "5.mp3", "6.mp3", "7.mp3", "8.mp3"]
     assert counts.evictions == 4
-    assert counts.bytes == cache.total_bytes == 10_000
+    assert counts.bytes == cache.total_bytes == 5 * block == _disk_bytes(tmp_path / "c")
     assert await cache.read("clips/aa/1.mp3") is None
     await cache.close()
 
@@ -68,7 +75,8 @@ async def test_index_and_order_survive_a_restart(
     tmp_path: Path, executor: ThreadPoolExecutor
 ) -> None:
     folder = tmp_path / "c"
-    cache = AudioCache(folder, executor, max_bytes=100_000)
+    block = _block(tmp_path)
+    cache = AudioCache(folder, executor, max_bytes=100 * block)
     await cache.open()
     for i in range(3):
         await cache.write(f"clips/bb/{i}.ogg", OGG_1000)
@@ -76,9 +84,9 @@ async def test_index_and_order_survive_a_restart(
     await cache.close()
     (folder / "clips" / "bb" / ".half.tmp").write_bytes(b"crashed mid-write")
 
-    again = AudioCache(folder, executor, max_bytes=2_500)  # a smaller bound than before
+    again = AudioCache(folder, executor, max_bytes=2 * block + 10)  # smaller than before
     await again.open()
-    assert again.total_bytes == 2_000
+    assert again.total_bytes == 2 * block == _disk_bytes(folder)
     assert not (folder / "clips" / "bb" / ".half.tmp").exists()
     # 1 was the least recently used before the restart, so it went.
     assert sorted(p.name for p in (folder / "clips" / "bb").iterdir()) == ["0.ogg", "2.ogg"]
@@ -98,7 +106,7 @@ async def test_writes_are_atomic_and_etags_follow_the_bytes(
     assert first.etag.startswith('"') and first.etag.endswith('"')
     assert (tmp_path / "c" / "clips" / "cc" / "k.mp3").read_bytes() == b"two"
     assert not [p for p in (tmp_path / "c").rglob("*") if p.name.endswith(".tmp")]
-    assert cache.total_bytes == 3
+    assert cache.total_bytes == _disk_bytes(tmp_path / "c") > 0
     await cache.close()
 
 
@@ -112,7 +120,7 @@ async def test_files_written_by_another_process_are_found(
     path.write_bytes(b"ID3warm")  # reads are checked: an MP3 starts with a tag or a frame
     found = await cache.read("clips/dd/w.mp3")
     assert found is not None and found.data == b"ID3warm"
-    assert cache.total_bytes == 7
+    assert cache.total_bytes == _disk_bytes(tmp_path / "c") > 0
     os.unlink(path)
     # Served from memory now, but the index still counts the file until it is evicted.
     assert await cache.read("clips/dd/w.mp3") is not None

@@ -209,6 +209,20 @@ class Settings:
         minimum=10,
         maximum=1_000_000,
     )
+    max_reading_sentences: int = setting(
+        1000,
+        "Most sentences in one reading; a longer page is read up to there and the reading "
+        "says truncated: true.",
+        minimum=1,
+        maximum=100_000,
+    )
+    max_reading_chars: int = setting(
+        100_000,
+        "Most characters of sentence text in one reading (100,000 is about two hours of "
+        "speech); a longer page is read up to there and the reading says truncated: true.",
+        minimum=100,
+        maximum=10_000_000,
+    )
 
     # --- feedback -----------------------------------------------------------
     keep_query: bool = setting(

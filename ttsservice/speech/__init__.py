@@ -128,6 +128,13 @@ def setup(app: web.Application) -> None:
         if state is None:
             return Check("speech", "failed", "the audio cache is still opening")
         synthesizer = state.speaker.synthesizer
+        fault = state.speaker.cache.write_fault
+        if fault is not None:
+            return Check(
+                "speech",
+                "degraded",
+                f"audio cache not writable ({fault}): audio is served without caching",
+            )
         if not synthesizer.has_room(Priority.VISITOR):
             return Check(
                 "speech",

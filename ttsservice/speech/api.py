@@ -192,7 +192,10 @@ def audio_response(
         "400": error_ref("unsupported_format or bad_priority."),
         "404": error_ref("not_found: no clip with this key (create the reading again)."),
         "406": error_ref("not_acceptable: the Accept header allows no audio format we make."),
-        "503": error_ref("overloaded: synthesis queue full; see Retry-After."),
+        "503": error_ref(
+            "overloaded: synthesis queue full; storage_unavailable: the audio store cannot "
+            "be read. See Retry-After."
+        ),
     },
 )
 async def audio_handler(request: web.Request) -> web.Response:
@@ -265,7 +268,10 @@ def client_address(request: web.Request) -> str:
             "rate_limited: too many requests, or too much speech for one client "
             "(TTS_CLIENT_SPEECH_RATE); see Retry-After."
         ),
-        "503": error_ref("overloaded: synthesis queue full; see Retry-After."),
+        "503": error_ref(
+            "overloaded: synthesis queue full; storage_unavailable: the audio store cannot "
+            "be read. See Retry-After."
+        ),
     },
 )
 async def speak_handler(request: web.Request) -> web.Response:

@@ -6,8 +6,15 @@ and ``readings/ID.json``. Writes are atomic (a temporary file, then
 ``os.replace``), so a crash never leaves half a clip. The index of files and
 their last use is rebuilt by scanning the folder at start, so the cache
 survives restarts; when it grows past ``max_bytes`` the least recently used
-files go first. Sidecars are touched whenever their clip is, so audio is
-evicted before the text that can remake it.
+files go first. Sizes are what each file really takes on disk (allocated
+blocks, so a 300-byte sidecar counts as the 4 KiB it occupies), for every file
+in the folder. A clip's sidecars (``KEY.json``, ``KEY.words.json``) go with the
+last of its audio files, and its audio with its ``KEY.json``.
+
+A disk that is full or read-only never fails a request: a file that cannot be
+written is kept in memory only (served uncached), and the fault is logged once
+until writing works again. A file that cannot be *read* (an I/O error) is
+:class:`StorageUnavailable`, 503 with Retry-After.
 
 All file work happens in the executor; the index is only touched on the event loop.
 """
@@ -15,6 +22,7 @@ All file work happens in the executor; the index is only touched on the event lo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -27,13 +35,46 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-__all__ = ["AudioCache", "CacheMetrics", "CachedFile"]
+from ttsservice.errors import ServiceError
+
+__all__ = ["AudioCache", "CacheMetrics", "CachedFile", "StorageUnavailable", "disk_usage"]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 _TMP_SUFFIX = ".tmp"
+
+
+_AUDIO_EXTS = frozenset({"mp3", "ogg", "wav"})
+_SIDECAR_EXTS = ("json", "words.json")
+
+STORAGE_RETRY_AFTER = 30
+"""Seconds a client is told to wait when the cache's disk cannot be read."""
+
+
+class StorageUnavailable(ServiceError):
+    """The audio cache's disk failed a read (not a missing file): try again later."""
+
+    status = 503
+    code = "storage_unavailable"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, headers={"Retry-After": str(STORAGE_RETRY_AFTER)})
+
+
+def disk_usage(path: Path | str) -> int:
+    """Bytes ``path`` occupies on disk (allocated blocks; what ``du`` counts)."""
+    return os.stat(path).st_blocks * 512
+
+
+def _clip_parts(rel: str) -> tuple[str, str] | None:
+    """``(KEY path stem, extension)`` of a file under ``clips/``, else None."""
+    if not rel.startswith("clips/"):
+        return None
+    folder, _, name = rel.rpartition("/")
+    stem, dot, ext = name.partition(".")
+    return (f"{folder}/{stem}", ext) if dot else None
 
 
 _AUDIO_HEADERS: dict[str, bytes] = {".ogg": b"OggS", ".wav": b"RIFF"}
@@ -58,6 +99,8 @@ class CachedFile:
     data: bytes
     etag: str
     """Strong ETag (quoted): sha256 of the bytes."""
+    stored: bool = True
+    """False when the disk refused the file: it is held in memory only."""
 
 
 class CacheMetrics:
@@ -101,6 +144,8 @@ class AudioCache:
         self._touched: set[str] = set()
         self._flush_interval = flush_interval
         self._flusher: asyncio.Task[None] | None = None
+        self._write_fault: str | None = None  # why writes fail now (logged once per episode)
+        self._read_fault: str | None = None
 
     # --- lifecycle ------------------------------------------------------------------
     async def open(self) -> None:
@@ -125,8 +170,13 @@ class AudioCache:
     # --- queries -------------------------------------------------------------------
     @property
     def total_bytes(self) -> int:
-        """Bytes of all files the index knows."""
+        """Bytes on disk of all files the index knows."""
         return self._total
+
+    @property
+    def write_fault(self) -> str | None:
+        """Why the last write failed (disk full, read-only…), or None while writes work."""
+        return self._write_fault
 
     def __contains__(self, rel: str) -> bool:
         return rel in self._index
@@ -148,13 +198,29 @@ class AudioCache:
         hot = self.hot(rel)
         if hot is not None:
             return hot
-        data = await self._run(self._read_file, rel)
-        if data is None:
+        try:
+            found = await self._run(self._read_file, rel)
+        except OSError as exc:
+            if self._read_fault is None:
+                logger.error(
+                    "audio cache: cannot read %s (%s); answering 503 until reads work again",
+                    self.folder,
+                    exc.strerror or exc,
+                )
+            self._read_fault = str(exc.strerror or exc)
+            raise StorageUnavailable(
+                "The audio store cannot be read just now; try again in a minute."
+            ) from exc
+        if self._read_fault is not None:
+            logger.info("audio cache: reads from %s work again", self.folder)
+            self._read_fault = None
+        if found is None:
             self._forget(rel)
             return None
+        data, size = found
         if rel not in self._index:  # written by another process (``ttsservice warm``)
-            self._index[rel] = len(data)
-            self._total += len(data)
+            self._index[rel] = size
+            self._total += size
             self._metrics.size(self._total)
         self._use(rel)
         cached = CachedFile(data, _etag(data))
@@ -163,13 +229,20 @@ class AudioCache:
         return cached
 
     async def write(self, rel: str, data: bytes) -> CachedFile:
-        """Store ``data`` at ``rel`` atomically and evict old files past the bound."""
-        await self._run(self._write_file, rel, data)
-        old = self._index.pop(rel, None)
-        if old is not None:
-            self._total -= old
-        self._index[rel] = len(data)
-        self._total += len(data)
+        """Store ``data`` at ``rel`` atomically and evict old files past the bound.
+
+        When the disk refuses it (full, read-only, no permission), the file is
+        held in memory only and returned with ``stored=False``: never an error.
+        """
+        try:
+            size = await self._run(self._write_file, rel, data)
+        except OSError as exc:
+            self._note_write_fault(exc)
+            cached = CachedFile(data, _etag(data), stored=False)
+            self._remember(rel, cached, any_file=True)
+            return cached
+        self._note_write_ok()
+        self._account(rel, size)
         cached = CachedFile(data, _etag(data))
         self._remember(rel, cached)
         await self._evict(keep=rel)
@@ -177,17 +250,18 @@ class AudioCache:
         return cached
 
     async def write_many(self, items: list[tuple[str, bytes]]) -> None:
-        """Store several small files in one trip to the executor (sidecars of a reading)."""
+        """Store several small files in one trip to the executor (those the disk takes)."""
         if not items:
             return
-        await self._run(self._write_files, items)
-        for rel, data in items:
-            old = self._index.pop(rel, None)
-            if old is not None:
-                self._total -= old
-            self._index[rel] = len(data)
-            self._total += len(data)
-        await self._evict(keep=items[-1][0])
+        written, fault = await self._run(self._write_files, items)
+        for rel, size in written:
+            self._account(rel, size)
+        if fault is not None:
+            self._note_write_fault(fault)
+        elif written:
+            self._note_write_ok()
+        if written:
+            await self._evict(keep=written[-1][0])
         self._metrics.size(self._total)
 
     def touch(self, rels: Iterable[str]) -> None:
@@ -197,6 +271,29 @@ class AudioCache:
                 self._use(rel)
 
     # --- internals -------------------------------------------------------------------------
+    def _account(self, rel: str, size: int) -> None:
+        old = self._index.pop(rel, None)
+        if old is not None:
+            self._total -= old
+        self._index[rel] = size
+        self._total += size
+
+    def _note_write_fault(self, exc: OSError) -> None:
+        reason = str(exc.strerror or exc)
+        if self._write_fault is None:  # once per episode, not once per request
+            logger.warning(
+                "audio cache: cannot write in %s (%s); audio is served without caching "
+                "until writing works again",
+                self.folder,
+                reason,
+            )
+        self._write_fault = reason
+
+    def _note_write_ok(self) -> None:
+        if self._write_fault is not None:
+            logger.info("audio cache: writing in %s works again", self.folder)
+            self._write_fault = None
+
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
@@ -204,9 +301,18 @@ class AudioCache:
         if rel in self._index:
             self._index.move_to_end(rel)
             self._touched.add(rel)
+            dot = rel.find(".", rel.rfind("/"))
+            if rel.startswith("clips/") and dot > 0 and not rel.endswith(".json"):
+                # The clip's sidecar is used with it, so it goes after the clip's audio.
+                sidecar = rel[:dot] + ".json"
+                if sidecar in self._index:
+                    self._index.move_to_end(sidecar)
+                    self._touched.add(sidecar)
 
-    def _remember(self, rel: str, cached: CachedFile) -> None:
-        if len(cached.data) > self._memory_item_bytes or not rel.startswith("clips/"):
+    def _remember(self, rel: str, cached: CachedFile, *, any_file: bool = False) -> None:
+        if len(cached.data) > self._memory_item_bytes:
+            return
+        if not any_file and not rel.startswith("clips/"):
             return
         old = self._memory.pop(rel, None)
         if old is not None:
@@ -232,14 +338,38 @@ class AudioCache:
         for rel in list(self._index):
             if self._total <= self.max_bytes:
                 break
-            if rel == keep:
+            if rel == keep or rel not in self._index:  # kept, or gone with its clip
                 continue
-            victims.append(rel)
-            self._forget(rel)
+            for victim in self._with_companions(rel, keep):
+                victims.append(victim)
+                self._forget(victim)
         if victims:
             self._metrics.evicted(len(victims))
             self._metrics.size(self._total)
             await self._run(self._unlink_all, victims)
+
+    def _with_companions(self, rel: str, keep: str | None) -> list[str]:
+        """``rel`` and the files of the same clip that must go with it.
+
+        A clip's audio takes its sidecars along when it is the clip's last audio
+        file; its ``KEY.json`` (what the key speaks) takes everything of the key.
+        """
+        parts = _clip_parts(rel)
+        if parts is None:
+            return [rel]
+        stem, ext = parts
+        family = [
+            f"{stem}.{other}"
+            for other in (*_AUDIO_EXTS, *_SIDECAR_EXTS)
+            if f"{stem}.{other}" in self._index and f"{stem}.{other}" not in (rel, keep)
+        ]
+        if ext == "json":
+            return [rel, *family]
+        last_audio = not any(f.rpartition(".")[2] in _AUDIO_EXTS for f in family)
+        kept_sibling = keep is not None and keep.startswith(f"{stem}.")
+        if ext in _AUDIO_EXTS and last_audio and not kept_sibling:
+            return [rel, *family]
+        return [rel]
 
     async def _flush_loop(self) -> None:
         while True:
@@ -268,26 +398,30 @@ class AudioCache:
                 except OSError:
                     continue
                 found.append(
-                    (path.relative_to(self.folder).as_posix(), stat.st_size, stat.st_mtime)
+                    (path.relative_to(self.folder).as_posix(), stat.st_blocks * 512, stat.st_mtime)
                 )
         found.sort(key=lambda item: item[2])
         return found
 
-    def _read_file(self, rel: str) -> bytes | None:
+    def _read_file(self, rel: str) -> tuple[bytes, int] | None:
         path = self.folder / rel
         try:
-            data = path.read_bytes()
+            with path.open("rb") as f:
+                data = f.read()
+                size = os.fstat(f.fileno()).st_blocks * 512
         except (FileNotFoundError, NotADirectoryError):
             return None
         if not looks_whole(rel, data):
             # An empty or foreign file (a power cut before the data reached the disk, a
             # stray write) must not be served as an immutable clip: drop it, make it again.
             logger.warning("audio cache: %s is empty or not what its name says; remaking it", rel)
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a read-only disk: it is remade in memory
+                path.unlink(missing_ok=True)
             return None
-        return data
+        return data, size
 
-    def _write_file(self, rel: str, data: bytes) -> None:
+    def _write_file(self, rel: str, data: bytes) -> int:
+        """Write ``data`` atomically; the bytes it takes on disk."""
         path = self.folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=_TMP_SUFFIX)
@@ -300,14 +434,25 @@ class AudioCache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        return disk_usage(path)
 
-    def _write_files(self, items: list[tuple[str, bytes]]) -> None:
+    def _write_files(
+        self, items: list[tuple[str, bytes]]
+    ) -> tuple[list[tuple[str, int]], OSError | None]:
+        written: list[tuple[str, int]] = []
         for rel, data in items:
-            self._write_file(rel, data)
+            try:
+                written.append((rel, self._write_file(rel, data)))
+            except OSError as exc:
+                return written, exc
+        return written, None
 
     def _unlink_all(self, rels: list[str]) -> None:
         for rel in rels:
-            (self.folder / rel).unlink(missing_ok=True)
+            try:
+                (self.folder / rel).unlink(missing_ok=True)
+            except OSError as exc:  # a read-only disk: forgotten here, found again at start
+                logger.debug("audio cache: cannot remove %s: %s", rel, exc)
 
     def _set_times(self, rels: list[str]) -> None:
         now = time.time()
@@ -318,3 +463,5 @@ class AudioCache:
                 os.utime(self.folder / rel, (stamp, stamp))
             except FileNotFoundError:
                 continue
+            except OSError:  # a read-only disk: the order is kept in memory only
+                return

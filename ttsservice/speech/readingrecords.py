@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ttsservice.speech.speaker import Speaker
 
-__all__ = ["load_reading_record", "record_path", "store_reading_record"]
+__all__ = ["load_reading_record", "record_path", "share_reading_record"]
 
 
 def record_path(ident: str) -> str:
@@ -20,15 +20,13 @@ def record_path(ident: str) -> str:
     return f"readings/{ident}.json"
 
 
-async def store_reading_record(speaker: Speaker, ident: str, record: bytes) -> None:
-    """Keep ``record`` for reading ``ident`` (in the cache, and shared when records are)."""
-    path = record_path(ident)
-    if path in speaker.cache:
-        speaker.cache.touch([path])
+async def share_reading_record(speaker: Speaker, ident: str) -> None:
+    """Hand reading ``ident``'s record, just written to the cache, to the shared records."""
+    if speaker.records is None:
         return
-    await speaker.cache.write(path, record)
-    if speaker.records is not None:
-        await speaker.records.put_reading_record(ident, record.decode("utf-8"))
+    stored = await speaker.cache.read(record_path(ident))
+    if stored is not None:  # None: the disk refused it; the copies share the clips anyway
+        await speaker.records.put_reading_record(ident, stored.data.decode("utf-8"))
 
 
 async def load_reading_record(speaker: Speaker, ident: str) -> bytes | None:

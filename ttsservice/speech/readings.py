@@ -4,6 +4,11 @@
 splits each block into sentences and normalises them (``ttsservice.swedish``),
 registers a clip per sentence and starts synthesising the first few at once,
 a bounded number more as prefetch: nobody waits for a page nobody listens to.
+A reading holds at most ``TTS_MAX_READING_SENTENCES`` sentences and
+``TTS_MAX_READING_CHARS`` characters: a longer page is read from its start up to
+there and the reading says ``truncated: true`` (a visitor hears the first two
+hours rather than an error). Its sentences are recorded in one file,
+``readings/ID.json``; nothing is written per sentence until it is made.
 ``GET /api/v1/readings/{id}.mp3`` streams the whole page as one MP3.
 """
 
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -30,7 +36,7 @@ from ttsservice.reading.model import Block, Reading
 from ttsservice.speech.api import WORDS_PATTERN, client_address, format_from_ext, normalizer_of
 from ttsservice.speech.audio import FORMATS, AudioFormat
 from ttsservice.speech.budget import EXTRACTION_COST, Charge
-from ttsservice.speech.readingrecords import load_reading_record, store_reading_record
+from ttsservice.speech.readingrecords import load_reading_record, record_path, share_reading_record
 from ttsservice.speech.speaker import ClipSpec, Speaker
 from ttsservice.speech.state import TextNormalizer, normalizer_version
 from ttsservice.speech.synthesizer import Priority
@@ -49,7 +55,9 @@ __all__ = [
     "FIRST_SENTENCES",
     "PREFETCH_AHEAD",
     "PreparedReading",
+    "ReadingPlan",
     "Sentence",
+    "plan_reading",
     "plan_sentences",
     "prepare_reading",
     "readings_download_handler",
@@ -100,22 +108,91 @@ def plan_sentences(reading: Reading, normalizer: TextNormalizer) -> list[Sentenc
 
     Sentences with nothing to say (only punctuation or symbols) are left out.
     """
+    return plan_reading(reading, normalizer).sentences
+
+
+@dataclass(frozen=True, slots=True)
+class ReadingPlan:
+    """The sentences of a reading, cut at its limits."""
+
+    reading: Reading
+    """The reading, its blocks cut after the last one read (and that one's text after the
+    last sentence read) when truncated."""
+    sentences: list[Sentence]
+    truncated: bool
+    """True when the page goes on past the limits."""
+
+
+def _cut_at_word(text: str, room: int) -> str:
+    """The start of ``text``, at most ``room`` characters, ending at a word's end if it can."""
+    head = text[:room]
+    if len(text) > room and not text[room].isspace() and " " in head.strip():
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip()
+
+
+def plan_reading(
+    reading: Reading,
+    normalizer: TextNormalizer,
+    *,
+    max_sentences: int | None = None,
+    max_chars: int | None = None,
+) -> ReadingPlan:
+    """Split and normalise blocks until the reading's limits (blocking: run in the executor).
+
+    Stops at ``max_sentences`` sentences or ``max_chars`` characters of text
+    (sentences with nothing to say count towards it too), so a huge page costs
+    no more than the limits; a sentence that does not fit whole is cut after a
+    word when nothing has been read yet.
+    """
     sentences: list[Sentence] = []
+    chars = 0
+    truncated = False
+    last_block: Block | None = None
     for block in reading.blocks:
         lang = block.lang or reading.lang or "sv"
         for span in split_sentences(block.text, lang):
-            spoken = normalizer.normalize(span.text, lang)
-            if not any(ch.isalnum() for ch in spoken):
-                continue
-            sentences.append(
-                Sentence(len(sentences), block.index, span.start, span.end, span.text, spoken, lang)
+            text, end = span.text, span.end
+            full = (max_sentences is not None and len(sentences) >= max_sentences) or (
+                max_chars is not None and chars + len(text) > max_chars
             )
-    return sentences
+            if full:
+                room = 0 if max_chars is None else max_chars - chars
+                if sentences or room <= 0:
+                    truncated = True
+                    break
+                text = _cut_at_word(text, room)  # one sentence longer than a whole reading
+                end = span.start + len(text)
+                truncated = True
+            chars += len(text)
+            last_block = block
+            spoken = normalizer.normalize(text, lang)
+            if any(ch.isalnum() for ch in spoken):
+                sentences.append(
+                    Sentence(len(sentences), block.index, span.start, end, text, spoken, lang)
+                )
+            if truncated:
+                break
+        if truncated:
+            break
+    if truncated and last_block is not None:
+        kept = [b for b in reading.blocks if b.index < last_block.index]
+        cut = sentences[-1].end if sentences and sentences[-1].block == last_block.index else 0
+        kept.append(dataclasses.replace(last_block, text=last_block.text[:cut]))
+        reading = dataclasses.replace(reading, blocks=tuple(kept))
+    elif truncated:
+        reading = dataclasses.replace(reading, blocks=())
+    return ReadingPlan(reading, sentences, truncated)
+
+
+RECORD_REVISION = 2
+"""Part of a reading's id: records of revision 2 hold their clips' specs (older ones did
+not, as every sentence had a sidecar then), so an older record is never taken for one."""
 
 
 def reading_id(voice: SpeechVoice, clip_keys: list[str]) -> str:
     """The same sentences by the same voice give the same id."""
-    digest = hashlib.sha256(f"{voice.name}\0{voice.fingerprint}".encode())
+    digest = hashlib.sha256(f"{voice.name}\0{voice.fingerprint}\0{RECORD_REVISION}".encode())
     for key in clip_keys:
         digest.update(b"\n" + key.encode())
     return digest.hexdigest()[:32]
@@ -137,6 +214,8 @@ class PreparedReading:
     specs: list[ClipSpec]
     attribution: str | None = None
     """The voice's licence credit, shown by the player (see ``VoiceRegistry.attribution``)."""
+    truncated: bool = False
+    """The page goes on past the reading's limits (TTS_MAX_READING_SENTENCES/_CHARS)."""
 
     def to_json(self) -> dict[str, Any]:
         """The body of ``POST /api/v1/readings``."""
@@ -164,6 +243,7 @@ class PreparedReading:
                 for s, key in zip(self.sentences, self.keys, strict=True)
             ],
             "download": f"/api/v1/readings/{self.id}.mp3",
+            "truncated": self.truncated,
         }
 
 
@@ -183,12 +263,21 @@ async def prepare_reading(
     budget (429 when it has not got them) and says how much later its deadlines go.
     """
     speaker = app[keys.SPEECH].speaker
+    settings = app[keys.SETTINGS]
     normalizer = normalizer_of(app)
     version = normalizer_version(normalizer)
     loop = asyncio.get_running_loop()
-    sentences = await loop.run_in_executor(
-        app[keys.CPU_EXECUTOR], plan_sentences, reading, normalizer
+    plan = await loop.run_in_executor(
+        app[keys.CPU_EXECUTOR],
+        functools.partial(
+            plan_reading,
+            reading,
+            normalizer,
+            max_sentences=settings.max_reading_sentences,
+            max_chars=settings.max_reading_chars,
+        ),
     )
+    reading, sentences = plan.reading, plan.sentences
     specs = [
         dataclasses.replace(speaker.spec(s.spoken, s.lang, voice, version), written=s.text)
         for s in sentences
@@ -203,14 +292,22 @@ async def prepare_reading(
             admission_slack=slack,
             charge=charge,
         )
-    clip_keys = await speaker.register(specs)
-    ident = reading_id(voice, clip_keys)
-    record = {"url": reading.url, "title": reading.title, "voice": voice.name, "keys": clip_keys}
-    await store_reading_record(
-        speaker, ident, json.dumps(record, ensure_ascii=False).encode("utf-8")
-    )
+    ident = reading_id(voice, speaker.remember(specs))
+
+    def about(clip_keys: list[str]) -> dict[str, Any]:
+        return {"url": reading.url, "title": reading.title, "voice": voice.name}
+
+    # One file for the whole reading: its sentences' keys and what each speaks;
+    # shared with the other copies when records are (a database URL is set).
+    path = record_path(ident)
+    known = path in speaker.cache
+    clip_keys = await speaker.register_group(path, specs, about)
+    if not known:
+        await share_reading_record(speaker, ident)
     attribution = app[keys.VOICES].attribution(voice.name)
-    return PreparedReading(ident, reading, voice, sentences, clip_keys, specs, attribution)
+    return PreparedReading(
+        ident, reading, voice, sentences, clip_keys, specs, attribution, plan.truncated
+    )
 
 
 def start_synthesis(
@@ -311,7 +408,17 @@ _READING_BODY = {
 
 _READING_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "required": ["id", "url", "title", "lang", "voice", "blocks", "sentences", "download"],
+    "required": [
+        "id",
+        "url",
+        "title",
+        "lang",
+        "voice",
+        "blocks",
+        "sentences",
+        "download",
+        "truncated",
+    ],
     "properties": {
         "id": {"type": "string"},
         "url": {"type": ["string", "null"]},
@@ -357,6 +464,12 @@ _READING_SCHEMA: dict[str, Any] = {
             },
         },
         "download": {"type": "string", "description": "The whole page as one MP3."},
+        "truncated": {
+            "type": "boolean",
+            "description": "True when the page is longer than one reading may be "
+            "(TTS_MAX_READING_SENTENCES, TTS_MAX_READING_CHARS): the sentences and blocks are "
+            "its start, up to there. Tell the listener the rest is not read.",
+        },
     },
 }
 
@@ -388,7 +501,10 @@ _READING_ERRORS = {
         "see Retry-After."
     ),
     "502": error_ref("upstream_error: the page could not be fetched."),
-    "503": error_ref("overloaded: synthesis queue full; see Retry-After."),
+    "503": error_ref(
+        "overloaded: synthesis queue full; storage_unavailable: the audio store cannot be "
+        "read. See Retry-After."
+    ),
     "504": error_ref("upstream_timeout."),
 }
 
@@ -505,7 +621,10 @@ async def readings_get_handler(request: web.Request) -> web.Response:
             "content": {"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}},
         },
         "404": error_ref("not_found: no reading with this id (create it again)."),
-        "503": error_ref("overloaded: synthesis queue full; see Retry-After."),
+        "503": error_ref(
+            "overloaded: synthesis queue full; storage_unavailable: the audio store cannot "
+            "be read. See Retry-After."
+        ),
     },
 )
 async def readings_download_handler(request: web.Request) -> web.StreamResponse:

@@ -5,6 +5,11 @@ A :class:`ClipSpec` says everything that decides how a clip sounds; its
 :class:`Speaker` turns keys into audio bytes: from the cache when it can,
 otherwise by synthesising and levelling (through the :class:`Synthesizer`
 queue), encoding (in the same lane, between sentences), then storing the result.
+
+Nothing is written per sentence that nobody asked for: a reading's clips are
+recorded in one file for the whole reading (:meth:`Speaker.register_group`), and
+a clip's own sidecar (``KEY.json``, what it speaks) is written with its audio,
+when the clip is made.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import numpy.typing as npt
 
 from ttsservice.errors import NotFound, ServiceError
 from ttsservice.speech.audio import ENCODER_REVISION, AudioFormat, encode, level_loudness
-from ttsservice.speech.cache import AudioCache, CachedFile
+from ttsservice.speech.cache import AudioCache, CachedFile, StorageUnavailable
 from ttsservice.speech.synthesizer import Abandoned, Priority, Synthesizer
 from voices.engine import SpeechVoice, WordTimes
 from voices.registry import VoiceRegistry
@@ -59,6 +64,12 @@ CLIP_REVISION = f"2;chunk={MAX_CHUNK_CHARS};pause={CHUNK_PAUSE_SECONDS}"
 _CLAUSE_END = re.compile(r"(?<=[.!?,;:])\s+|\s+(?=[–—]\s)")
 
 _KEY = re.compile(r"[0-9a-f]{64}")
+
+MAX_REMEMBERED_SPECS = 4096
+"""Clip specs held in memory (the most recently used)."""
+
+MAX_GROUP_KEYS = 200_000
+"""Keys whose group record (a reading's one file) this process remembers (about 20 MB)."""
 
 
 GONE_POLL_SECONDS = 0.25
@@ -142,6 +153,11 @@ class ClipSpec:
         raw: Any = json.loads(data.decode("utf-8"))
         if not isinstance(raw, dict):
             raise ValueError("clip sidecar is not an object")
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> ClipSpec:
+        """A spec from its fields (raises KeyError, TypeError or ValueError when it is not one)."""
         return cls(
             text=str(raw["text"]),
             lang=str(raw["lang"]),
@@ -261,6 +277,28 @@ def clip_path(key: str, ext: str) -> str:
     return f"clips/{key[:2]}/{key}.{ext}"
 
 
+_SHARED_FIELDS = ("voice", "fingerprint", "normalizer", "length_scale")
+
+
+def group_clips(specs: list[ClipSpec]) -> dict[str, Any]:
+    """Several specs as one compact JSON-ready record (the fields they share said once)."""
+    shared = {name: getattr(specs[0], name) for name in _SHARED_FIELDS} if specs else {}
+    if any(getattr(spec, name) != value for spec in specs for name, value in shared.items()):
+        return {"specs": [asdict(spec) for spec in specs]}
+    return {**shared, "sentences": [[spec.text, spec.lang, spec.written] for spec in specs]}
+
+
+def clips_of_group(record: dict[str, Any]) -> list[ClipSpec]:
+    """The specs of a :func:`group_clips` record (raises KeyError, TypeError, ValueError)."""
+    if "specs" in record:
+        return [ClipSpec.from_dict(raw) for raw in record["specs"]]
+    shared = {name: record[name] for name in _SHARED_FIELDS}
+    return [
+        ClipSpec.from_dict({**shared, "text": text, "lang": lang, "written": written})
+        for text, lang, written in record["sentences"]
+    ]
+
+
 class Speaker:
     """Turns clip keys into audio, making what the cache lacks."""
 
@@ -287,6 +325,10 @@ class Speaker:
         self._renders: dict[str, asyncio.Task[CachedFile]] = {}
         self._on_cache = on_cache or (lambda hit: None)
         self._specs: OrderedDict[str, ClipSpec] = OrderedDict()
+        # The first 16 bytes of a key -> the cache file (a reading's record) that says what
+        # it speaks, oldest first (a plain dict: about 90 bytes an entry).
+        self._groups: dict[bytes, str] = {}
+        self._last_group: tuple[str, dict[str, ClipSpec]] | None = None
         self.records: ClipRecords | None = None
         """Shared clip records (set by the feedback store when TTS_DATABASE_URL is set)."""
         self._wanted: dict[str, Priority] = {}  # most urgent priority asked for a render
@@ -322,20 +364,44 @@ class Speaker:
         return keys
 
     async def register(self, specs: list[ClipSpec]) -> list[str]:
-        """Record the sidecars of ``specs`` (so their keys resolve after a restart); keys back."""
+        """The keys of ``specs``, resolvable here (and by every copy, with shared records).
+
+        Nothing is written to disk: a clip's sidecar is written when it is made.
+        """
+        fresh = [spec for spec in specs if spec.key() not in self._specs]
         keys = self.remember(specs)
-        missing: list[tuple[str, bytes]] = []
-        shared: list[tuple[str, str]] = []
-        for key, spec in zip(keys, specs, strict=True):
-            sidecar = clip_path(key, "json")
-            if sidecar in self.cache:
-                self.cache.touch([sidecar])
-            else:
-                missing.append((sidecar, spec.to_json()))
-                shared.append((key, spec.to_json().decode("utf-8")))
-        await self.cache.write_many(missing)
-        if self.records is not None and shared:
-            await self.records.put_clip_records(shared)
+        await self._share(fresh)
+        return keys
+
+    async def _share(self, specs: list[ClipSpec]) -> None:
+        if self.records is not None and specs:
+            await self.records.put_clip_records(
+                [(spec.key(), spec.to_json().decode("utf-8")) for spec in specs]
+            )
+
+    async def register_group(
+        self, path: str, specs: list[ClipSpec], about: Callable[[list[str]], dict[str, Any]]
+    ) -> list[str]:
+        """Register ``specs`` with one record file at ``path`` for all of them; their keys.
+
+        The record is ``about(keys)`` (e.g. a reading's title) with the keys and the
+        specs under ``"clips"``; a key not in memory any more is found through it.
+        Written once (touched when it exists).
+        """
+        keys = self.remember(specs)
+        for key in keys:
+            short = bytes.fromhex(key[:32])
+            self._groups.pop(short, None)
+            self._groups[short] = path
+        while len(self._groups) > MAX_GROUP_KEYS:
+            del self._groups[next(iter(self._groups))]
+        if path in self.cache:
+            self.cache.touch([path])
+        else:
+            record = {**about(keys), "keys": keys, "clips": group_clips(specs)}
+            body = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+            await self.cache.write(path, body.encode("utf-8"))
+            await self._share(specs)
         return keys
 
     async def lookup(self, key: str) -> ClipSpec:
@@ -347,26 +413,52 @@ class Speaker:
         spec = self._specs.get(key)
         if spec is None:
             stored = await self.cache.read(clip_path(key, "json"))
-            if stored is None and self.records is not None:
+            if stored is None:
+                spec = await self._from_group(key)
+            if spec is None and stored is None and self.records is not None:
                 shared = await self.records.clip_record(key)  # made by another copy
                 if shared is not None:
-                    stored = await self.cache.write(clip_path(key, "json"), shared.encode())
-            if stored is None:
+                    stored = CachedFile(shared.encode(), "")
+            if spec is None and stored is None:
                 raise UnknownClip(
                     "This audio clip is not known here (it may have expired): create the "
                     "reading again to get fresh audio addresses."
                 )
-            try:
-                spec = ClipSpec.from_json(stored.data)
-            except (ValueError, KeyError, TypeError):
-                logger.warning("clip sidecar %s is unreadable", key)
-                raise UnknownClip(
-                    "This audio clip's record is damaged: create the reading again."
-                ) from None
+            if spec is None:
+                assert stored is not None
+                try:
+                    spec = ClipSpec.from_json(stored.data)
+                except (ValueError, KeyError, TypeError):
+                    logger.warning("clip sidecar %s is unreadable", key)
+                    raise UnknownClip(
+                        "This audio clip's record is damaged: create the reading again."
+                    ) from None
             self._remember_spec(key, spec)
         else:
             self.cache.touch([clip_path(key, "json")])
         return spec
+
+    async def _from_group(self, key: str) -> ClipSpec | None:
+        """The spec of ``key`` from the group record it was registered with, if any."""
+        path = self._groups.get(bytes.fromhex(key[:32]))
+        if path is None:
+            return None
+        last = self._last_group
+        if last is None or last[0] != path:
+            stored = await self.cache.read(path)
+            if stored is None:
+                return None
+            try:
+                record = json.loads(stored.data)
+                specs = clips_of_group(record["clips"])
+                found = dict(zip((str(k) for k in record["keys"]), specs, strict=True))
+            except (ValueError, KeyError, TypeError):
+                logger.warning("clip record %s is unreadable", path)
+                return None
+            # Kept: a player (or a download) asks for one sentence after another.
+            last = self._last_group = (path, found)
+        spec = last[1].get(key)
+        return spec if spec is not None and spec.key() == key else None
 
     def voice_for(self, spec: ClipSpec) -> SpeechVoice:
         """The loaded voice a spec names, if it is still the same voice."""
@@ -387,8 +479,14 @@ class Speaker:
         return found
 
     async def cached(self, key: str, audio_format: AudioFormat) -> CachedFile | None:
-        """The clip's audio if the cache has it (counted as a hit)."""
-        found = await self.cache.read(clip_path(key, audio_format.ext))
+        """The clip's audio if the cache has it (counted as a hit).
+
+        A disk that fails the read counts as a miss: the clip can be made again.
+        """
+        try:
+            found = await self.cache.read(clip_path(key, audio_format.ext))
+        except StorageUnavailable:
+            return None
         if found is not None:
             self._on_cache(True)
         return found
@@ -737,6 +835,9 @@ class Speaker:
             else:
                 data = await asyncio.get_running_loop().run_in_executor(self._executor, job)
         written = await self.cache.write(clip_path(key, audio_format.ext), data)
+        sidecar = clip_path(key, "json")
+        if written.stored and sidecar not in self.cache:  # the clip exists: say what it speaks
+            await self.cache.write(sidecar, spec.to_json())
         timings = self._timings.get(key)
         if timings is not None:  # word timings live as long as the audio they go with
             await self._store_timings(key, timings)
@@ -756,5 +857,5 @@ class Speaker:
     def _remember_spec(self, key: str, spec: ClipSpec) -> None:
         self._specs[key] = spec
         self._specs.move_to_end(key)
-        while len(self._specs) > 4096:
+        while len(self._specs) > MAX_REMEMBERED_SPECS:
             self._specs.popitem(last=False)

@@ -155,7 +155,10 @@ def _immutable(request: web.Request, body: bytes, content_type: str) -> web.Resp
         },
         "304": {"description": "Not modified (If-None-Match matched)."},
         "404": error_ref("not_found: no clip with this key (create the reading again)."),
-        "503": error_ref("overloaded: synthesis queue full; see Retry-After."),
+        "503": error_ref(
+            "overloaded: synthesis queue full; storage_unavailable: the audio store cannot "
+            "be read. See Retry-After."
+        ),
     },
 )
 async def timings_handler(request: web.Request) -> web.Response:
@@ -243,7 +246,10 @@ def vtt_cue(offset: float, duration: float, written: str, words: list[dict[str, 
         },
         "304": {"description": "Not modified (If-None-Match matched)."},
         "404": error_ref("not_found: no reading with this id (create it again)."),
-        "503": error_ref("overloaded: synthesis queue full; see Retry-After."),
+        "503": error_ref(
+            "overloaded: synthesis queue full; storage_unavailable: the audio store cannot "
+            "be read. See Retry-After."
+        ),
     },
 )
 async def vtt_handler(request: web.Request) -> web.Response:

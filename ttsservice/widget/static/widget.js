@@ -64,6 +64,7 @@
       paused: "Pausad",
       stopped: "Uppläsningen är stoppad",
       finished: "Uppläsningen är klar",
+      truncated: "Texten är för lång för att läsas upp i sin helhet: bara början läses upp.",
       speedSet: "Hastighet {x}",
       waitingAudio: "Väntar på ljudet …",
       selectionNone: "Markera först den text du vill höra, och välj sedan Läs markerad text.",
@@ -136,6 +137,7 @@
       paused: "Paused",
       stopped: "Reading stopped",
       finished: "Finished reading",
+      truncated: "The text is too long to be read aloud in full: only its beginning is read.",
       speedSet: "Speed {x}",
       waitingAudio: "Waiting for the audio …",
       selectionNone: "First select the text you want to hear, then choose Read selected text.",
@@ -926,7 +928,10 @@
         state.readings.set(key, reading);
       }
       state.reading = reading;
-      announce(source.kind === "page" ? T.playing : T.selectionReading);
+      announce(
+        (source.kind === "page" ? T.playing : T.selectionReading) +
+          (reading.truncated ? `. ${T.truncated}` : "")
+      );
       await playSentence(0);
     }
 
@@ -1058,7 +1063,7 @@
         state.status = "idle";
         state.index = 0;
         update();
-        announce(T.finished);
+        announce(T.finished + (state.reading.truncated ? `. ${T.truncated}` : ""));
       }
     });
     audio.addEventListener("error", () => {
