@@ -204,3 +204,29 @@ async def test_truncated_is_documented_in_the_reading_schema(
         assert schema["properties"]["truncated"]["type"] == "boolean"
         assert "TTS_MAX_READING_SENTENCES" in schema["properties"]["truncated"]["description"]
         assert "truncated" in schema["required"]
+
+
+async def test_a_reading_made_before_a_restart_plays_on_after_it(
+    aiohttp_client: Any, speech_app: Callable[..., web.Application]
+) -> None:
+    """Only the reading's one record is on disk for the sentences nobody asked for yet; a
+    restarted service learns their keys from it, so the listener's next sentence still
+    plays (single copy, SQLite: no shared records to fall back on)."""
+    text = " ".join(f"Mening nummer {n} i texten." for n in range(1, 21))
+    first = await aiohttp_client(speech_app())
+    reading = await (await first.post("/api/v1/readings", json={"text": text})).json()
+    last = reading["sentences"][-1]["audio"]["mp3"]
+    await _settle(first.app)
+    await first.close()
+
+    again = speech_app()
+    second = await aiohttp_client(again)
+    for _ in range(100):  # the recall runs in the background after the start
+        answer = await second.get(last)
+        if answer.status != 404:
+            break
+        await asyncio.sleep(0.05)
+    assert answer.status == 200, await answer.text()
+    assert answer.content_type == "audio/mpeg"
+    timings = await second.get(last.removesuffix(".mp3") + ".json")
+    assert timings.status == 200

@@ -71,6 +71,16 @@ def warm_up(voice: SpeechVoice) -> None:
         logger.exception("warming up speech with voice %s failed", voice.name)
 
 
+async def _recall_readings(speaker: Speaker) -> None:
+    try:
+        known = await speaker.recall_groups("readings/")
+    except Exception:  # a damaged cache costs the recall, not the service
+        logger.exception("recalling the readings in the audio cache failed")
+        return
+    if known:
+        logger.info("audio cache: %d sentences of earlier readings can be played again", known)
+
+
 def setup(app: web.Application) -> None:
     """Register the read-aloud routes, metrics, readiness check and start-up."""
     metrics = SpeechMetrics(app[keys.REGISTRY])
@@ -116,9 +126,14 @@ def setup(app: web.Application) -> None:
             ),
             listeners=listeners,
         )
+        # Readings made before a restart: their sentences stay playable (in the background,
+        # so a large cache does not hold up the start).
+        recall = asyncio.create_task(_recall_readings(speaker), name="tts-recall-readings")
         try:
             yield
         finally:
+            recall.cancel()
+            await asyncio.gather(recall, return_exceptions=True)
             await speaker.close()
             await synthesizer.close()
             await cache.close()

@@ -181,6 +181,21 @@ class AudioCache:
     def __contains__(self, rel: str) -> bool:
         return rel in self._index
 
+    def paths(self, prefix: str) -> list[str]:
+        """Relative paths of the files under ``prefix``, least recently used first."""
+        return [rel for rel in self._index if rel.startswith(prefix)]
+
+    async def peek(self, rel: str) -> bytes | None:
+        """The bytes of the file at ``rel`` without counting a use (None if unreadable)."""
+
+        def load() -> bytes | None:
+            try:
+                return (self.folder / rel).read_bytes()
+            except OSError:
+                return None
+
+        return await self._run(load)
+
     def __len__(self) -> int:
         return len(self._index)
 

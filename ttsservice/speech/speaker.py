@@ -438,6 +438,24 @@ class Speaker:
             self.cache.touch([clip_path(key, "json")])
         return spec
 
+    async def recall_groups(self, prefix: str) -> int:
+        """Learn which keys the group records under ``prefix`` hold (at start: a reading made
+        before a restart keeps its sentences playable); the most recent win. How many."""
+        for path in self.cache.paths(prefix):
+            data = await self.cache.peek(path)
+            try:
+                keys = [str(key) for key in json.loads(data or b"")["keys"]]
+            except (ValueError, KeyError, TypeError):
+                continue  # unreadable or from an older version: nothing to learn
+            for key in keys:
+                if is_clip_key(key):
+                    short = bytes.fromhex(key[:32])
+                    self._groups.pop(short, None)
+                    self._groups[short] = path
+            while len(self._groups) > MAX_GROUP_KEYS:
+                del self._groups[next(iter(self._groups))]
+        return len(self._groups)
+
     async def _from_group(self, key: str) -> ClipSpec | None:
         """The spec of ``key`` from the group record it was registered with, if any."""
         path = self._groups.get(bytes.fromhex(key[:32]))
