@@ -18,9 +18,9 @@ from pathlib import Path
 from aiohttp import web
 
 from ttsservice import keys
-from ttsservice.cli import add_settings_flags, settings_from_args
 from ttsservice.errors import ServiceError
 from ttsservice.settings import Settings
+from ttsservice.settingsflags import add_settings_flags, settings_from_args
 
 __all__ = ["register"]
 
