@@ -2,7 +2,7 @@
 
 The dashboard and the ``/api/v1/stats`` endpoints both read through these
 functions (never through their own SQL), passing the open
-:class:`~feedback.store.FeedbackStore` (``app[keys.FEEDBACK]``).
+:class:`~feedback.store.FeedbackStore` (``app[feedback.store.FEEDBACK]``).
 
 Figures:
 

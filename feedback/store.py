@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import aiosqlite
+from aiohttp import web
 
 from feedback import pg
 from feedback.urls import Sections
@@ -857,6 +858,10 @@ class FeedbackStore:
             {"at": row["at"], "action": row["action"], "detail": json.loads(row["detail"])}
             for row in rows
         ]
+
+
+FEEDBACK: web.AppKey[FeedbackStore] = web.AppKey("feedback")
+"""The open feedback store (votes, comments, totals); pass it to feedback.stats functions."""
 
 
 def _probe_write(database: Path) -> None:

@@ -38,11 +38,12 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from feedback import stats
-from feedback.guard import FeedbackGuard, FeedbackMetrics
+from feedback.guard import FEEDBACK_GUARD, FeedbackGuard, FeedbackMetrics
 from feedback.scrub import MAX_COMMENT_CHARS, clean_comment, scrub
 from feedback.store import (
     ANSWERS,
     COMMENT_STATUSES,
+    FEEDBACK,
     REASONS,
     FeedbackStore,
     VoteResult,
@@ -51,7 +52,8 @@ from feedback.store import (
 from feedback.urls import Sections, check_page_url, normalize_url
 from ttsservice import keys, sharedkeys
 from ttsservice.errors import BadRequest, NotFound, RateLimited, ServiceError, Unauthorized
-from ttsservice.web.health import Check
+from ttsservice.reading.model import PAGE_OBSERVERS
+from ttsservice.web.health import READINESS_CHECKS, Check
 from ttsservice.web.openapi import error_ref, json_body, json_response, operation
 from ttsservice.web.requests import field_str, read_json_object
 
@@ -252,7 +254,7 @@ async def _read_submission(
 async def post_vote(request: web.Request) -> web.Response:
     """Store a vote; answer 201 only once it is committed to disk."""
     app = request.app
-    guard = app[keys.FEEDBACK_GUARD]
+    guard = app[FEEDBACK_GUARD]
     metrics = guard.metrics
     had_comment = False
     try:
@@ -278,7 +280,7 @@ async def post_vote(request: web.Request) -> web.Response:
         cleaned = scrub(comment) if comment else None
 
         async def store_vote() -> dict[str, Any]:
-            result: VoteResult = await app[keys.FEEDBACK].add_vote(
+            result: VoteResult = await app[FEEDBACK].add_vote(
                 url,
                 answer,
                 reasons,
@@ -286,7 +288,7 @@ async def post_vote(request: web.Request) -> web.Response:
                 scrubbed=bool(cleaned and cleaned.changed),
                 token=token,
             )
-            metrics.votes.labels(answer, app[keys.FEEDBACK].sections.label(url)).inc()
+            metrics.votes.labels(answer, app[FEEDBACK].sections.label(url)).inc()
             if cleaned is not None:
                 metrics.comments.labels("scrubbed" if cleaned.changed else "stored").inc()
             return {"id": result.id, "scrubbed": bool(cleaned and cleaned.changed)}
@@ -325,7 +327,7 @@ async def post_vote(request: web.Request) -> web.Response:
 async def post_comment(request: web.Request) -> web.Response:
     """Attach a scrubbed comment to a vote (one per vote)."""
     app = request.app
-    guard = app[keys.FEEDBACK_GUARD]
+    guard = app[FEEDBACK_GUARD]
     metrics = guard.metrics
     had_comment = False
     try:
@@ -344,7 +346,7 @@ async def post_comment(request: web.Request) -> web.Response:
         cleaned = scrub(comment)
 
         async def store_comment() -> dict[str, Any]:
-            comment_id, _ = await app[keys.FEEDBACK].add_comment(
+            comment_id, _ = await app[FEEDBACK].add_comment(
                 vote_id, cleaned.text, scrubbed=cleaned.changed, reasons=reasons
             )
             metrics.comments.labels("scrubbed" if cleaned.changed else "stored").inc()
@@ -489,7 +491,7 @@ async def stats_pages(request: web.Request) -> web.Response:
     settings = request.app[keys.SETTINGS]
     minimum = _int(request, "min_responses", settings.min_responses, 1, 1_000_000)
     rows = await stats.page_stats(
-        request.app[keys.FEEDBACK],
+        request.app[FEEDBACK],
         since=_date(request, "since"),
         until=_date(request, "until"),
         prefix=request.query.get("prefix") or None,
@@ -519,7 +521,7 @@ async def stats_page_detail(request: web.Request) -> web.Response:
         raise BadRequest("Give the page as ?url=https://…", code="missing_field")
     url = normalize_url(raw, keep_query=settings.keep_query, trailing_slash=settings.trailing_slash)
     detail = await stats.page_detail(
-        request.app[keys.FEEDBACK],
+        request.app[FEEDBACK],
         url,
         since=_date(request, "since"),
         until=_date(request, "until"),
@@ -560,7 +562,7 @@ async def stats_sections(request: web.Request) -> web.Response:
     settings = request.app[keys.SETTINGS]
     minimum = _int(request, "min_responses", settings.min_responses, 1, 1_000_000)
     rows = await stats.section_stats(
-        request.app[keys.FEEDBACK],
+        request.app[FEEDBACK],
         since=_date(request, "since"),
         until=_date(request, "until"),
         min_responses=minimum,
@@ -601,7 +603,7 @@ async def stats_comments(request: web.Request) -> web.Response:
         else None
     )
     rows = await stats.list_comments(
-        request.app[keys.FEEDBACK],
+        request.app[FEEDBACK],
         status=status,
         url=url,
         since=_date(request, "since"),
@@ -641,7 +643,7 @@ async def stats_comment_status(request: web.Request) -> web.Response:
     assert status is not None
     reason = field_str(data, "reason", required=False, max_length=500)
     row = await stats.set_comment_status(
-        request.app[keys.FEEDBACK], request.match_info["id"], status, reason
+        request.app[FEEDBACK], request.match_info["id"], status, reason
     )
     return web.json_response({"comment": _jsonable(row)}, headers=_NO_STORE)
 
@@ -685,7 +687,7 @@ class PageChangeNotes:
             url = check_page_url(reading.url, self._app[keys.SETTINGS])
         except ServiceError:
             return
-        store = self._app.get(keys.FEEDBACK)
+        store = self._app.get(FEEDBACK)
         if store is None or self._noted.get(url) == reading.modified:
             return
         if reading.modified > store.today() + timedelta(days=1):
@@ -705,7 +707,7 @@ def setup(app: web.Application) -> None:
     settings = app[keys.SETTINGS]
     sections = Sections.from_settings(settings)
     metrics = FeedbackMetrics(app[keys.REGISTRY], sections.names)
-    app[keys.FEEDBACK_GUARD] = FeedbackGuard(
+    app[FEEDBACK_GUARD] = FeedbackGuard(
         settings.votes_per_minute,
         metrics,
         daily_salt=functools.partial(app[keys.SHARED_KEYS].daily_salt, sharedkeys.VOTE_LIMIT_SALT),
@@ -719,11 +721,7 @@ def setup(app: web.Application) -> None:
             database_url=settings.database_url,
         )
         await store.open()
-        app[keys.FEEDBACK] = store
-        speech_state = app.get(keys.SPEECH)
-        if settings.database_url and speech_state is not None:
-            # Clip records shared by every copy: any copy can render a reading's audio.
-            speech_state.speaker.records = store
+        app[FEEDBACK] = store
         retention = asyncio.create_task(
             retention_loop(store, settings.comment_retention_days, settings.vote_retention_days),
             name="feedback-retention",
@@ -737,7 +735,7 @@ def setup(app: web.Application) -> None:
             await store.close()
 
     async def database_check() -> Check:
-        store = app.get(keys.FEEDBACK)
+        store = app.get(FEEDBACK)
         if store is None:
             return Check("database", "failed", "the feedback database is not open yet")
         where = "TTS_DATABASE_URL" if settings.database_url else str(settings.db_path)
@@ -757,8 +755,8 @@ def setup(app: web.Application) -> None:
         return Check("database", "ok", "writable")
 
     app.cleanup_ctx.append(feedback_ctx)
-    app[keys.READINESS_CHECKS].append(database_check)
-    app[keys.PAGE_OBSERVERS].append(PageChangeNotes(app))
+    app[READINESS_CHECKS].append(database_check)
+    app[PAGE_OBSERVERS].append(PageChangeNotes(app))
     router = app.router
     router.add_post("/api/v1/votes", post_vote)
     router.add_post("/api/v1/votes/{id}/comment", post_comment)

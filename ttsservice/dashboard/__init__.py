@@ -21,6 +21,7 @@ from aiohttp import web
 from ttsservice import keys, sharedkeys
 from ttsservice.dashboard import views
 from ttsservice.dashboard.auth import Accounts, LoginLimiter, SessionSigner
+from ttsservice.dashboard.views import DASHBOARD, DASHBOARD_TEMPLATES
 
 __all__ = ["setup"]
 
@@ -37,7 +38,7 @@ def setup(app: web.Application) -> None:
     """
     settings = app[keys.SETTINGS]
     accounts = Accounts(settings.dashboard_users)
-    app[keys.DASHBOARD] = views.Dashboard(
+    app[DASHBOARD] = views.Dashboard(
         accounts=accounts,
         signer=SessionSigner(
             accounts,
@@ -50,7 +51,7 @@ def setup(app: web.Application) -> None:
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.PackageLoader("ttsservice.dashboard", "templates"),
-        app_key=keys.DASHBOARD_TEMPLATES,
+        app_key=DASHBOARD_TEMPLATES,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -60,7 +61,7 @@ def setup(app: web.Application) -> None:
 
     async def stylesheet_ctx(app: web.Application) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
-        app[keys.DASHBOARD].css = await loop.run_in_executor(app[keys.CPU_EXECUTOR], _read_css)
+        app[DASHBOARD].css = await loop.run_in_executor(app[keys.CPU_EXECUTOR], _read_css)
         yield
 
     app.cleanup_ctx.append(stylesheet_ctx)

@@ -18,12 +18,13 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+import jinja2
 from aiohttp import web
 from multidict import MultiMapping
 
 from feedback import stats
 from feedback.stats import COMMENT_STATUSES
-from feedback.store import FeedbackStore
+from feedback.store import FEEDBACK, FeedbackStore
 from ttsservice import keys
 from ttsservice.dashboard.auth import (
     SESSION_SECONDS,
@@ -102,6 +103,13 @@ class Dashboard:
     """The stylesheet, read at start."""
 
 
+DASHBOARD: web.AppKey[Dashboard] = web.AppKey("dashboard")
+"""Dashboard accounts, session signer, failed-login limit and stylesheet."""
+
+DASHBOARD_TEMPLATES = web.AppKey("dashboard_templates", jinja2.Environment)
+"""The dashboard's Jinja2 environment (aiohttp-jinja2 under its own key)."""
+
+
 class ReasonCount(NamedTuple):
     """One row of a page's reasons table."""
 
@@ -122,7 +130,7 @@ class View:
         self.explicit_lang = query_lang in ("sv", "en")
         self.t = Texts(pick_lang(query_lang, request.headers.get("Accept-Language")))
         self.session = session
-        dashboard = request.app[keys.DASHBOARD]
+        dashboard = request.app[DASHBOARD]
         self.csrf = dashboard.signer.csrf_token(session)
 
     def url(self, path: str, **params: Any) -> str:
@@ -158,7 +166,7 @@ async def render(
     headers: Mapping[str, str] | None = None,
 ) -> web.Response:
     """Render a template in the CPU executor and answer it with the dashboard's headers."""
-    env = request.app[keys.DASHBOARD_TEMPLATES]
+    env = request.app[DASHBOARD_TEMPLATES]
     full = {"v": view, "t": view.t, **context}
 
     def run() -> str:
@@ -184,7 +192,7 @@ _ERROR_TEXTS = {
 
 async def error_page(request: web.Request, exc: ServiceError) -> web.Response:
     """A ServiceError as an HTML page in the visitor's language (with its status)."""
-    dashboard = request.app[keys.DASHBOARD]
+    dashboard = request.app[DASHBOARD]
     view = View(request, dashboard.signer.read(request.cookies.get(COOKIE)))
     key = _ERROR_TEXTS.get(exc.code)
     message = view.t(key) if key else exc.message
@@ -210,7 +218,7 @@ def dashboard_page(*, signed_in: bool = True) -> Callable[[Handler], PlainHandle
     def wrap(handler: Handler) -> PlainHandler:
         @functools.wraps(handler)
         async def wrapped(request: web.Request) -> web.StreamResponse:
-            dashboard = request.app[keys.DASHBOARD]
+            dashboard = request.app[DASHBOARD]
             if not dashboard.accounts.enabled:
                 view = View(request, None)
                 return await render(
@@ -299,7 +307,7 @@ def _date(query: MultiMapping[str], name: str) -> date | None:
 
 def read_filters(request: web.Request) -> Filters:
     """Filters from the query; the last :data:`DEFAULT_DAYS` days when no dates are given."""
-    store = request.app[keys.FEEDBACK]
+    store = request.app[FEEDBACK]
     query = request.query
     until = _date(query, "until") or store.today()
     since = _date(query, "since") or until - timedelta(days=DEFAULT_DAYS - 1)
@@ -412,7 +420,7 @@ async def _login_page(
 )
 async def login(request: web.Request) -> web.StreamResponse:
     """Check the name and password; limit failures per client."""
-    dashboard = request.app[keys.DASHBOARD]
+    dashboard = request.app[DASHBOARD]
     if not dashboard.accounts.enabled:
         return await login_form(request)
     view = View(request, None)
@@ -472,7 +480,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 @dashboard_page()
 async def logout(request: web.Request, view: View) -> web.StreamResponse:
     """End the session (revoked in this process) and drop the cookie."""
-    dashboard = request.app[keys.DASHBOARD]
+    dashboard = request.app[DASHBOARD]
     assert view.session is not None
     dashboard.signer.revoke(view.session)
     response = see_other(view.url("/dashboard/login"))
@@ -493,7 +501,7 @@ def _min_n(request: web.Request) -> int:
 @dashboard_page()
 async def overview(request: web.Request, view: View) -> web.StreamResponse:
     """Votes per day (stacked) and the share of "Ja" over time, with tables."""
-    store = request.app[keys.FEEDBACK]
+    store = request.app[FEEDBACK]
     filters = read_filters(request)
     days = await stats.daily_totals(
         store, since=filters.since, until=filters.until, section=filters.section
@@ -561,7 +569,7 @@ async def overview(request: web.Request, view: View) -> web.StreamResponse:
 @dashboard_page()
 async def pages(request: web.Request, view: View) -> web.StreamResponse:
     """Pages worst first (``feedback.stats.page_stats`` order), 50 per screen."""
-    store = request.app[keys.FEEDBACK]
+    store = request.app[FEEDBACK]
     filters = read_filters(request)
     min_n = _min_n(request)
     current = await stats.page_stats(
@@ -724,7 +732,7 @@ def _url_param(request: web.Request) -> str:
 @dashboard_page()
 async def page(request: web.Request, view: View) -> web.StreamResponse:
     """One page in depth, with triage buttons on each comment."""
-    store = request.app[keys.FEEDBACK]
+    store = request.app[FEEDBACK]
     url = _url_param(request)
     filters = read_filters(request)
     min_n = _min_n(request)
@@ -791,7 +799,7 @@ async def page(request: web.Request, view: View) -> web.StreamResponse:
 @dashboard_page()
 async def sections(request: web.Request, view: View) -> web.StreamResponse:
     """Every section, worst first, with intervals and trends."""
-    store = request.app[keys.FEEDBACK]
+    store = request.app[FEEDBACK]
     filters = read_filters(request)
     min_n = _min_n(request)
     current = await stats.section_stats(
@@ -859,7 +867,7 @@ async def comment_status(request: web.Request, view: View) -> web.StreamResponse
     back = form.get("back")
     try:
         await stats.set_comment_status(
-            request.app[keys.FEEDBACK],
+            request.app[FEEDBACK],
             comment_id,
             status if isinstance(status, str) else "",
             reason if isinstance(reason, str) else None,
@@ -891,7 +899,7 @@ CSV_TABLES = ("overview", "pages", "sections", "weeks", "reasons", "comments", "
 async def csv_table(request: web.Request, view: View) -> web.StreamResponse:
     """overview, pages, sections (period filters); weeks, reasons, comments (``?url=``);
     before-after (``?url=&changed=``)."""
-    store = request.app[keys.FEEDBACK]
+    store = request.app[FEEDBACK]
     table = request.match_info["table"]
     if table not in CSV_TABLES:
         raise NotFound(f"There is no table {table[:40]!r}.", code="not_found")
@@ -957,7 +965,7 @@ async def csv_table(request: web.Request, view: View) -> web.StreamResponse:
 async def stylesheet(request: web.Request) -> web.StreamResponse:
     """The dashboard's only stylesheet (no CDN, no inline styles)."""
     return web.Response(
-        body=request.app[keys.DASHBOARD].css,
+        body=request.app[DASHBOARD].css,
         content_type="text/css",
         charset="utf-8",
         headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},

@@ -29,12 +29,13 @@ from ttsservice.reading.model import Block, Reading
 from ttsservice.speech.api import format_from_ext, normalizer_of
 from ttsservice.speech.audio import FORMATS, AudioFormat
 from ttsservice.speech.speaker import ClipSpec, Speaker
-from ttsservice.speech.state import TextNormalizer, normalizer_version
+from ttsservice.speech.state import SPEECH, TextNormalizer, normalizer_version
 from ttsservice.speech.synthesizer import Priority
 from ttsservice.swedish import split_sentences
 from ttsservice.web.openapi import error_ref, json_body, json_response, operation
 from ttsservice.web.requests import field_str, read_json_object
 from voices.engine import SpeechVoice
+from voices.registry import VOICES
 
 __all__ = [
     "FIRST_SENTENCES",
@@ -173,7 +174,7 @@ async def prepare_reading(
     With ``start_in``, the first sentences start synthesising (in that format)
     before anything is written to disk: a listener is waiting for them.
     """
-    speaker = app[keys.SPEECH].speaker
+    speaker = app[SPEECH].speaker
     normalizer = normalizer_of(app)
     version = normalizer_version(normalizer)
     loop = asyncio.get_running_loop()
@@ -195,7 +196,7 @@ async def prepare_reading(
         speaker.cache.touch([path])
     else:
         await speaker.cache.write(path, json.dumps(record, ensure_ascii=False).encode("utf-8"))
-    attribution = app[keys.VOICES].attribution(voice.name)
+    attribution = app[VOICES].attribution(voice.name)
     return PreparedReading(ident, reading, voice, sentences, clip_keys, specs, attribution)
 
 
@@ -342,7 +343,7 @@ async def _reading_for(
 ) -> web.Response:
     app = request.app
     hint = format_from_ext("mp3" if ext is None else ext)
-    voice = app[keys.VOICES].get(voice_name)
+    voice = app[VOICES].get(voice_name)
     if (url is None) == (text is None):
         raise BadRequest(
             'Send either "url" (a page to read) or "text" (a selection), not both.',
@@ -425,7 +426,7 @@ async def readings_get_handler(request: web.Request) -> web.Response:
 )
 async def readings_download_handler(request: web.Request) -> web.StreamResponse:
     """Stream every sentence's MP3, in order, as one file."""
-    speaker = request.app[keys.SPEECH].speaker
+    speaker = request.app[SPEECH].speaker
     name = request.match_info["name"]
     ident, _, ext = name.partition(".")
     if ext != "mp3" or not _ID.fullmatch(ident):

@@ -1,9 +1,11 @@
-"""The read-aloud state one app holds (behind ``keys.SPEECH``)."""
+"""The read-aloud state one app holds (behind ``SPEECH``, its app key)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
+
+from aiohttp import web
 
 from ttsservice.speech.metrics import SpeechMetrics
 from ttsservice.speech.ratelimit import ClientLimiter
@@ -38,3 +40,7 @@ class SpeechState:
     """Per-client limit of the read-selection endpoint."""
     metrics: SpeechMetrics
     """This app's speech metrics."""
+
+
+SPEECH: web.AppKey[SpeechState] = web.AppKey("speech")
+"""The read-aloud machinery (synthesis queue, audio cache, limits); set when the app starts."""

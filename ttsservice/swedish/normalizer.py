@@ -13,6 +13,8 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 
+from aiohttp import web
+
 from ttsservice.swedish import numbers as num
 from ttsservice.swedish import tables as tb
 from ttsservice.swedish.lexicon import Lexicon
@@ -391,6 +393,10 @@ class Normalizer:
             if hint is None or hint.search(text):
                 text = step(text, lexicon)
         return _squeeze(shield.restore(text))
+
+
+NORMALIZER: web.AppKey[Normalizer] = web.AppKey("normalizer")
+"""Swedish text normaliser (spoken forms, site lexicon); thread-safe, use it in the executor."""
 
 
 _CHUNK = 1200

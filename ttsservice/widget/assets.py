@@ -15,6 +15,8 @@ import hashlib
 from dataclasses import dataclass
 from importlib import resources
 
+from aiohttp import web
+
 __all__ = ["WidgetAsset", "WidgetAssets", "build_assets", "read_sources"]
 
 CSS_FILE_MARK = b"__TTS_CSS_FILE__"
@@ -58,6 +60,10 @@ class WidgetAssets:
             if name == asset.name:
                 return asset, False
         return None
+
+
+WIDGET_ASSETS: web.AppKey[WidgetAssets] = web.AppKey("widget_assets")
+"""The widget's script and style sheet with their hashed names and SRI; set when the app starts."""
 
 
 def _asset(name: str, content_type: str, body: bytes) -> WidgetAsset:
