@@ -19,7 +19,16 @@ import jinja2
 from aiohttp import web
 
 from ttsservice import keys, sharedkeys
-from ttsservice.dashboard import views
+from ttsservice.dashboard import (
+    csvexport,
+    onepage,
+    overview,
+    pagelist,
+    sections,
+    signin,
+    triage,
+    views,
+)
 from ttsservice.dashboard.auth import Accounts, LoginLimiter, SessionSigner
 from ttsservice.dashboard.views import DASHBOARD, DASHBOARD_TEMPLATES
 
@@ -66,13 +75,13 @@ def setup(app: web.Application) -> None:
 
     app.cleanup_ctx.append(stylesheet_ctx)
     router = app.router
-    router.add_get("/dashboard", views.overview)
-    router.add_get("/dashboard/login", views.login_form)
-    router.add_post("/dashboard/login", views.login)
-    router.add_post("/dashboard/logout", views.logout)
-    router.add_get("/dashboard/pages", views.pages)
-    router.add_get("/dashboard/page", views.page)
-    router.add_get("/dashboard/sections", views.sections)
-    router.add_post("/dashboard/comments/{id}/status", views.comment_status)
-    router.add_get("/dashboard/csv/{table}.csv", views.csv_table)
+    router.add_get("/dashboard", overview.overview)
+    router.add_get("/dashboard/login", signin.login_form)
+    router.add_post("/dashboard/login", signin.login)
+    router.add_post("/dashboard/logout", signin.logout)
+    router.add_get("/dashboard/pages", pagelist.pages)
+    router.add_get("/dashboard/page", onepage.page)
+    router.add_get("/dashboard/sections", sections.sections)
+    router.add_post("/dashboard/comments/{id}/status", triage.comment_status)
+    router.add_get("/dashboard/csv/{table}.csv", csvexport.csv_table)
     router.add_get("/dashboard/static/dashboard.css", views.stylesheet)
