@@ -39,7 +39,9 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from feedback.store import COMMENT_STATUSES, REASONS, FeedbackStore, reasons_list
+from feedback.records import reasons_list
+from feedback.schema import COMMENT_STATUSES, REASONS
+from feedback.store import FeedbackStore
 
 __all__ = [
     "COMMENT_STATUSES",

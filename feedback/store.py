@@ -40,15 +40,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import os
-import secrets
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -57,6 +54,26 @@ import aiosqlite
 from aiohttp import web
 
 from feedback import pg
+from feedback.records import (
+    _INSERT_COMMENT,
+    _INSERT_VOTE,
+    _UPSERT_DAILY,
+    _UPSERT_REASON,
+    DATABASE_ERRORS,
+    CommentExists,
+    PurgeResult,
+    UnknownVote,
+    VoteResult,
+    _Job,
+    _reasons_text,
+    _VoteRows,
+    database_unavailable,
+    new_id,
+    reasons_list,
+    token_key,
+    utcnow,
+)
+from feedback.schema import ANSWERS, COMMENT_STATUSES, MIGRATIONS, REASONS
 from feedback.urls import Sections
 from ttsservice.errors import BadRequest, NotFound, Overloaded, ServiceError
 
@@ -74,222 +91,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-ANSWERS = ("yes", "no")
-"""The two answers to "Hjälpte den här informationen dig?"."""
-
-REASONS: dict[str, dict[str, str]] = {
-    "not_found": {"sv": "Jag hittade inte det jag sökte", "en": "I did not find what I looked for"},
-    "hard_to_understand": {"sv": "Svårt att förstå", "en": "Hard to understand"},
-    "incorrect": {"sv": "Felaktig information", "en": "Incorrect information"},
-    "outdated": {"sv": "Inaktuell information", "en": "Outdated information"},
-    "other": {"sv": "Annat", "en": "Other"},
-}
-"""Reason codes a "Nej" can carry, with their labels."""
-
-COMMENT_STATUSES: dict[str, dict[str, str]] = {
-    "ny": {"sv": "Ny", "en": "New"},
-    "läst": {"sv": "Läst", "en": "Read"},
-    "åtgärdad": {"sv": "Åtgärdad", "en": "Fixed"},
-    "ej_åtgärdbar": {"sv": "Ej åtgärdbar", "en": "Cannot be fixed"},
-}
-"""Triage statuses of a comment; ``ej_åtgärdbar`` needs a reason."""
-
-MIGRATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "0001_votes_comments_totals_audit",
-        (
-            """CREATE TABLE votes (
-                id TEXT PRIMARY KEY,
-                url TEXT NOT NULL,
-                answer TEXT NOT NULL CHECK (answer IN ('yes', 'no')),
-                reasons TEXT NOT NULL DEFAULT '',
-                token_key TEXT,
-                day TEXT NOT NULL
-            ) WITHOUT ROWID""",
-            "CREATE UNIQUE INDEX votes_token ON votes (token_key) WHERE token_key IS NOT NULL",
-            "CREATE INDEX votes_day ON votes (day)",
-            """CREATE TABLE comments (
-                id TEXT PRIMARY KEY,
-                vote_id TEXT,
-                url TEXT NOT NULL,
-                answer TEXT,
-                reasons TEXT NOT NULL DEFAULT '',
-                text TEXT NOT NULL,
-                scrubbed INTEGER NOT NULL,
-                status TEXT NOT NULL DEFAULT 'ny'
-                    CHECK (status IN ('ny', 'läst', 'åtgärdad', 'ej_åtgärdbar')),
-                status_reason TEXT,
-                day TEXT NOT NULL
-            ) WITHOUT ROWID""",
-            "CREATE INDEX comments_day ON comments (day)",
-            "CREATE INDEX comments_url ON comments (url, day)",
-            "CREATE INDEX comments_vote ON comments (vote_id)",
-            """CREATE TABLE page_daily (
-                day TEXT NOT NULL,
-                url TEXT NOT NULL,
-                yes INTEGER NOT NULL DEFAULT 0,
-                no INTEGER NOT NULL DEFAULT 0,
-                PRIMARY KEY (day, url)
-            ) WITHOUT ROWID""",
-            "CREATE INDEX page_daily_url ON page_daily (url, day)",
-            """CREATE TABLE reason_daily (
-                day TEXT NOT NULL,
-                url TEXT NOT NULL,
-                reason TEXT NOT NULL,
-                n INTEGER NOT NULL DEFAULT 0,
-                PRIMARY KEY (day, url, reason)
-            ) WITHOUT ROWID""",
-            """CREATE TABLE audit (
-                id INTEGER PRIMARY KEY,
-                at TEXT NOT NULL,
-                action TEXT NOT NULL,
-                detail TEXT NOT NULL
-            )""",
-        ),
-    ),
-    (
-        "0002_page_changes",
-        (
-            """CREATE TABLE page_changes (
-                url TEXT NOT NULL,
-                day TEXT NOT NULL,
-                seen TEXT NOT NULL,
-                PRIMARY KEY (url, day)
-            ) WITHOUT ROWID""",
-        ),
-    ),
-    (
-        "0003_clip_records",
-        (
-            """CREATE TABLE clip_records (
-                key TEXT PRIMARY KEY,
-                spec TEXT NOT NULL,
-                day TEXT NOT NULL
-            ) WITHOUT ROWID""",
-        ),
-    ),
-)
-"""Named schema migrations, applied in order once each and recorded in ``migrations``."""
-
-
-class UnknownVote(NotFound):
-    """The vote a follow-up comment names does not exist (or was deleted)."""
-
-    code = "unknown_vote"
-
-
-class CommentExists(ServiceError):
-    """The vote already has its comment."""
-
-    status = 409
-    code = "comment_exists"
-
-
-DATABASE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, *pg.DATABASE_ERRORS)
-"""What either backend raises when the database itself fails."""
-
-
-def database_unavailable() -> ServiceError:
-    """The canonical 503 for a database that cannot be reached or written just now."""
-    return ServiceError(
-        "The feedback database cannot be reached just now. Please try again in a minute.",
-        code="database_unavailable",
-        status=503,
-        headers={"Retry-After": "30"},
-    )
-
-
-def token_key(token: str, url: str) -> str:
-    """What is stored of a consent token: a hash bound to one page, unlinkable across pages."""
-    return hashlib.sha256(f"{token}\n{url}".encode()).hexdigest()
-
-
-def new_id() -> str:
-    """A random, unguessable id (128 bits) in lower-case hex.
-
-    Hex, not base64url: an id starting with "-" is read as a formula by
-    spreadsheets, so the CSV downloads would have to escape it and the id
-    there would no longer match the one in the API.
-    """
-    return secrets.token_hex(16)
-
-
-def utcnow() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class VoteResult:
-    """What storing a vote did."""
-
-    id: str
-    """The new vote's id."""
-    comment_id: str | None
-    """The id of the comment stored with it, if any."""
-    replaced: str | None
-    """The id of the earlier vote with the same consent token it replaced, if any."""
-
-
-@dataclass(frozen=True, slots=True)
-class PurgeResult:
-    """What a retention run deleted."""
-
-    comments: int
-    """Comments deleted."""
-    votes: int
-    """Raw votes deleted (their daily totals stay)."""
-    comments_before: date
-    """Comments from before this day were deleted."""
-    votes_before: date
-    """Votes from before this day were deleted."""
-
-
-@dataclass(frozen=True, slots=True)
-class _VoteRows:
-    """The rows a vote without consent token writes; such votes are written batch-wide."""
-
-    vote: tuple[Any, ...]
-    daily: tuple[Any, ...]
-    reasons: list[tuple[Any, ...]]
-    comment: tuple[Any, ...] | None
-    result: VoteResult
-
-
-@dataclass(slots=True)
-class _Job:
-    operation: str
-    run: Callable[[aiosqlite.Connection], Awaitable[Any]] | None
-    future: asyncio.Future[Any]
-    rows: _VoteRows | None = None
-    queued: float = field(default_factory=time.perf_counter)
-
-
-_INSERT_VOTE = (
-    "INSERT INTO votes (id, url, answer, reasons, token_key, day) VALUES (?, ?, ?, ?, ?, ?)"
-)
-_UPSERT_DAILY = (
-    "INSERT INTO page_daily (day, url, yes, no) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (day, url) DO UPDATE SET yes = yes + excluded.yes, no = no + excluded.no"
-)
-_UPSERT_REASON = (
-    "INSERT INTO reason_daily (day, url, reason, n) VALUES (?, ?, ?, 1) "
-    "ON CONFLICT (day, url, reason) DO UPDATE SET n = n + 1"
-)
-_INSERT_COMMENT = (
-    "INSERT INTO comments (id, vote_id, url, answer, reasons, text, scrubbed, day) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
-
-def _reasons_text(reasons: Iterable[str]) -> str:
-    return ",".join(sorted(set(reasons)))
-
-
-def reasons_list(text: str) -> list[str]:
-    """Stored reasons (comma-separated) as a list."""
-    return [r for r in text.split(",") if r]
 
 
 class FeedbackStore:

@@ -39,16 +39,10 @@ from aiohttp import web
 
 from feedback import stats
 from feedback.guard import FEEDBACK_GUARD, FeedbackGuard, FeedbackMetrics
+from feedback.records import VoteResult, new_id
+from feedback.schema import ANSWERS, COMMENT_STATUSES, REASONS
 from feedback.scrub import MAX_COMMENT_CHARS, clean_comment, scrub
-from feedback.store import (
-    ANSWERS,
-    COMMENT_STATUSES,
-    FEEDBACK,
-    REASONS,
-    FeedbackStore,
-    VoteResult,
-    new_id,
-)
+from feedback.store import FEEDBACK, FeedbackStore
 from feedback.urls import Sections, check_page_url, normalize_url
 from ttsservice import keys, sharedkeys
 from ttsservice.errors import BadRequest, NotFound, RateLimited, ServiceError, Unauthorized
