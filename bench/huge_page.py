@@ -34,6 +34,7 @@ sys.path.insert(0, str(REPO))
 from ttsservice import keys  # noqa: E402
 from ttsservice.app import create_app  # noqa: E402
 from ttsservice.settings import load_settings  # noqa: E402
+from ttsservice.speech.state import SPEECH  # noqa: E402
 
 
 def page(paragraphs: int) -> bytes:
@@ -75,7 +76,7 @@ async def measure(paragraphs: int, voice: str | None) -> dict[str, float | int |
                 if response.status != 200:
                     raise SystemExit(f"reading failed: {response.status} {body[:300]!r}")
                 reading = json.loads(body)
-                speaker = app[keys.SPEECH].speaker
+                speaker = app[SPEECH].speaker
                 for _ in range(6000):  # the sentences it started (at most 10 minutes)
                     if not speaker.rendering and not speaker.synthesizer.waiting:
                         break

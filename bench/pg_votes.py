@@ -5,7 +5,7 @@ binaries) is pinned to one CPU with ``taskset``; ``pgbench`` on another CPU
 sends the service's vote transaction: the vote row plus the daily-total
 upsert, and for a third of the votes a reason upsert, in one transaction with
 ``synchronous_commit=on`` (an acknowledged vote is on disk). The tables are
-feedback/store.py's, in PostgreSQL types. This measures the database alone,
+feedback/schema.py's, in PostgreSQL types. This measures the database alone,
 not the service in front of it (bench/feedback.py does that).
 
     python bench/pg_votes.py [--seconds 20] [--clients 8] [--cpu 0]

@@ -11,8 +11,8 @@ from pathlib import Path
 from feedback import stats
 from feedback.store import FeedbackStore, PurgeResult
 from feedback.urls import Sections
-from ttsservice.cli import add_settings_flags, settings_from_args
 from ttsservice.settings import Settings
+from ttsservice.settingsflags import add_settings_flags, settings_from_args
 
 __all__ = ["register"]
 

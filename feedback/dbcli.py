@@ -29,8 +29,9 @@ from pathlib import Path
 from tqdm import tqdm  # type: ignore[import-untyped]
 
 from feedback import pg
-from feedback.store import DATABASE_ERRORS, FeedbackStore
-from ttsservice.cli import add_settings_flags, settings_from_args
+from feedback.records import DATABASE_ERRORS
+from feedback.store import FeedbackStore
+from ttsservice.settingsflags import add_settings_flags, settings_from_args
 
 __all__ = ["COPIED_TABLES", "copy_to_postgres", "register"]
 

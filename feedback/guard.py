@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
+from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from ttsservice.web.clients import client_network
@@ -218,3 +219,7 @@ class FeedbackGuard:
     def forget(self, fingerprint: bytes) -> None:
         """Drop a submission that failed, so a retry is stored."""
         self._recent.pop(fingerprint, None)
+
+
+FEEDBACK_GUARD: web.AppKey[FeedbackGuard] = web.AppKey("feedback_guard")
+"""In-memory abuse guard for votes (rate limit, duplicate suppression) and feedback metrics."""

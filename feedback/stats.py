@@ -2,7 +2,7 @@
 
 The dashboard and the ``/api/v1/stats`` endpoints both read through these
 functions (never through their own SQL), passing the open
-:class:`~feedback.store.FeedbackStore` (``app[keys.FEEDBACK]``).
+:class:`~feedback.store.FeedbackStore` (``app[feedback.store.FEEDBACK]``).
 
 Figures:
 
@@ -39,7 +39,9 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from feedback.store import COMMENT_STATUSES, REASONS, FeedbackStore, reasons_list
+from feedback.records import reasons_list
+from feedback.schema import COMMENT_STATUSES, REASONS
+from feedback.store import FeedbackStore
 
 __all__ = [
     "COMMENT_STATUSES",

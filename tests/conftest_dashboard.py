@@ -14,8 +14,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from feedback.store import FEEDBACK
 from tests.dashboardkit import PASSWORD, SITE, USER, Clock, sign_in
-from ttsservice import keys
 from ttsservice.dashboard.auth import hash_password
 
 
@@ -45,7 +45,7 @@ async def dash(
     """A signed-in test client of the real app (store clock fixed on 2026-03-30, a Monday)."""
     app = make_app(**dashboard_env)
     client: TestClient[Any, Any] = await aiohttp_client(app)
-    app[keys.FEEDBACK].clock = Clock(date(2026, 3, 30))
+    app[FEEDBACK].clock = Clock(date(2026, 3, 30))
     response = await sign_in(client)
     assert response.status == 303, await response.text()
     return client

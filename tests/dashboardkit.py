@@ -8,8 +8,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from feedback.store import FeedbackStore
-from ttsservice import keys
+from feedback.store import FEEDBACK, FeedbackStore
 
 USER = "redaktor"
 PASSWORD = "rätt häst batteri häftklammer"
@@ -48,7 +47,7 @@ async def sign_in(client: TestClient[Any, Any], password: str = PASSWORD) -> Any
 
 def store_of(client: TestClient[Any, Any]) -> FeedbackStore:
     """The running app's feedback store."""
-    return client.server.app[keys.FEEDBACK]  # type: ignore[union-attr]
+    return client.server.app[FEEDBACK]  # type: ignore[union-attr]
 
 
 async def add_votes(

@@ -23,11 +23,10 @@ from aiohttp import web
 from playwright.async_api import Browser, Page, async_playwright
 
 from feedback import stats
-from feedback.store import FeedbackStore
+from feedback.store import FEEDBACK, FeedbackStore
 from tests.dashboardkit import PASSWORD, SITE, USER, Clock, add_votes
 from tests.procutil import free_port
 from tests.screenshots import screenshot_path
-from ttsservice import keys
 from ttsservice.app import create_app
 from ttsservice.settings import load_settings
 
@@ -98,7 +97,7 @@ async def live(tmp_path: Path, dashboard_env: dict[str, str]) -> AsyncIterator[L
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     try:
-        store = app[keys.FEEDBACK]
+        store = app[FEEDBACK]
         store.clock = Clock(TODAY)
         yield Live(settings.base_url, store, await seed(store))
     finally:

@@ -16,9 +16,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from feedback.store import FeedbackStore
+from feedback.store import FEEDBACK, FeedbackStore
 from tests.backends import on_both_backends
-from ttsservice import keys
 from ttsservice.settings import Settings
 
 pytest_plugins = ["tests.conftest_feedback"]
@@ -431,7 +430,7 @@ async def test_reasons_in_swedish_and_english(client: TestClient) -> None:
 async def test_readiness_reports_the_database_writable(client: TestClient) -> None:
     body = await (await client.get("/readyz")).json()
     assert {"name": "database", "status": "ok", "detail": "writable"} in body["checks"]
-    assert isinstance(client.app[keys.FEEDBACK].path, Path)
+    assert isinstance(client.app[FEEDBACK].path, Path)
 
 
 async def test_votes_from_an_allowed_portal_pass_cors(client: TestClient) -> None:
@@ -510,7 +509,7 @@ async def test_retention_runs_when_the_service_starts(
             break
         await asyncio.sleep(0.05)
     assert listed["comments"] == []
-    entries = await client.app[keys.FEEDBACK].audit_entries()
+    entries = await client.app[FEEDBACK].audit_entries()
     assert entries[0]["action"] == "retention"
     assert entries[0]["detail"]["comments_deleted"] == 1
     assert entries[0]["detail"]["votes_deleted"] == 1

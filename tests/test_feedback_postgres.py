@@ -20,11 +20,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from feedback.pg import translate
-from feedback.store import MIGRATIONS, FeedbackStore
+from feedback.store import FEEDBACK, MIGRATIONS, FeedbackStore
 from tests.backends import SHARED_SECRET
 from tests.pgserver import PgServer, running_server
 from tests.test_feedback_process import kill_9_under_vote_load
-from ttsservice import keys
 from ttsservice.app import create_app
 from ttsservice.settings import Settings
 
@@ -139,7 +138,7 @@ async def test_unreachable_database_is_a_503_and_the_service_reconnects(
         await asyncio.sleep(0.1)
     assert response.status == 201
     assert (await client.get("/readyz")).status == 200
-    rows = await app[keys.FEEDBACK].fetchall("SELECT SUM(yes) AS n FROM page_daily")
+    rows = await app[FEEDBACK].fetchall("SELECT SUM(yes) AS n FROM page_daily")
     assert rows[0]["n"] == 2  # the 503 vote was not stored, the two 201 votes were
 
 

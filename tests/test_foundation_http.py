@@ -13,8 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from openapi_spec_validator import validate
 
-from ttsservice import keys
-from ttsservice.web.health import Check
+from ttsservice.web.health import READINESS_CHECKS, Check
 from ttsservice.web.openapi import build_document, openapi_path
 from ttsservice.web.requests import read_json_object
 
@@ -48,7 +47,7 @@ async def test_readyz_reports_degraded_and_failed_checks(
     async def degraded() -> Check:
         return Check("voice", "degraded", "fallback voice in use")
 
-    app[keys.READINESS_CHECKS].append(degraded)
+    app[READINESS_CHECKS].append(degraded)
     client: TestClient = await aiohttp_client(app)
     response = await client.get("/readyz")
     body = await response.json()
@@ -59,7 +58,7 @@ async def test_readyz_reports_degraded_and_failed_checks(
     async def failed() -> Check:
         return Check("database", "failed", "not writable")
 
-    app[keys.READINESS_CHECKS].append(failed)
+    app[READINESS_CHECKS].append(failed)
     response = await client.get("/readyz")
     assert response.status == 503
     assert (await response.json())["status"] == "unavailable"

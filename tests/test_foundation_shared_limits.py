@@ -20,11 +20,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from feedback.store import FeedbackStore
+from feedback.store import FEEDBACK, FeedbackStore
 from tests.backends import SHARED_SECRET
 from tests.dashboardkit import USER, csrf_of
 from tests.pgserver import PgServer, running_server
-from ttsservice import keys
 from ttsservice.app import create_app
 from ttsservice.settings import load_settings
 from ttsservice.web.ratecounters import STATEMENT_TIMEOUT, CountersUnavailable, SharedRateCounters
@@ -103,7 +102,7 @@ async def test_vote_limit_holds_across_two_copies_under_parallel_votes(
         )
     )
     assert statuses(responses) == {201: 4, 429: 8}
-    store: FeedbackStore = copies[0].server.app[keys.FEEDBACK]  # type: ignore[union-attr]
+    store: FeedbackStore = copies[0].server.app[FEEDBACK]  # type: ignore[union-attr]
     rows = await store.fetchall("SELECT COUNT(*) AS n FROM votes")
     assert rows[0]["n"] == 4
 

@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from feedback.guard import FeedbackGuard
+from feedback.guard import FEEDBACK_GUARD, FeedbackGuard
 from tests.dashboardkit import PASSWORD, USER, csrf_of, sign_in
 from tests.procutil import run_ttsservice
-from ttsservice import keys, sharedkeys
+from ttsservice import sharedkeys
 from ttsservice.settings import Settings, SettingsError
 from ttsservice.sharedkeys import SharedKeys, require_shared_secret
 from ttsservice.speech.ratelimit import ClientLimiter
+from ttsservice.speech.state import SPEECH
 
 pytest_plugins = ["tests.conftest_dashboard"]
 
@@ -90,8 +91,8 @@ async def test_vote_and_speak_salts_agree_across_copies_and_rotate_daily(
     apps = [copy_app(SECRET), copy_app(SECRET), copy_app(OTHER), copy_app(None)]
     for app in apps:
         await aiohttp_client(app)
-    votes = [app[keys.FEEDBACK_GUARD].client_key("192.0.2.7") for app in apps]
-    speak = [app[keys.SPEECH].limiter.client_id("192.0.2.7") for app in apps]
+    votes = [app[FEEDBACK_GUARD].client_key("192.0.2.7") for app in apps]
+    speak = [app[SPEECH].limiter.client_id("192.0.2.7") for app in apps]
     for ids in (votes, speak):
         assert ids[0] == ids[1]
         assert len({ids[0], ids[2], ids[3]}) == 3
@@ -123,7 +124,7 @@ async def test_vote_and_speak_salts_agree_across_copies_and_rotate_daily(
         def __call__(self) -> Any:
             return self.day
 
-    metrics = apps[0][keys.FEEDBACK_GUARD].metrics
+    metrics = apps[0][FEEDBACK_GUARD].metrics
     today = Today()
     keys_ = SharedKeys(SECRET.encode())
     guards = [

@@ -9,8 +9,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from ttsservice import keys
 from ttsservice.reading import read_page
+from ttsservice.reading.fetch import PAGE_FETCHER
 
 pytest_plugins = ["tests.conftest_reading"]
 
@@ -257,4 +257,4 @@ async def test_read_page_counts_outcomes(
     metrics = await (await client.get("/metrics")).text()
     assert 'tts_page_fetches_total{outcome="ok"} 1.0' in metrics
     assert 'tts_page_fetches_total{outcome="not_html"} 1.0' in metrics
-    assert app[keys.PAGE_FETCHER] is not None
+    assert app[PAGE_FETCHER] is not None

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from ttsservice import keys
+from feedback.store import FEEDBACK
 from ttsservice.reading import extract_reading
 from ttsservice.reading.modified import page_modified
 
@@ -69,7 +69,7 @@ async def test_reading_a_page_notes_its_change_date_for_the_dashboard(
         response = await client.get("/api/v1/extract", params={"url": f"{origin}/page"})
         assert response.status == 200
         assert (await response.json())["modified"] == "2023-05-11"
-    store = app[keys.FEEDBACK]
+    store = app[FEEDBACK]
     assert await store.page_changes(f"{origin}/page/") == [date(2023, 5, 11)]
     rows = await store.fetchall("SELECT url, day FROM page_changes")
     assert [tuple(r) for r in rows] == [(f"{origin}/page/", "2023-05-11")]
@@ -95,7 +95,7 @@ async def test_a_change_date_ahead_or_off_site_is_not_noted(
             url="https://elsewhere.example/vard", title="", lang="sv", modified=date(2024, 1, 1)
         )
     )
-    store = app[keys.FEEDBACK]
+    store = app[FEEDBACK]
     assert await store.fetchall("SELECT * FROM page_changes") == []
     await notes(Reading(url=page, title="", lang="sv", modified=date(2024, 1, 1)))
     assert await store.page_changes(page + "/") == [date(2024, 1, 1)]

@@ -12,7 +12,7 @@ import numpy as np
 from aiohttp import web
 
 from tests.speechutil import ffprobe, metric_value
-from ttsservice import keys
+from ttsservice.speech.state import SPEECH
 from ttsservice.speech.synthesizer import Priority
 
 pytest_plugins = ["tests.conftest_voices", "tests.conftest_speech"]
@@ -151,7 +151,7 @@ async def test_full_queue_answers_503_with_retry_after(
 ) -> None:
     app = speech_app(TTS_SYNTHESIS_QUEUE_SIZE="1")
     client = await aiohttp_client(app)
-    synthesizer = app[keys.SPEECH].speaker.synthesizer
+    synthesizer = app[SPEECH].speaker.synthesizer
     release, started = threading.Event(), threading.Event()
 
     def slow() -> tuple[np.ndarray, int]:

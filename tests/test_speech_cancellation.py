@@ -19,7 +19,7 @@ import pytest
 from aiohttp import web
 
 from tests.speechutil import metric_value
-from ttsservice import keys
+from ttsservice.speech.state import SPEECH
 from ttsservice.speech.synthesizer import Abandoned, Priority, Synthesizer
 
 pytest_plugins = ["tests.conftest_voices", "tests.conftest_speech"]
@@ -112,7 +112,7 @@ async def test_forty_abandoned_speaks_are_not_all_synthesised(
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession(base) as client:
-            synthesizer = app[keys.SPEECH].speaker.synthesizer
+            synthesizer = app[SPEECH].speaker.synthesizer
             before = await metric_value(client, *SYNTHESISED)
             release, blockers = _hold_lanes(synthesizer)
 
@@ -147,7 +147,7 @@ async def test_release_beacon_drops_a_stopped_readings_queued_sentences(
 ) -> None:
     app = speech_app()
     client = await aiohttp_client(app)
-    synthesizer = app[keys.SPEECH].speaker.synthesizer
+    synthesizer = app[SPEECH].speaker.synthesizer
     release, blockers = _hold_lanes(synthesizer)
     try:
         text = " ".join(f"Mening {n} av en lång text om biblioteket." for n in range(12))
@@ -179,7 +179,7 @@ async def test_release_keeps_a_sentence_another_request_waits_for(
 ) -> None:
     app = speech_app()
     client = await aiohttp_client(app)
-    synthesizer = app[keys.SPEECH].speaker.synthesizer
+    synthesizer = app[SPEECH].speaker.synthesizer
     release, blockers = _hold_lanes(synthesizer)
     response = await client.post(
         "/api/v1/readings", json={"text": "En mening. En annan mening.", "lang": "sv"}

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from tests.procutil import run_ttsservice
 from tests.speechutil import ffprobe, metric_value
-from ttsservice import keys
+from ttsservice.speech.state import SPEECH
 
 pytest_plugins = ["tests.conftest_voices", "tests.conftest_speech"]
 
@@ -122,7 +122,7 @@ async def test_warm_fills_the_cache_so_readers_wait_for_nothing(
     for sentence in reading["sentences"]:
         for ext in ("mp3", "ogg"):
             assert (await client.get(sentence["audio"][ext])).status == 200
-    assert app[keys.SPEECH].speaker.rendering == 0
+    assert app[SPEECH].speaker.rendering == 0
     assert await metric_value(client, "tts_synthesis_seconds_count", f'voice="{TINY}"') == 0
     assert await metric_value(client, "tts_audio_cache_misses_total") == 0
 

@@ -19,7 +19,7 @@ import pytest
 from aiohttp import web
 
 from tests.procutil import tmpfs
-from ttsservice import keys
+from ttsservice.speech.state import SPEECH
 
 pytest_plugins = ["tests.conftest_voices", "tests.conftest_speech"]
 
@@ -112,7 +112,7 @@ async def test_a_full_disk_serves_audio_uncached_and_logs_once(
         c for c in (await (await client.get("/readyz")).json())["checks"] if c["name"] == "speech"
     )
     assert speech["status"] == "ok", speech
-    assert app[keys.SPEECH].speaker.cache.write_fault is None
+    assert app[SPEECH].speaker.cache.write_fault is None
 
 
 async def test_a_read_only_disk_serves_audio_uncached_and_logs_once(

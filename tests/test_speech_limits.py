@@ -23,6 +23,7 @@ from tests.speechutil import metric_value
 from ttsservice import keys
 from ttsservice.speech.cache import AudioCache
 from ttsservice.speech.readings import FIRST_SENTENCES, PREFETCH_AHEAD
+from ttsservice.speech.state import SPEECH
 
 pytest_plugins = ["tests.conftest_voices", "tests.conftest_speech"]
 
@@ -48,7 +49,7 @@ async def _big_site(aiohttp_server: Any) -> Any:
 
 
 async def _settle(app: web.Application) -> None:
-    speaker = app[keys.SPEECH].speaker
+    speaker = app[SPEECH].speaker
     for _ in range(600):
         if speaker.rendering == 0 and speaker.synthesizer.waiting == 0:
             return
@@ -155,7 +156,7 @@ async def test_sentences_nobody_asked_for_leave_nothing_on_disk(
     cache_dir = app[keys.SETTINGS].cache_dir
     made = {p.name.split(".")[0] for p in _files(cache_dir) if p.parent.parent.name == "clips"}
     assert len(made) == ahead  # the sentences prepared for the listener, no others
-    speaker = app[keys.SPEECH].speaker
+    speaker = app[SPEECH].speaker
     speaker._specs.clear()  # as when many other readings have pushed them out of memory
     for sentence in reading["sentences"][-2:]:
         audio = await client.get(sentence["audio"]["mp3"])

@@ -17,6 +17,7 @@ from aiohttp import web
 from tests.speechutil import ffprobe, metric_value
 from ttsservice import keys
 from ttsservice.speech.readings import FIRST_SENTENCES, PREFETCH_AHEAD
+from ttsservice.speech.state import SPEECH
 from ttsservice.speech.synthesizer import Priority
 
 pytest_plugins = ["tests.conftest_voices", "tests.conftest_speech"]
@@ -27,7 +28,7 @@ SYNTHESISED = ("tts_synthesis_seconds_count", f'voice="{TINY}"')
 
 async def _settle(app: web.Application) -> None:
     """Wait until background synthesis has finished."""
-    speaker = app[keys.SPEECH].speaker
+    speaker = app[SPEECH].speaker
     for _ in range(600):
         if speaker.rendering == 0 and speaker.synthesizer.waiting == 0:
             return
@@ -259,7 +260,7 @@ async def test_reading_when_the_queue_is_full_is_503(
 ) -> None:
     app = reading_app(TTS_SYNTHESIS_QUEUE_SIZE="1")
     client = await aiohttp_client(app)
-    synthesizer = app[keys.SPEECH].speaker.synthesizer
+    synthesizer = app[SPEECH].speaker.synthesizer
     release, started = threading.Event(), threading.Event()
 
     def slow() -> tuple[np.ndarray, int]:
@@ -348,7 +349,7 @@ async def test_first_sentence_of_every_reading_before_second_of_any(
     """
     app = reading_app(TTS_SCHEDULER=scheduler)
     client = await aiohttp_client(app)
-    speaker = app[keys.SPEECH].speaker
+    speaker = app[SPEECH].speaker
     synthesizer = speaker.synthesizer
     done: list[str] = []
     keep = speaker._keep_samples
@@ -387,7 +388,7 @@ async def test_new_listeners_get_503_when_they_would_make_others_stall(
     """Admission by capacity: the lane is held, so readings pile up until one is refused."""
     app = reading_app(TTS_ADMISSION_SLACK="2")
     client = await aiohttp_client(app)
-    synthesizer = app[keys.SPEECH].speaker.synthesizer
+    synthesizer = app[SPEECH].speaker.synthesizer
     release, blockers = _hold_lanes(synthesizer)
     admitted: list[dict[str, Any]] = []
     refused = None

@@ -17,6 +17,8 @@ from ttsservice.app import create_app
 from ttsservice.settings import load_settings
 from ttsservice.swedish import Lexicon, LexiconError, Normalizer, load_default_lexicon
 from ttsservice.swedish.lexicon import parse_lexicon
+from ttsservice.swedish.normalizer import NORMALIZER
+from ttsservice.swedish.service import LEXICON_WATCH
 
 pytest_plugins = ["tests.conftest_voices"]
 
@@ -51,16 +53,16 @@ async def test_site_lexicon_applies_and_reloads_when_the_file_changes(
     _write(site, '[words]\n"Tiohundra" = "tio hundra"\n', 1)
     client = await _client(aiohttp_client, tmp_path, tiny_voice_env, site)
     app = client.server.app
-    normalizer = app[keys.NORMALIZER]
+    normalizer = app[NORMALIZER]
     assert normalizer.normalize("Ring Tiohundra.") == "Ring tio hundra."
     # the shipped list is still there under the site file
     assert normalizer.normalize("Ring 1177.") == "Ring elva sjuttiosju."
 
     _write(site, '[words]\n"Tiohundra" = "tiohundra sjukvård"\n', 2)
-    assert await app[keys.LEXICON_WATCH].check() is True
+    assert await app[LEXICON_WATCH].check() is True
     assert normalizer.normalize("Ring Tiohundra.") == "Ring tiohundra sjukvård."
     # unchanged file: nothing reloads
-    assert await app[keys.LEXICON_WATCH].check() is False
+    assert await app[LEXICON_WATCH].check() is False
 
 
 async def test_the_watcher_notices_a_change_by_itself(
@@ -69,7 +71,7 @@ async def test_the_watcher_notices_a_change_by_itself(
     site = tmp_path / "lexicon.toml"
     _write(site, '[acronyms]\nsay = ["MIK"]\n', 1)
     client = await _client(aiohttp_client, tmp_path, tiny_voice_env, site)
-    normalizer = client.server.app[keys.NORMALIZER]
+    normalizer = client.server.app[NORMALIZER]
     assert normalizer.normalize("MIK") == "mik"
     _write(site, '[acronyms]\nspell = ["MIK"]\n', 2)
     for _ in range(60):  # the poll runs every two seconds
@@ -85,7 +87,7 @@ async def test_sighup_reloads_the_site_lexicon(
     site = tmp_path / "lexicon.toml"
     _write(site, '[words]\n"Kvarnen" = "kvarnen ett"\n', 1)
     client = await _client(aiohttp_client, tmp_path, tiny_voice_env, site)
-    normalizer = client.server.app[keys.NORMALIZER]
+    normalizer = client.server.app[NORMALIZER]
     assert normalizer.normalize("Kvarnen") == "kvarnen ett"
     # same size and mtime: only SIGHUP can tell the service to read it again
     st = site.stat()
@@ -114,9 +116,9 @@ async def test_a_broken_file_keeps_the_previous_lexicon_and_degrades_readiness(
 
     caplog.set_level(logging.ERROR, logger="ttsservice.swedish.service")
     _write(site, '[words]\n"Tiohundra" = tio hundra\n', 2)
-    await app[keys.LEXICON_WATCH].check()
-    await app[keys.LEXICON_WATCH].check(force=True)  # same error again: logged once
-    assert app[keys.NORMALIZER].normalize("Tiohundra") == "tio hundra"
+    await app[LEXICON_WATCH].check()
+    await app[LEXICON_WATCH].check(force=True)  # same error again: logged once
+    assert app[NORMALIZER].normalize("Tiohundra") == "tio hundra"
     lines = [r.getMessage() for r in caplog.records if "lexicon" in r.getMessage()]
     assert len(lines) == 1
     assert str(site) in lines[0] and "previous" in lines[0]
@@ -125,7 +127,7 @@ async def test_a_broken_file_keeps_the_previous_lexicon_and_degrades_readiness(
     assert str(site) in check["detail"]
 
     _write(site, '[words]\n"Tiohundra" = "tiohundra"\n', 3)
-    await app[keys.LEXICON_WATCH].check()
+    await app[LEXICON_WATCH].check()
     status, check = await _lexicon_check(client)
     assert (status, check["status"]) == ("ready", "ok")
     metrics = await (await client.get("/metrics")).text()
@@ -139,7 +141,7 @@ async def test_a_missing_site_file_is_degraded_not_fatal(
     status, check = await _lexicon_check(client)
     assert (status, check["status"]) == ("degraded", "degraded")
     assert "cannot read" in check["detail"]
-    assert client.server.app[keys.NORMALIZER].normalize("t.ex.") == "till exempel"
+    assert client.server.app[NORMALIZER].normalize("t.ex.") == "till exempel"
 
 
 @pytest.mark.parametrize(
@@ -190,9 +192,9 @@ async def test_without_a_site_file_the_shipped_list_is_ready(
     client: TestClient[Any, Any] = await aiohttp_client(create_app(settings))
     status, check = await _lexicon_check(client)
     assert (status, check["status"], check["detail"]) == ("ready", "ok", "shipped lexicon only")
-    normalizer = client.server.app[keys.NORMALIZER]
+    normalizer = client.server.app[NORMALIZER]
     assert normalizer.normalize("Ring 1177 om BVC") == "Ring elva sjuttiosju om be ve se"
-    assert await client.server.app[keys.LEXICON_WATCH].check() is False
+    assert await client.server.app[LEXICON_WATCH].check() is False
 
 
 async def test_a_deleted_file_keeps_the_lexicon_until_it_comes_back(
@@ -203,12 +205,12 @@ async def test_a_deleted_file_keeps_the_lexicon_until_it_comes_back(
     client = await _client(aiohttp_client, tmp_path, tiny_voice_env, site)
     app = client.server.app
     site.unlink()
-    await app[keys.LEXICON_WATCH].check()
-    assert app[keys.NORMALIZER].normalize("Tiohundra") == "tio hundra"
+    await app[LEXICON_WATCH].check()
+    assert app[NORMALIZER].normalize("Tiohundra") == "tio hundra"
     assert (await _lexicon_check(client))[1]["status"] == "degraded"
     _write(site, '[words]\n"Tiohundra" = "tiohundra igen"\n', 5)
-    await app[keys.LEXICON_WATCH].check()
-    assert app[keys.NORMALIZER].normalize("Tiohundra") == "tiohundra igen"
+    await app[LEXICON_WATCH].check()
+    assert app[NORMALIZER].normalize("Tiohundra") == "tiohundra igen"
     assert (await _lexicon_check(client))[1]["status"] == "ok"
 
 
@@ -225,7 +227,7 @@ async def test_normalising_in_the_cpu_executor_while_the_lexicon_changes(
     async def many() -> set[str]:
         outs = await asyncio.gather(
             *(
-                loop.run_in_executor(app[keys.CPU_EXECUTOR], app[keys.NORMALIZER].normalize, text)
+                loop.run_in_executor(app[keys.CPU_EXECUTOR], app[NORMALIZER].normalize, text)
                 for _ in range(20)
             )
         )
@@ -233,14 +235,14 @@ async def test_normalising_in_the_cpu_executor_while_the_lexicon_changes(
 
     pending = asyncio.ensure_future(many())
     _write(site, '[words]\n"Tiohundra" = "andra formen"\n', 2)
-    await app[keys.LEXICON_WATCH].check()
+    await app[LEXICON_WATCH].check()
     seen = await pending | await many()
     # every result is wholly one lexicon or the other, never a mix
     assert seen <= {
         ("första formen ringer noll åtta, ett två tre, fyrtiofem, sextiosju. " * 20).strip(),
         ("andra formen ringer noll åtta, ett två tre, fyrtiofem, sextiosju. " * 20).strip(),
     }
-    assert app[keys.NORMALIZER].normalize("Tiohundra") == "andra formen"
+    assert app[NORMALIZER].normalize("Tiohundra") == "andra formen"
 
 
 def test_large_lexicons_and_entries_of_several_words() -> None:

@@ -8,9 +8,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from ttsservice import keys
 from ttsservice.app import create_app
 from ttsservice.settings import load_settings
+from voices.registry import VOICES
 
 pytest_plugins = ["tests.conftest_voices"]
 
@@ -67,7 +67,7 @@ async def test_installed_voice_is_default_and_ready(
 ) -> None:
     app = create_app(_settings(voices_dir_with_tiny, tmp_path))
     client = await aiohttp_client(app)
-    registry = app[keys.VOICES]
+    registry = app[VOICES]
     assert registry.default.name == TINY
     assert not registry.using_fallback
     status, _, check = await _voice_check(client)
@@ -113,11 +113,11 @@ async def test_corrupt_model_falls_back_and_readyz_is_degraded(
         f"fallback voice in use: install {TINY} with `ttsservice voices install --from {TINY}.onnx`"
     )
     assert "corrupt" in check["detail"]
-    assert app[keys.VOICES].default.name == "espeak-ng-sv"
+    assert app[VOICES].default.name == "espeak-ng-sv"
     assert (await (await client.get("/api/v1/voices")).json())["default"] == "espeak-ng-sv"
     assert await _metric(client, "tts_voice_fallback_active") == "tts_voice_fallback_active 1.0"
     # The fallback really speaks.
-    assert app[keys.VOICES].default.synthesize("Hej").size > 1000
+    assert app[VOICES].default.synthesize("Hej").size > 1000
 
 
 async def test_unloadable_model_without_record_falls_back(
@@ -218,7 +218,7 @@ async def test_fallback_chosen_as_default_is_still_degraded(
     _, body, check = await _voice_check(client)
     assert body["status"] == "degraded"
     assert "configured default" in check["detail"]
-    assert app[keys.VOICES].get(TINY).name == TINY
+    assert app[VOICES].get(TINY).name == TINY
 
 
 async def test_tiny_voice_env_fixture_gives_an_app_on_the_tiny_voice(
@@ -227,7 +227,7 @@ async def test_tiny_voice_env_fixture_gives_an_app_on_the_tiny_voice(
     _add_broken_voice(Path(tiny_voice_env["TTS_VOICES_DIR"]), "sv-broken")
     app = create_app(load_settings({**tiny_voice_env, "TTS_DATA_DIR": str(tmp_path / "var")}))
     client = await aiohttp_client(app)
-    registry = app[keys.VOICES]
+    registry = app[VOICES]
     assert registry.default.name == TINY
     # A broken extra voice is reported, not fatal, and not offered.
     assert "sv-broken" in registry.problems

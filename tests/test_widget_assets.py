@@ -7,12 +7,13 @@ import gzip
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from ttsservice.widget.assets import build_assets, read_sources
+from ttsservice.widget.assets import SCRIPT_PARTS, build_assets, read_sources
 
 AppFactory = Callable[..., web.Application]
 ClientFactory = Callable[[web.Application], Awaitable[TestClient]]
@@ -99,6 +100,17 @@ def test_script_and_stylesheet_are_under_30_kb_compressed() -> None:
     compressed = len(gzip.compress(assets.script.body)) + len(gzip.compress(assets.stylesheet.body))
     assert compressed < SIZE_LIMIT, f"{compressed} bytes gzipped"
     assert len(assets.script.gzipped) + len(assets.stylesheet.gzipped) < SIZE_LIMIT
+
+
+def test_every_part_of_the_script_is_served_once() -> None:
+    """A part added to ``js/`` but not to SCRIPT_PARTS would silently be left out."""
+    folder = Path(__file__).resolve().parent.parent / "ttsservice" / "widget" / "js"
+    on_disk = sorted(p.name for p in folder.glob("*.js"))
+    assert sorted(SCRIPT_PARTS) == on_disk
+    assert len(set(SCRIPT_PARTS)) == len(SCRIPT_PARTS)
+    script = read_sources()[0]
+    for part in SCRIPT_PARTS:
+        assert (folder / part).read_bytes() in script
 
 
 def test_a_changed_file_gets_new_names() -> None:

@@ -5,25 +5,70 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 import feedback
 import voices
-from ttsservice import keys, reading, speech, swedish, widget
+from feedback.guard import FEEDBACK_GUARD
+from feedback.store import FEEDBACK
+from ttsservice import demo, keys, reading, speech, swedish, widget
 from ttsservice.dashboard import setup as setup_dashboard
+from ttsservice.dashboard.views import DASHBOARD
+from ttsservice.reading.model import PAGE_OBSERVERS
 from ttsservice.settings import Settings
 from ttsservice.sharedkeys import SharedKeys
-from ttsservice.web import demo, health, ratecounters
+from ttsservice.speech.state import SPEECH
+from ttsservice.web import health, ratecounters
 from ttsservice.web.cors import cors_middleware
 from ttsservice.web.errors import error_middleware
 from ttsservice.web.headers import security_headers
-from ttsservice.web.metrics import HttpMetrics, metrics_handler, metrics_middleware
+from ttsservice.web.health import READINESS_CHECKS
+from ttsservice.web.metrics import HTTP_METRICS, HttpMetrics, metrics_handler, metrics_middleware
 from ttsservice.web.openapi import openapi_handler
 from ttsservice.web.proxies import parse_networks, trusted_proxy_middleware
 
 logger = logging.getLogger(__name__)
+
+
+async def shared_clip_records_ctx(app: web.Application) -> AsyncIterator[None]:
+    """With a shared database, the speech cache keeps its clip records in the feedback store."""
+    speech_state = app.get(SPEECH)
+    if app[keys.SETTINGS].database_url and speech_state is not None:
+        # Clip records shared by every copy: any copy can render a reading's audio.
+        speech_state.speaker.records = app[FEEDBACK]
+    yield
+
+
+async def shared_rate_counters_ctx(app: web.Application) -> AsyncIterator[None]:
+    """With ``TTS_DATABASE_URL`` set, every per-client limiter counts across the copies.
+
+    Registered after the speech, feedback and dashboard setups: their limiters exist (and
+    the feedback store has migrated the table) by the time this context starts.
+    """
+    url = app[keys.SETTINGS].database_url
+    if not url:
+        yield
+        return
+    speech_state = app.get(SPEECH)
+    dashboard = app.get(DASHBOARD)
+    limiters: list[Any] = [
+        app.get(FEEDBACK_GUARD),
+        speech_state.limiter if speech_state is not None else None,
+        dashboard.limiter if dashboard is not None else None,
+    ]
+    async with ratecounters.counters_ctx(url) as counters:
+        for limiter in limiters:
+            if limiter is not None:
+                limiter.shared = counters
+        try:
+            yield
+        finally:
+            for limiter in limiters:
+                if limiter is not None:
+                    limiter.shared = None
 
 
 async def cpu_executor_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -48,9 +93,9 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.SHARED_KEYS] = SharedKeys.from_settings(settings)
     app[keys.TRUSTED_PROXIES] = parse_networks(settings.trusted_proxies)
     app[keys.REGISTRY] = registry
-    app[keys.HTTP_METRICS] = HttpMetrics(registry)
-    app[keys.READINESS_CHECKS] = []
-    app[keys.PAGE_OBSERVERS] = []
+    app[HTTP_METRICS] = HttpMetrics(registry)
+    app[READINESS_CHECKS] = []
+    app[PAGE_OBSERVERS] = []
     app.cleanup_ctx.append(cpu_executor_ctx)
     app.on_response_prepare.append(security_headers)
     voices.setup(app)
@@ -58,8 +103,9 @@ def create_app(settings: Settings) -> web.Application:
     reading.setup(app)
     speech.setup(app)
     feedback.setup(app)
+    app.cleanup_ctx.append(shared_clip_records_ctx)
     setup_dashboard(app)
-    ratecounters.setup(app)  # after the limiters above exist
+    app.cleanup_ctx.append(shared_rate_counters_ctx)  # after the limiters above exist
     widget.setup(app)
 
     app.router.add_get("/", demo.index)

@@ -13,21 +13,13 @@ import contextlib
 import logging
 import os
 import sys
-import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
 from ttsservice import __version__
-from ttsservice.settings import (
-    Settings,
-    SettingsError,
-    describe,
-    env_name,
-    field_types,
-    load_settings,
-    setting_fields,
-)
+from ttsservice.settings import Settings, SettingsError
+from ttsservice.settingsflags import add_settings_flags, settings_from_args
 from ttsservice.web.connections import GuardedAppRunner
 
 if TYPE_CHECKING:
@@ -36,51 +28,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
-
-_GROUPS = {
-    "host": "web server",
-    "allowed_origins": "pages: fetching and extraction",
-    "voices_dir": "speech",
-    "keep_query": "feedback",
-    "dashboard_users": "dashboard",
-    "secret_key": "several copies",
-}
-
-
-def add_settings_flags(parser: argparse.ArgumentParser, names: Sequence[str] | None = None) -> None:
-    """Add one flag per setting (``--port`` for ``TTS_PORT``…), grouped, each with help."""
-    groups: dict[str, argparse._ArgumentGroup] = {}
-    title = "web server"
-    types_ = field_types()
-    for f in setting_fields():
-        title = _GROUPS.get(f.name, title)
-        if names is not None and f.name not in names:
-            continue
-        if title not in groups:
-            groups[title] = parser.add_argument_group(f"settings: {title}")
-        group = groups[title]
-        flag = "--" + f.name.replace("_", "-")
-        default = f.default
-        shown = ",".join(default) if isinstance(default, tuple) else default
-        if f.metadata["secret"]:
-            shown = "(secret)"
-        help_text = (
-            f"{f.metadata['help']} Accepts {describe(f.name)}. "
-            f"Env: {env_name(f.name)}; default: {shown!s}."
-        ).replace("%", "%%")
-        kwargs: dict[str, Any] = {"dest": f.name, "default": None, "help": help_text}
-        tp = types_[f.name]
-        if typing.get_origin(tp) is Literal:
-            kwargs["choices"] = typing.get_args(tp)
-        if tp is not bool:
-            kwargs["metavar"] = env_name(f.name)[4:]
-        group.add_argument(flag, **kwargs)
-
-
-def settings_from_args(args: argparse.Namespace) -> Any:
-    """Settings from the environment, with any given flags winning."""
-    overrides = {f.name: getattr(args, f.name, None) for f in setting_fields()}
-    return load_settings(overrides=overrides)
 
 
 def _register_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

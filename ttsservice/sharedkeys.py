@@ -20,9 +20,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from pathlib import Path
 
-from ttsservice.settings import Settings, SettingsError
+from ttsservice.settings import MIN_SECRET_BYTES, Settings, SettingsError, load_secret
 
 __all__ = [
     "MIN_SECRET_BYTES",
@@ -32,10 +31,6 @@ __all__ = [
     "require_shared_secret",
 ]
 
-MIN_SECRET_BYTES = 32
-"""Shortest secret accepted (after stripping surrounding white space)."""
-
-_MAX_SECRET_FILE_BYTES = 64 * 1024
 _HKDF_SALT = b"ttsservice shared keys v1"
 
 SESSION = "dashboard-session"
@@ -54,47 +49,6 @@ def hkdf(secret: bytes, label: str, length: int = 32) -> bytes:
         out += block
         counter += 1
     return out[:length]
-
-
-def _check(secret: bytes, source: str) -> bytes:
-    secret = secret.strip()
-    if len(secret) < MIN_SECRET_BYTES:
-        raise SettingsError(
-            f"{source} must hold a secret of at least {MIN_SECRET_BYTES} characters "
-            f"(got {len(secret)}); make one with: python3 -c "
-            "'import secrets; print(secrets.token_urlsafe(48))'"
-        )
-    return secret
-
-
-def load_secret(settings: Settings) -> bytes | None:
-    """The shared secret from ``TTS_SECRET_KEY`` or ``TTS_SECRET_FILE``, or None if unset.
-
-    Raises :class:`SettingsError` (one line, naming the variable) when both
-    are set, the secret is too short, or the file cannot be read.
-    """
-    if settings.secret_key and settings.secret_file is not None:
-        raise SettingsError("set TTS_SECRET_KEY or TTS_SECRET_FILE, not both")
-    if settings.secret_key:
-        return _check(settings.secret_key.encode("utf-8"), "TTS_SECRET_KEY")
-    if settings.secret_file is None:
-        return None
-    return _check(_read_file(settings.secret_file), "TTS_SECRET_FILE")
-
-
-def _read_file(path: Path) -> bytes:
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(_MAX_SECRET_FILE_BYTES + 1)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise SettingsError(f"TTS_SECRET_FILE {str(path)!r} cannot be read: {reason}") from None
-    if len(data) > _MAX_SECRET_FILE_BYTES:
-        raise SettingsError(
-            f"TTS_SECRET_FILE {str(path)!r} is larger than {_MAX_SECRET_FILE_BYTES} bytes; "
-            "it should hold only the secret"
-        )
-    return data
 
 
 def require_shared_secret(database_url: str, secret: bytes | None) -> None:

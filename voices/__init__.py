@@ -16,9 +16,9 @@ from aiohttp import web
 from prometheus_client import Gauge
 
 from ttsservice import keys
-from ttsservice.web.health import Check
+from ttsservice.web.health import READINESS_CHECKS, Check
 from ttsservice.web.openapi import error_ref, json_response, operation
-from voices.registry import VoiceRegistry, load_registry
+from voices.registry import VOICES, VoiceRegistry, load_registry
 
 __all__ = ["setup", "voice_handler", "voices_handler"]
 
@@ -65,7 +65,7 @@ _VOICE_SCHEMA = {
 )
 async def voices_handler(request: web.Request) -> web.Response:
     """List the catalogue and installed voices."""
-    registry = request.app[keys.VOICES]
+    registry = request.app[VOICES]
     return web.json_response(registry.catalog(), headers={"Cache-Control": "no-cache"})
 
 
@@ -79,7 +79,7 @@ async def voices_handler(request: web.Request) -> web.Response:
 )
 async def voice_handler(request: web.Request) -> web.Response:
     """Describe one usable voice; 404 ``unknown_voice`` (listing the voices) otherwise."""
-    registry = request.app[keys.VOICES]
+    registry = request.app[VOICES]
     voice = registry.get(request.match_info["name"])
     entry = next(e for e in registry.catalog()["voices"] if e["name"] == voice.name)
     body = {**entry, "default": voice is registry.default, "sample_rate": voice.sample_rate}
@@ -107,7 +107,7 @@ def setup(app: web.Application) -> None:
         loaded: VoiceRegistry = await loop.run_in_executor(
             app[keys.CPU_EXECUTOR], functools.partial(load_registry, settings)
         )
-        app[keys.VOICES] = loaded
+        app[VOICES] = loaded
         fallback_active.set(1 if loaded.using_fallback else 0)
         for name, voice in loaded.voices.items():
             is_default = "true" if voice is loaded.default else "false"
@@ -115,7 +115,7 @@ def setup(app: web.Application) -> None:
         yield
 
     async def voice_check() -> Check:
-        loaded = app.get(keys.VOICES)
+        loaded = app.get(VOICES)
         if loaded is None:
             return Check("voice", "failed", "voices are still loading")
         if loaded.using_fallback:
@@ -128,6 +128,6 @@ def setup(app: web.Application) -> None:
         return Check("voice", "ok", loaded.default.name)
 
     app.cleanup_ctx.append(voices_ctx)
-    app[keys.READINESS_CHECKS].append(voice_check)
+    app[READINESS_CHECKS].append(voice_check)
     app.router.add_get("/api/v1/voices", voices_handler)
     app.router.add_get("/api/v1/voices/{name}", voice_handler)

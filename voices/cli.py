@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
-from ttsservice.cli import add_settings_flags, settings_from_args
 from ttsservice.settings import Settings
+from ttsservice.settingsflags import add_settings_flags, settings_from_args
 from voices.catalog import load_catalog
 from voices.store import DownloadError, VoiceStore, VoiceStoreError
 

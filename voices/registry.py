@@ -13,6 +13,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiohttp import web
+
 from ttsservice.errors import NotFound
 from ttsservice.settings import Settings
 from voices.catalog import Catalog, load_catalog
@@ -126,6 +128,10 @@ class VoiceRegistry:
                 }
             )
         return {"default": self.default.name, "voices": entries}
+
+
+VOICES: web.AppKey[VoiceRegistry] = web.AppKey("voices")
+"""The loaded voices (default, by name, catalogue); set when the app starts."""
 
 
 def _load_installed(store: VoiceStore, name: str) -> PiperSpeechVoice:

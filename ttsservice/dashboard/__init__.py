@@ -20,8 +20,18 @@ import jinja2
 from aiohttp import web
 
 from ttsservice import keys, sharedkeys
-from ttsservice.dashboard import views
+from ttsservice.dashboard import (
+    csvexport,
+    onepage,
+    overview,
+    pagelist,
+    sections,
+    signin,
+    triage,
+    views,
+)
 from ttsservice.dashboard.auth import Accounts, LoginLimiter, SessionSigner
+from ttsservice.dashboard.views import DASHBOARD, DASHBOARD_TEMPLATES
 
 __all__ = ["setup"]
 
@@ -38,7 +48,7 @@ def setup(app: web.Application) -> None:
     """
     settings = app[keys.SETTINGS]
     accounts = Accounts(settings.dashboard_users)
-    app[keys.DASHBOARD] = views.Dashboard(
+    app[DASHBOARD] = views.Dashboard(
         accounts=accounts,
         signer=SessionSigner(
             accounts,
@@ -59,7 +69,7 @@ def setup(app: web.Application) -> None:
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.PackageLoader("ttsservice.dashboard", "templates"),
-        app_key=keys.DASHBOARD_TEMPLATES,
+        app_key=DASHBOARD_TEMPLATES,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -69,18 +79,18 @@ def setup(app: web.Application) -> None:
 
     async def stylesheet_ctx(app: web.Application) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
-        app[keys.DASHBOARD].css = await loop.run_in_executor(app[keys.CPU_EXECUTOR], _read_css)
+        app[DASHBOARD].css = await loop.run_in_executor(app[keys.CPU_EXECUTOR], _read_css)
         yield
 
     app.cleanup_ctx.append(stylesheet_ctx)
     router = app.router
-    router.add_get("/dashboard", views.overview)
-    router.add_get("/dashboard/login", views.login_form)
-    router.add_post("/dashboard/login", views.login)
-    router.add_post("/dashboard/logout", views.logout)
-    router.add_get("/dashboard/pages", views.pages)
-    router.add_get("/dashboard/page", views.page)
-    router.add_get("/dashboard/sections", views.sections)
-    router.add_post("/dashboard/comments/{id}/status", views.comment_status)
-    router.add_get("/dashboard/csv/{table}.csv", views.csv_table)
+    router.add_get("/dashboard", overview.overview)
+    router.add_get("/dashboard/login", signin.login_form)
+    router.add_post("/dashboard/login", signin.login)
+    router.add_post("/dashboard/logout", signin.logout)
+    router.add_get("/dashboard/pages", pagelist.pages)
+    router.add_get("/dashboard/page", onepage.page)
+    router.add_get("/dashboard/sections", sections.sections)
+    router.add_post("/dashboard/comments/{id}/status", triage.comment_status)
+    router.add_get("/dashboard/csv/{table}.csv", csvexport.csv_table)
     router.add_get("/dashboard/static/dashboard.css", views.stylesheet)

@@ -22,10 +22,17 @@ from ttsservice import keys
 from ttsservice.errors import ServiceError
 from ttsservice.reading.errors import BadUrl
 from ttsservice.reading.extract import compile_selector, extract_reading, extract_text
-from ttsservice.reading.fetch import FetchedPage, PageFetcher, PublicAddressResolver
-from ttsservice.reading.model import BLOCK_KINDS, Block, ExtractOptions, Reading
+from ttsservice.reading.fetch import PAGE_FETCHER, FetchedPage, PageFetcher, PublicAddressResolver
+from ttsservice.reading.model import (
+    BLOCK_KINDS,
+    EXTRACT_OPTIONS,
+    PAGE_OBSERVERS,
+    Block,
+    ExtractOptions,
+    Reading,
+)
 from ttsservice.settings import SettingsError
-from ttsservice.web.health import Check
+from ttsservice.web.health import READINESS_CHECKS, Check
 from ttsservice.web.openapi import error_ref, json_response, operation
 
 __all__ = [
@@ -94,6 +101,10 @@ class ReadingMetrics:
         )
 
 
+READING_METRICS: web.AppKey[ReadingMetrics] = web.AppKey("reading_metrics")
+"""Page fetch outcomes and extraction time."""
+
+
 async def read_page(app: web.Application, url: str) -> Reading:
     """Fetch the allow-listed page at ``url`` safely and extract its reading.
 
@@ -102,9 +113,9 @@ async def read_page(app: web.Application, url: str) -> Reading:
     ``upstream_error`` and ``upstream_timeout``. The extraction runs in the
     CPU executor, so the event loop stays free.
     """
-    metrics = app[keys.READING_METRICS]
+    metrics = app[READING_METRICS]
     try:
-        page = await app[keys.PAGE_FETCHER].fetch(url)
+        page = await app[PAGE_FETCHER].fetch(url)
     except ServiceError as exc:
         metrics.fetches.labels(exc.code).inc()
         raise
@@ -112,11 +123,11 @@ async def read_page(app: web.Application, url: str) -> Reading:
     loop = asyncio.get_running_loop()
     reading = await loop.run_in_executor(
         app[keys.CPU_EXECUTOR],
-        functools.partial(_decode_and_extract, page, app[keys.EXTRACT_OPTIONS]),
+        functools.partial(_decode_and_extract, page, app[EXTRACT_OPTIONS]),
     )
     metrics.extract_seconds.observe(time.perf_counter() - started)
     metrics.fetches.labels("ok").inc()
-    for observe in app[keys.PAGE_OBSERVERS]:
+    for observe in app[PAGE_OBSERVERS]:
         await observe(reading)
     return reading
 
@@ -174,8 +185,8 @@ def setup(app: web.Application) -> None:
                     else ("TTS_SKIP_SELECTORS")
                 )
                 raise SettingsError(f"{var} must be CSS selectors: {exc}") from None
-    app[keys.EXTRACT_OPTIONS] = ExtractOptions.from_settings(settings)
-    app[keys.READING_METRICS] = ReadingMetrics(app[keys.REGISTRY])
+    app[EXTRACT_OPTIONS] = ExtractOptions.from_settings(settings)
+    app[READING_METRICS] = ReadingMetrics(app[keys.REGISTRY])
 
     async def client_session_ctx(app: web.Application) -> AsyncIterator[None]:
         resolver = PublicAddressResolver(
@@ -189,17 +200,17 @@ def setup(app: web.Application) -> None:
             cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=True,
         )
-        app[keys.PAGE_FETCHER] = PageFetcher(session, settings)
+        app[PAGE_FETCHER] = PageFetcher(session, settings)
         try:
             yield
         finally:
             await session.close()
 
     async def reading_check() -> Check:
-        if app.get(keys.PAGE_FETCHER) is None:
+        if app.get(PAGE_FETCHER) is None:
             return Check("page_fetcher", "failed", "the HTTP client session is not open")
         return Check("page_fetcher", "ok")
 
     app.cleanup_ctx.append(client_session_ctx)
-    app[keys.READINESS_CHECKS].append(reading_check)
+    app[READINESS_CHECKS].append(reading_check)
     app.router.add_get("/api/v1/extract", extract_handler)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import aiohttp
 
-from ttsservice.cli import add_settings_flags, settings_from_args
 from ttsservice.errors import ServiceError
 from ttsservice.reading.extract import extract_reading
 from ttsservice.reading.fetch import PageFetcher, PublicAddressResolver, decode_html
 from ttsservice.reading.model import ExtractOptions, Reading
 from ttsservice.settings import Settings
+from ttsservice.settingsflags import add_settings_flags, settings_from_args
 
 __all__ = ["register"]
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 from bs4.dammit import UnicodeDammit
@@ -382,6 +383,10 @@ class PageFetcher:
             f"{exc.host} resolves to a non-public address, so it is not fetched "
             "(TTS_ALLOW_PRIVATE_ADDRESSES allows it).",
         )
+
+
+PAGE_FETCHER: web.AppKey[PageFetcher] = web.AppKey("page_fetcher")
+"""Fetches allow-listed pages over the one shared HTTP client session."""
 
 
 def _refusal_in(exc: BaseException) -> AddressRefused | None:

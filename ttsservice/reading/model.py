@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
+
+from aiohttp import web
 
 from ttsservice.settings import Settings
 
@@ -84,6 +87,12 @@ class Reading:
         return "\n\n".join(b.text for b in self.blocks)
 
 
+PAGE_OBSERVERS: web.AppKey[list[Callable[[Reading], Awaitable[None]]]] = web.AppKey(
+    "page_observers"
+)
+"""Called with every page reading the service extracts (feedback notes change dates)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ExtractOptions:
     """How to find and trim a page's readable content."""
@@ -108,3 +117,7 @@ class ExtractOptions:
             read_asides=settings.read_asides,
             read_image_alt=settings.read_image_alt,
         )
+
+
+EXTRACT_OPTIONS: web.AppKey[ExtractOptions] = web.AppKey("extract_options")
+"""How pages are trimmed to their readable content (from the settings)."""

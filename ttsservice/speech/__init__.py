@@ -3,7 +3,7 @@
 :func:`setup` wires it into the app. At start (after the voices load) it
 opens the audio cache (scanning the folder in the executor), starts the
 synthesis queue and puts both, behind a :class:`~ttsservice.speech.speaker.Speaker`,
-at ``app[keys.SPEECH]``.
+at ``app[SPEECH]``.
 """
 
 from __future__ import annotations
@@ -31,11 +31,12 @@ from ttsservice.speech.readings import (
 )
 from ttsservice.speech.release import release_handler
 from ttsservice.speech.speaker import Speaker
-from ttsservice.speech.state import SpeechState
+from ttsservice.speech.state import SPEECH, SpeechState
 from ttsservice.speech.synthesizer import Priority, Synthesizer
 from ttsservice.speech.timings import TIMINGS_ROUTE, VTT_ROUTE, timings_handler, vtt_handler
-from ttsservice.web.health import Check
+from ttsservice.web.health import READINESS_CHECKS, Check
 from voices.engine import SpeechVoice
+from voices.registry import VOICES
 
 __all__ = ["setup", "synthesis_concurrency", "warm_up"]
 
@@ -100,12 +101,8 @@ def setup(app: web.Application) -> None:
             scheduler=settings.scheduler,
         )
         await synthesizer.start()
-        await asyncio.get_running_loop().run_in_executor(
-            executor, warm_up, app[keys.VOICES].default
-        )
-        speaker = Speaker(
-            app[keys.VOICES], cache, synthesizer, executor, on_cache=metrics.cache_result
-        )
+        await asyncio.get_running_loop().run_in_executor(executor, warm_up, app[VOICES].default)
+        speaker = Speaker(app[VOICES], cache, synthesizer, executor, on_cache=metrics.cache_result)
         limiter = ClientLimiter(
             settings.speak_per_minute,
             daily_salt=functools.partial(
@@ -116,7 +113,7 @@ def setup(app: web.Application) -> None:
             lambda seconds: metrics.first_audio("reading", seconds), clock=synthesizer.clock
         )
         metrics.watch(listeners.active, synthesizer.capacity)
-        app[keys.SPEECH] = SpeechState(
+        app[SPEECH] = SpeechState(
             speaker=speaker,
             limiter=limiter,
             metrics=metrics,
@@ -139,7 +136,7 @@ def setup(app: web.Application) -> None:
             await cache.close()
 
     async def speech_check() -> Check:
-        state = app.get(keys.SPEECH)
+        state = app.get(SPEECH)
         if state is None:
             return Check("speech", "failed", "the audio cache is still opening")
         synthesizer = state.speaker.synthesizer
@@ -159,7 +156,7 @@ def setup(app: web.Application) -> None:
         return Check("speech", "ok", f"{synthesizer.waiting} sentences waiting")
 
     app.cleanup_ctx.append(speech_ctx)
-    app[keys.READINESS_CHECKS].append(speech_check)
+    app[READINESS_CHECKS].append(speech_check)
     app.router.add_get(TIMINGS_ROUTE, timings_handler)  # before the audio route matches it
     app.router.add_get(AUDIO_ROUTE, audio_handler)
     app.router.add_post("/api/v1/speak", speak_handler)

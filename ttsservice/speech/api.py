@@ -14,10 +14,12 @@ from ttsservice.errors import BadRequest, NotFound, ServiceError
 from ttsservice.speech.audio import FORMATS, AudioFormat, format_for
 from ttsservice.speech.cache import CachedFile
 from ttsservice.speech.speaker import is_clip_key
-from ttsservice.speech.state import TextNormalizer, normalizer_version
+from ttsservice.speech.state import SPEECH, TextNormalizer, normalizer_version
 from ttsservice.speech.synthesizer import Priority
+from ttsservice.swedish.normalizer import NORMALIZER
 from ttsservice.web.openapi import error_ref, json_body, operation
 from ttsservice.web.requests import field_str, read_json_object
+from voices.registry import VOICES
 
 __all__ = ["audio_handler", "speak_handler"]
 
@@ -49,7 +51,7 @@ _AUDIO_CONTENT = {
 
 def normalizer_of(app: web.Application) -> TextNormalizer:
     """The app's Swedish text normaliser (its site lexicon may change while running)."""
-    return app[keys.NORMALIZER]
+    return app[NORMALIZER]
 
 
 def format_from_ext(ext: str) -> AudioFormat:
@@ -200,7 +202,7 @@ def audio_response(
 )
 async def audio_handler(request: web.Request) -> web.Response:
     """Serve a clip from the cache, making it first when needed."""
-    state = request.app[keys.SPEECH]
+    state = request.app[SPEECH]
     name = request.match_info["name"]
     key, dot, ext = name.partition(".")
     if not is_clip_key(key):
@@ -277,7 +279,7 @@ def client_address(request: web.Request) -> str:
 async def speak_handler(request: web.Request) -> web.Response:
     """Synthesise the posted text (cached like any clip) and answer with the audio."""
     app = request.app
-    state = app[keys.SPEECH]
+    state = app[SPEECH]
     settings = app[keys.SETTINGS]
     asked = time.monotonic()
     await state.limiter.admit(client_address(request))
@@ -289,7 +291,7 @@ async def speak_handler(request: web.Request) -> web.Response:
     if ext is None:  # "" is not a format: 400 like any other unknown one
         ext = "mp3"
     audio_format = format_from_ext(ext)
-    voice = app[keys.VOICES].get(voice_name)
+    voice = app[VOICES].get(voice_name)
     speaker = state.speaker
     # Charged by the text's estimated spoken length before any work is done for it;
     # given back below when its audio is already made.

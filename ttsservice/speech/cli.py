@@ -17,10 +17,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from ttsservice import keys
-from ttsservice.cli import add_settings_flags, settings_from_args
 from ttsservice.errors import ServiceError
 from ttsservice.settings import Settings
+from ttsservice.settingsflags import add_settings_flags, settings_from_args
+from ttsservice.speech.state import SPEECH
+from voices.registry import VOICES
 
 __all__ = ["register"]
 
@@ -141,16 +142,16 @@ async def _say_async(
         return _fail("TEXT is empty: give the words to speak")
     async with running_parts(settings) as app:
         try:
-            voice = app[keys.VOICES].get(voice_name)
+            voice = app[VOICES].get(voice_name)
         except ServiceError as exc:
             return _fail(exc.message)
         normalizer = normalizer_of(app)
-        speaker = app[keys.SPEECH].speaker
+        speaker = app[SPEECH].speaker
         spoken = normalizer.normalize(text, lang)
         spec = speaker.spec(spoken, lang, voice, normalizer_version(normalizer))
         (key,) = await speaker.register([spec])
         clip = await speaker.audio(key, spec, audio_format, Priority.VISITOR)
-        credit = app[keys.VOICES].attribution(voice.name)
+        credit = app[VOICES].attribution(voice.name)
     try:
         await asyncio.to_thread(output.write_bytes, clip.data)
     except OSError as exc:
@@ -200,8 +201,8 @@ async def _warm_async(
     failed: list[tuple[str, str]] = []
     sentences = 0
     async with running_parts(settings) as app:
-        voice = app[keys.VOICES].default
-        speaker = app[keys.SPEECH].speaker
+        voice = app[VOICES].default
+        speaker = app[SPEECH].speaker
         slots = asyncio.Semaphore(speaker.synthesizer.concurrency + 1)
 
         async def make(key: str, spec: ClipSpec) -> None:

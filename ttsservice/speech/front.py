@@ -25,7 +25,9 @@ from aiohttp import web
 from ttsservice import keys
 from ttsservice.speech.api import AUDIO_ROUTE, PRIORITIES, audio_response
 from ttsservice.speech.audio import format_for
+from ttsservice.speech.state import SPEECH
 from ttsservice.web.cors import allowed_origin, expose_to
+from ttsservice.web.metrics import HTTP_METRICS
 from ttsservice.web.proxies import note_forwarded_client
 
 logger = logging.getLogger(__name__)
@@ -44,7 +46,7 @@ class HotClipFront:
         self._routed = routed.request_handler
         self._settings = app[keys.SETTINGS]
         self._proxies = app[keys.TRUSTED_PROXIES]
-        self._metrics = app[keys.HTTP_METRICS]
+        self._metrics = app[HTTP_METRICS]
         self.answered = 0
         """Requests answered here rather than routed (the tests read it)."""
 
@@ -70,7 +72,7 @@ class HotClipFront:
         name, _, query = rest.partition("?")
         key, dot, ext = name.partition(".")
         audio_format = format_for(ext) if dot else None  # Accept negotiation is routed
-        state = self._app.get(keys.SPEECH)
+        state = self._app.get(SPEECH)
         if audio_format is None or query not in _PLAIN_QUERIES or state is None:
             return None
         cached = state.speaker.hot(key, audio_format)

@@ -38,7 +38,7 @@ from ttsservice.speech.audio import FORMATS, AudioFormat
 from ttsservice.speech.budget import EXTRACTION_COST, Charge
 from ttsservice.speech.readingrecords import load_reading_record, record_path, share_reading_record
 from ttsservice.speech.speaker import ClipSpec, Speaker
-from ttsservice.speech.state import TextNormalizer, normalizer_version
+from ttsservice.speech.state import SPEECH, TextNormalizer, normalizer_version
 from ttsservice.speech.synthesizer import Priority
 from ttsservice.swedish import split_sentences
 from ttsservice.web.openapi import (
@@ -50,6 +50,7 @@ from ttsservice.web.openapi import (
 )
 from ttsservice.web.requests import field_str, read_json_object
 from voices.engine import SpeechVoice
+from voices.registry import VOICES
 
 __all__ = [
     "FIRST_SENTENCES",
@@ -262,7 +263,7 @@ async def prepare_reading(
     ``charge`` takes the seconds of speech that starts from the client's
     budget (429 when it has not got them) and says how much later its deadlines go.
     """
-    speaker = app[keys.SPEECH].speaker
+    speaker = app[SPEECH].speaker
     settings = app[keys.SETTINGS]
     normalizer = normalizer_of(app)
     version = normalizer_version(normalizer)
@@ -304,7 +305,7 @@ async def prepare_reading(
     clip_keys = await speaker.register_group(path, specs, about)
     if not known:
         await share_reading_record(speaker, ident)
-    attribution = app[keys.VOICES].attribution(voice.name)
+    attribution = app[VOICES].attribution(voice.name)
     return PreparedReading(
         ident, reading, voice, sentences, clip_keys, specs, attribution, plan.truncated
     )
@@ -520,13 +521,13 @@ async def _reading_for(
 ) -> web.Response:
     app = request.app
     hint = format_from_ext("mp3" if ext is None else ext)
-    voice = app[keys.VOICES].get(voice_name)
+    voice = app[VOICES].get(voice_name)
     if (url is None) == (text is None):
         raise BadRequest(
             'Send either "url" (a page to read) or "text" (a selection), not both.',
             code="missing_field",
         )
-    budget = app[keys.SPEECH].budget
+    budget = app[SPEECH].budget
     address = client_address(request)
     # Fetching and parsing a page, or splitting and normalising a text, is work too:
     # charged before it is done, so a client over its budget costs nothing more.
@@ -555,12 +556,12 @@ async def _reading_for(
             budget.refund(paid)
         raise
     if prepared.keys:
-        synthesizer = app[keys.SPEECH].speaker.synthesizer
+        synthesizer = app[SPEECH].speaker.synthesizer
         spoken = sum(
             synthesizer.speech_seconds(len(spec.text)) * spec.length_scale
             for spec in prepared.specs
         )
-        app[keys.SPEECH].listeners.started(prepared.keys[0], spoken)
+        app[SPEECH].listeners.started(prepared.keys[0], spoken)
     return web.json_response(prepared.to_json(), headers={"Cache-Control": "no-cache"})
 
 
@@ -629,7 +630,7 @@ async def readings_get_handler(request: web.Request) -> web.Response:
 )
 async def readings_download_handler(request: web.Request) -> web.StreamResponse:
     """Stream every sentence's MP3, in order, as one file."""
-    speaker = request.app[keys.SPEECH].speaker
+    speaker = request.app[SPEECH].speaker
     ident = request.match_info["ident"]
     stored = await load_reading_record(speaker, ident)
     if stored is None:

@@ -16,8 +16,8 @@ import re
 
 from aiohttp import web
 
-from ttsservice import keys
 from ttsservice.errors import BadRequest, ServiceError
+from ttsservice.speech.state import SPEECH
 from ttsservice.web.openapi import error_ref, operation
 
 __all__ = ["MAX_RELEASED", "release_handler"]
@@ -101,7 +101,7 @@ async def release_handler(request: web.Request) -> web.Response:
             f"At most {MAX_RELEASED} sentences can be released at once; got {len(items)}.",
             code="too_many",
         )
-    state = request.app[keys.SPEECH]
+    state = request.app[SPEECH]
     released = {_clip_key(item) for item in items}
     dropped = sum(state.speaker.abandon(key) for key in released)
     for key in released:

@@ -1,9 +1,11 @@
-"""The read-aloud state one app holds (behind ``keys.SPEECH``)."""
+"""The read-aloud state one app holds (behind ``SPEECH``, its app key)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
+
+from aiohttp import web
 
 from ttsservice.speech.budget import SpeechBudget
 from ttsservice.speech.listeners import ListenerBook
@@ -44,3 +46,7 @@ class SpeechState:
     """Per-client seconds of speech for readings, extraction and read-selection."""
     listeners: ListenerBook
     """Readings being listened to, and their time to first audio."""
+
+
+SPEECH: web.AppKey[SpeechState] = web.AppKey("speech")
+"""The read-aloud machinery (synthesis queue, audio cache, limits); set when the app starts."""

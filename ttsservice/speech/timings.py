@@ -31,6 +31,7 @@ from ttsservice.speech.api import IMMUTABLE, normalizer_of
 from ttsservice.speech.audio import FORMATS
 from ttsservice.speech.readingrecords import load_reading_record
 from ttsservice.speech.speaker import ClipSpec, Speaker, UnknownClip, is_clip_key
+from ttsservice.speech.state import SPEECH
 from ttsservice.speech.synthesizer import Priority
 from ttsservice.swedish.offsets import spoken_spans, spoken_words
 from ttsservice.web.openapi import error_ref, operation
@@ -163,7 +164,7 @@ def _immutable(request: web.Request, body: bytes, content_type: str) -> web.Resp
 )
 async def timings_handler(request: web.Request) -> web.Response:
     """The sentence clip's word timings."""
-    speaker = request.app[keys.SPEECH].speaker
+    speaker = request.app[SPEECH].speaker
     key = request.match_info["key"]
     if not is_clip_key(key):
         raise UnknownClip("There is no clip at this address: a clip key is 64 hexadecimal digits.")
@@ -254,7 +255,7 @@ def vtt_cue(offset: float, duration: float, written: str, words: list[dict[str, 
 )
 async def vtt_handler(request: web.Request) -> web.Response:
     """WebVTT captions for the reading's download."""
-    speaker = request.app[keys.SPEECH].speaker
+    speaker = request.app[SPEECH].speaker
     ident = request.match_info["ident"]
     stored = await load_reading_record(speaker, ident)
     if stored is None:

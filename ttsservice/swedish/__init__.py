@@ -4,7 +4,7 @@ Public interface (others build on it):
 
 - :func:`split_sentences` and :class:`Span`: sentences with offsets into the original text;
 - :class:`Normalizer` (``normalize(text, lang)``, ``version``) and :data:`NORMALIZER_VERSION`;
-- :func:`setup`: puts the app's Normalizer at ``app[keys.NORMALIZER]``, keeps its site
+- :func:`setup`: puts the app's Normalizer at ``app[swedish.normalizer.NORMALIZER]``, keeps its site
   lexicon up to date (file modification time, SIGHUP) and reports a broken lexicon in
   ``/readyz``.
 """

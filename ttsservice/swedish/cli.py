@@ -6,7 +6,7 @@ import argparse
 import io
 import sys
 
-from ttsservice.cli import add_settings_flags, settings_from_args
+from ttsservice.settingsflags import add_settings_flags, settings_from_args
 from ttsservice.swedish.lexicon import LexiconError, load_default_lexicon, load_lexicon
 from ttsservice.swedish.normalizer import Normalizer
 from ttsservice.swedish.sentences import split_sentences

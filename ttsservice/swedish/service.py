@@ -15,8 +15,8 @@ from prometheus_client import Counter, Gauge
 
 from ttsservice import keys
 from ttsservice.swedish.lexicon import Lexicon, LexiconError, load_default_lexicon, load_lexicon
-from ttsservice.swedish.normalizer import Normalizer
-from ttsservice.web.health import Check
+from ttsservice.swedish.normalizer import NORMALIZER, Normalizer
+from ttsservice.web.health import READINESS_CHECKS, Check
 
 __all__ = ["POLL_SECONDS", "LexiconWatch", "setup"]
 
@@ -118,8 +118,12 @@ class LexiconWatch:
         return Check("lexicon", "ok", detail)
 
 
+LEXICON_WATCH: web.AppKey[LexiconWatch] = web.AppKey("lexicon_watch")
+"""Keeps the normaliser's site lexicon in step with its file (mtime, SIGHUP)."""
+
+
 def setup(app: web.Application) -> None:
-    """Put the Normalizer at ``app[keys.NORMALIZER]`` and keep its site lexicon current."""
+    """Put the Normalizer at ``app[NORMALIZER]`` and keep its site lexicon current."""
     settings = app[keys.SETTINGS]
     registry = app[keys.REGISTRY]
     reloads = Counter(
@@ -136,8 +140,8 @@ def setup(app: web.Application) -> None:
     base = load_default_lexicon()
     normalizer = Normalizer(base)
     watch = LexiconWatch(normalizer, base, settings.lexicon_path, reloads, entries)
-    app[keys.NORMALIZER] = normalizer
-    app[keys.LEXICON_WATCH] = watch
+    app[NORMALIZER] = normalizer
+    app[LEXICON_WATCH] = watch
 
     async def lexicon_ctx(app: web.Application) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
@@ -177,4 +181,4 @@ def setup(app: web.Application) -> None:
         return watch.readiness()
 
     app.cleanup_ctx.append(lexicon_ctx)
-    app[keys.READINESS_CHECKS].append(lexicon_check)
+    app[READINESS_CHECKS].append(lexicon_check)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from aiohttp import web
 
-from ttsservice import keys
 from ttsservice.web.openapi import json_response, operation
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,10 @@ class Check:
     """ok, degraded (works, but worse) or failed (cannot serve its part)."""
     detail: str = ""
     """For a person: what is wrong and how to fix it."""
+
+
+READINESS_CHECKS: web.AppKey[list[Callable[[], Awaitable[Check]]]] = web.AppKey("readiness_checks")
+"""Checks /readyz runs; each subsystem appends its own in its setup."""
 
 
 @operation(
@@ -56,7 +60,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """Run every registered check (each bounded in time) and summarise."""
     checks = []
-    for probe in request.app[keys.READINESS_CHECKS]:
+    for probe in request.app[READINESS_CHECKS]:
         try:
             checks.append(await asyncio.wait_for(probe(), timeout=2.0))
         except Exception as exc:  # a failing probe is a failed check, not a 500

@@ -77,6 +77,10 @@ class HttpMetrics:
         yield latency
 
 
+HTTP_METRICS: web.AppKey[HttpMetrics] = web.AppKey("http_metrics")
+"""Request counters and latency histograms."""
+
+
 def route_template(request: web.Request) -> str:
     """The matched route's template (``/api/v1/audio/{key}``), or ``unmatched``."""
     resource = request.match_info.route.resource
@@ -88,7 +92,7 @@ def route_template(request: web.Request) -> str:
 @web.middleware
 async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Count and time every request under its route template."""
-    metrics = request.app[keys.HTTP_METRICS]
+    metrics = request.app[HTTP_METRICS]
     started = time.perf_counter()
     status = 500
     try:

@@ -53,9 +53,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from aiohttp import web
 
-from ttsservice import keys
 from ttsservice.web.postgres import QuietConnection
 
 __all__ = [
@@ -65,7 +63,6 @@ __all__ = [
     "CountersUnavailable",
     "SharedRateCounters",
     "counters_ctx",
-    "setup",
 ]
 
 logger = logging.getLogger(__name__)
@@ -311,37 +308,3 @@ async def counters_ctx(database_url: str) -> AsyncIterator[SharedRateCounters]:
         with contextlib.suppress(asyncio.CancelledError):
             await purging
         await pool.close()
-
-
-def setup(app: web.Application) -> None:
-    """With ``TTS_DATABASE_URL`` set, make every per-client limiter count across copies.
-
-    Registered after the speech, feedback and dashboard setups: their
-    limiters exist (and the feedback store has migrated the table) by the
-    time this context starts.
-    """
-
-    async def counters_ctx_for(app: web.Application) -> AsyncIterator[None]:
-        url = app[keys.SETTINGS].database_url
-        if not url:
-            yield
-            return
-        speech = app.get(keys.SPEECH)
-        dashboard = app.get(keys.DASHBOARD)
-        limiters: list[Any] = [
-            app.get(keys.FEEDBACK_GUARD),
-            speech.limiter if speech is not None else None,
-            dashboard.limiter if dashboard is not None else None,
-        ]
-        async with counters_ctx(url) as counters:
-            for limiter in limiters:
-                if limiter is not None:
-                    limiter.shared = counters
-            try:
-                yield
-            finally:
-                for limiter in limiters:
-                    if limiter is not None:
-                        limiter.shared = None
-
-    app.cleanup_ctx.append(counters_ctx_for)

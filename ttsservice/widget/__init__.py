@@ -18,9 +18,9 @@ from aiohttp import web
 
 from ttsservice import keys
 from ttsservice.errors import NotFound
-from ttsservice.web.health import Check
+from ttsservice.web.health import READINESS_CHECKS, Check
 from ttsservice.web.openapi import json_response, operation
-from ttsservice.widget.assets import WidgetAsset, build_assets, read_sources
+from ttsservice.widget.assets import WIDGET_ASSETS, WidgetAsset, build_assets, read_sources
 
 __all__ = ["embed_snippet", "setup"]
 
@@ -65,7 +65,7 @@ def embed_snippet(base_url: str, script: WidgetAsset, site: str = "example.se") 
 async def widget_file(request: web.Request) -> web.StreamResponse:
     """Serve one of the widget's files with caching, ETag and gzip."""
     name = request.match_info["name"]
-    found = request.app[keys.WIDGET_ASSETS].find(name)
+    found = request.app[WIDGET_ASSETS].find(name)
     if found is None:
         raise NotFound(
             f"There is no widget file called {name!r}. The current file names and their "
@@ -95,7 +95,7 @@ async def widget_file(request: web.Request) -> web.StreamResponse:
 )
 async def widget_integrity(request: web.Request) -> web.Response:
     """Publish the content-hashed URLs and their SRI hashes."""
-    assets = request.app[keys.WIDGET_ASSETS]
+    assets = request.app[WIDGET_ASSETS]
     base = request.app[keys.SETTINGS].base_url
     files: dict[str, Any] = {}
     for asset in (assets.script, assets.stylesheet):
@@ -115,7 +115,7 @@ async def _assets_ctx(app: web.Application) -> AsyncIterator[None]:
     loop = asyncio.get_running_loop()
     script, stylesheet = await loop.run_in_executor(app[keys.CPU_EXECUTOR], read_sources)
     assets = build_assets(script, stylesheet)
-    app[keys.WIDGET_ASSETS] = assets
+    app[WIDGET_ASSETS] = assets
     logger.info(
         "widget ready: /widget/%s (%d bytes gzipped with its style sheet)",
         assets.script.hashed_name,
@@ -126,7 +126,7 @@ async def _assets_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def _readiness(app: web.Application) -> Any:
     async def check() -> Check:
-        if keys.WIDGET_ASSETS in app:
+        if WIDGET_ASSETS in app:
             return Check("widget", "ok")
         return Check("widget", "failed", "The widget files could not be loaded at start.")
 
@@ -136,6 +136,6 @@ def _readiness(app: web.Application) -> Any:
 def setup(app: web.Application) -> None:
     """Load the widget's files when the app starts and serve them under /widget/."""
     app.cleanup_ctx.append(_assets_ctx)
-    app[keys.READINESS_CHECKS].append(_readiness(app))
+    app[READINESS_CHECKS].append(_readiness(app))
     app.router.add_get("/widget/integrity.json", widget_integrity)
     app.router.add_get("/widget/{name}", widget_file)

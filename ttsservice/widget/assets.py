@@ -1,7 +1,9 @@
 """The widget's files as served: content-hashed names, SRI hashes and gzip bodies.
 
-The script and its style sheet are plain files in ``static/`` (no build step).
-When the service starts it reads them once, writes the style sheet's hashed
+The script is written in parts, one per job, in ``js/`` (see :data:`SCRIPT_PARTS`),
+and its style sheet is a plain file in ``static/``; there is no build step. When
+the service starts it reads them once, joins the parts in their fixed order into
+the one ``widget.js`` it serves, writes the style sheet's hashed
 name and SRI hash into the script (so one ``<script>`` tag brings both, each
 checked by the browser), and hashes the result. A changed file gives new
 names, so the hashed URLs can be cached for ever.
@@ -15,7 +17,21 @@ import hashlib
 from dataclasses import dataclass
 from importlib import resources
 
+from aiohttp import web
+
 __all__ = ["WidgetAsset", "WidgetAssets", "build_assets", "read_sources"]
+
+SCRIPT_PARTS = (
+    "head.js",  # opens the script's scope; version, limits, placeholders
+    "strings.js",  # every text the visitor sees, Swedish and English; shortcuts
+    "core.js",  # configuration from the script tag, DOM and HTTP helpers, errors
+    "consent.js",  # consent, storage only after it, the notices shown without it
+    "highlighter.js",  # marking the sentence and the word being read
+    "player.js",  # the read-aloud player
+    "form.js",  # the feedback form
+    "start.js",  # mounting, the public TTSWidget API, start-up; closes the scope
+)
+"""The parts of ``widget.js`` in ``js/``, in the order they are joined (they share one scope)."""
 
 CSS_FILE_MARK = b"__TTS_CSS_FILE__"
 CSS_INTEGRITY_MARK = b"__TTS_CSS_INTEGRITY__"
@@ -60,6 +76,10 @@ class WidgetAssets:
         return None
 
 
+WIDGET_ASSETS: web.AppKey[WidgetAssets] = web.AppKey("widget_assets")
+"""The widget's script and style sheet with their hashed names and SRI; set when the app starts."""
+
+
 def _asset(name: str, content_type: str, body: bytes) -> WidgetAsset:
     digest = hashlib.sha384(body).digest()
     short = hashlib.sha256(body).hexdigest()[:12]
@@ -89,6 +109,10 @@ def build_assets(script_source: bytes, stylesheet_source: bytes) -> WidgetAssets
 
 
 def read_sources() -> tuple[bytes, bytes]:
-    """The shipped ``widget.js`` and ``widget.css`` (blocking: call in an executor)."""
-    folder = resources.files("ttsservice.widget").joinpath("static")
-    return folder.joinpath("widget.js").read_bytes(), folder.joinpath("widget.css").read_bytes()
+    """The shipped ``widget.js`` (its parts joined) and ``widget.css`` (blocking).
+
+    Call it in an executor.
+    """
+    package = resources.files("ttsservice.widget")
+    script = b"".join(package.joinpath("js", part).read_bytes() for part in SCRIPT_PARTS)
+    return script, package.joinpath("static", "widget.css").read_bytes()

@@ -1,4 +1,7 @@
-"""The demo page and its static assets, served from the package."""
+"""The demo page and its static assets, served from the package.
+
+Its own room above the widget: the page embeds the widget the way a portal should.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from aiohttp import web
 from ttsservice import keys
 from ttsservice.errors import NotFound
 from ttsservice.web.openapi import error_ref, operation
+from ttsservice.widget.assets import WIDGET_ASSETS
 
 # The demo runs under the strict policy portals are asked to use, so every demo visit
 # shows that the widget needs no inline script or style and no eval.
@@ -27,8 +31,8 @@ _STATIC_TYPES = {
 
 
 def read_static(name: str) -> bytes:
-    """Bytes of a file shipped in ``ttsservice/web/static``."""
-    return resources.files("ttsservice.web").joinpath("static", name).read_bytes()
+    """Bytes of a file shipped in ``ttsservice/demo/static``."""
+    return resources.files("ttsservice.demo").joinpath("static", name).read_bytes()
 
 
 @operation(
@@ -41,7 +45,7 @@ async def demo_page(request: web.Request) -> web.Response:
     if not request.app[keys.SETTINGS].demo:
         raise NotFound("The demo page is turned off on this service (TTS_DEMO=false).")
     body = read_static("demo.html")
-    assets = request.app.get(keys.WIDGET_ASSETS)
+    assets = request.app.get(WIDGET_ASSETS)
     if assets is not None:
         # Embed the widget as portals should: content-hashed URL with its SRI hash.
         script = assets.script
@@ -60,7 +64,7 @@ async def demo_page(request: web.Request) -> web.Response:
 
 def _asset_names() -> list[str]:
     """The demo assets the package ships (what ``/static/{name}`` serves)."""
-    folder = resources.files("ttsservice.web").joinpath("static")
+    folder = resources.files("ttsservice.demo").joinpath("static")
     return sorted(
         entry.name
         for entry in folder.iterdir()
