@@ -299,7 +299,7 @@ def raw_piper_throughput(model: Path, texts: list[str]) -> tuple[float, float, f
     """
     from piper import PiperVoice, SynthesisConfig
 
-    from ttsservice.speech.speaker import yield_to_event_loop
+    from ttsservice.speech.clips import yield_to_event_loop
 
     result: list[float] = []
 

@@ -74,7 +74,7 @@ def standin(folder: Path) -> Path:
 
 def measure(run: Any) -> tuple[float, float, float]:
     """Seconds of speech, wall seconds and CPU seconds of ``run`` in a service-like thread."""
-    from ttsservice.speech.speaker import yield_to_event_loop
+    from ttsservice.speech.clips import yield_to_event_loop
 
     result: list[float] = []
 

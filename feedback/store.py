@@ -336,7 +336,7 @@ class FeedbackStore(_Database):
         """Record what clip keys stand for (``(key, spec JSON)``), so every copy can render them.
 
         Used by the speaker when TTS_DATABASE_URL is set (see
-        :class:`ttsservice.speech.speaker.ClipRecords`); a key already recorded is kept.
+        :class:`ttsservice.speech.clips.ClipRecords`); a key already recorded is kept.
         """
         if not items:
             return

@@ -85,7 +85,7 @@ def test_silence_and_empty_input_encode_without_error(tmp_path: Path) -> None:
 
 
 def test_long_sentences_are_spoken_in_clause_sized_parts() -> None:
-    from ttsservice.speech.speaker import MAX_CHUNK_CHARS, speech_chunks
+    from ttsservice.speech.clips import MAX_CHUNK_CHARS, speech_chunks
 
     sentence = (
         "Att främja intresset för bildning, upplysning, utbildning och forskning kan bidra "

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 
 from ttsservice.speech.cache import AudioCache, CacheMetrics
-from ttsservice.speech.speaker import clip_path
+from ttsservice.speech.clips import clip_path
 
 pytest_plugins = ["tests.conftest_voices", "tests.conftest_speech"]
 

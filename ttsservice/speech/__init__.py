@@ -23,8 +23,8 @@ from ttsservice.speech.cache import AudioCache
 from ttsservice.speech.listeners import ListenerBook
 from ttsservice.speech.metrics import SpeechMetrics
 from ttsservice.speech.ratelimit import ClientLimiter
-from ttsservice.speech.readings import (
-    DOWNLOAD_ROUTE,
+from ttsservice.speech.readings import DOWNLOAD_ROUTE
+from ttsservice.speech.readingsapi import (
     readings_download_handler,
     readings_get_handler,
     readings_post_handler,

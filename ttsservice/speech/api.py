@@ -13,7 +13,7 @@ from ttsservice import keys
 from ttsservice.errors import BadRequest, NotFound, ServiceError
 from ttsservice.speech.audio import FORMATS, AudioFormat, format_for
 from ttsservice.speech.cache import CachedFile
-from ttsservice.speech.speaker import is_clip_key
+from ttsservice.speech.clips import is_clip_key
 from ttsservice.speech.state import SPEECH, TextNormalizer, normalizer_version
 from ttsservice.speech.synthesizer import Priority
 from ttsservice.swedish.normalizer import NORMALIZER

@@ -181,9 +181,9 @@ async def _warm_async(
 
     from ttsservice.reading import read_page
     from ttsservice.speech.api import format_from_ext
+    from ttsservice.speech.clips import ClipSpec
     from ttsservice.speech.readings import prepare_reading
     from ttsservice.speech.sitemap import SitemapError, load_sitemap
-    from ttsservice.speech.speaker import ClipSpec
     from ttsservice.speech.synthesizer import Priority
     from ttsservice.web.origins import is_allowed_url
 

@@ -3,7 +3,7 @@
 A reading's record (``readings/ID.json`` in the audio cache) is what its
 captions (``.vtt``) and its download (``.mp3``) are made from. With
 ``TTS_DATABASE_URL`` set it is also stored in the database (beside the
-clip records, see :class:`~ttsservice.speech.speaker.ClipRecords`), so a
+clip records, see :class:`~ttsservice.speech.clips.ClipRecords`), so a
 reading made through one copy can be downloaded through any other: a copy
 that has not seen the id fetches the record and keeps it in its own cache.
 """

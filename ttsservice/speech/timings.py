@@ -29,8 +29,9 @@ from ttsservice import keys
 from ttsservice.errors import NotFound
 from ttsservice.speech.api import IMMUTABLE, normalizer_of
 from ttsservice.speech.audio import FORMATS
+from ttsservice.speech.clips import ClipSpec, UnknownClip, is_clip_key
 from ttsservice.speech.readingrecords import load_reading_record
-from ttsservice.speech.speaker import ClipSpec, Speaker, UnknownClip, is_clip_key
+from ttsservice.speech.speaker import Speaker
 from ttsservice.speech.state import SPEECH
 from ttsservice.speech.synthesizer import Priority
 from ttsservice.swedish.offsets import spoken_spans, spoken_words
