@@ -252,3 +252,43 @@ async def test_unreachable_counters_count_in_this_copy_meanwhile(
     # Not a 500, and not unlimited: this copy counts on its own until the database is back.
     assert [first.status, second.status, third.status] == [400, 400, 429]
     assert (await third.json())["error"]["code"] == "rate_limited"
+
+
+async def test_leased_vote_tokens_spare_round_trips_and_never_exceed_the_limit(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """A client far from its limit is counted in leases (a statement per several votes);
+    two copies spending their leases together still never give more than the bucket."""
+    async with FeedbackStore(tmp_path / "unused.sqlite3", database_url=pg_url):
+        pass
+    pools = [await asyncpg.create_pool(pg_url, min_size=1, max_size=2) for _ in range(2)]
+    now = [3_000_000.0]
+    copies = [SharedRateCounters(pool, clock=lambda: now[0]) for pool in pools]
+    statements = [0, 0]
+    for n, counters in enumerate(copies):
+        fetch = counters._fetch
+
+        async def counted(sql: str, *args: Any, n: int = n, fetch: Any = fetch) -> list[Any]:
+            statements[n] += 1
+            return list(await fetch(sql, *args))
+
+        counters._fetch = counted  # type: ignore[method-assign]
+    try:
+        # One copy, a roomy bucket (1000 tokens): 300 votes one after the other.
+        alone = [await copies[0].bucket_take("vote", "roomy", 1000, 1000 / 60) for _ in range(300)]
+        alone_statements = statements[0]
+        # Two copies, a bucket of 60: 200 votes over both, one after the other and parallel.
+        both: list[float | None] = []
+        for n in range(100):
+            both.append(await copies[n % 2].bucket_take("vote", "tight", 60, 1.0))
+        both += await asyncio.gather(
+            *(copies[n % 2].bucket_take("vote", "tight", 60, 1.0) for n in range(100))
+        )
+    finally:
+        for pool in pools:
+            await pool.close()
+    assert alone.count(None) == 300
+    assert alone_statements < 300 // 10  # leases: far fewer statements than votes
+    granted = both.count(None)
+    assert granted <= 60  # never more than the bucket gave, whichever copy spent it
+    assert granted >= 60 - 2 * (60 // 8)  # and at most a lease per copy left unspent

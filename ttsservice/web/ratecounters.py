@@ -18,6 +18,15 @@ and each limiter keeps counting in memory exactly as before.
   while it is on its way go together in the next one, grouped per client
   (a client wanting k events gets ``min(k, room)`` of them). Under load a
   count costs a share of one round trip, not one round trip each.
+- **Leases** (buckets only): a client far from its limit takes a few tokens
+  more than it asks for, at most an eighth of what its bucket still holds
+  (:data:`LEASE_SHARE`, at most :data:`LEASE_MAX`), and this copy spends them
+  without asking again for up to :data:`LEASE_SECONDS`. Tokens are only ever
+  spent after the database gave them, so the copies together never allow more
+  than the limit; near the limit the lease shrinks to nothing and every vote
+  is counted in the database. A lease a copy does not use is lost (at most an
+  eighth of the room a client had, so a client moving between copies may be
+  refused a little early, never late).
 - **Two shapes**, matching the in-memory limiters: a sliding-window log (at
   most N events in any W seconds: read-aloud requests, failed sign-ins),
   kept as an array of at most N timestamps in the row; and a token bucket
@@ -138,6 +147,15 @@ FROM rate_limits WHERE scope = $1 AND client = $2
 
 _WINDOW, _BUCKET = "window", "bucket"
 
+LEASE_SHARE = 8
+"""A lease is at most the bucket's remaining tokens divided by this."""
+LEASE_MAX = 64
+"""The most tokens one lease holds."""
+LEASE_SECONDS = 2.0
+"""How long this copy may spend a lease before it asks the database again."""
+MAX_LEASES = 10_000
+"""Clients whose leases one copy keeps (the oldest are dropped)."""
+
 
 @dataclass(slots=True)
 class _Wanted:
@@ -162,6 +180,9 @@ class SharedRateCounters:
         self._down_until = -math.inf
         self._waiting: dict[tuple[str, str, str], _Wanted] = {}
         self._sender: asyncio.Task[None] | None = None
+        # (scope, client) -> (tokens leased to this copy, spend them before this monotonic
+        # time, the tokens the shared bucket held after the last take).
+        self._leases: dict[tuple[str, str], tuple[int, float, float]] = {}
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         if time.monotonic() < self._down_until:
@@ -205,7 +226,18 @@ class SharedRateCounters:
         self, scope: str, client: str, capacity: float, per_second: float
     ) -> float | None:
         """Take one token from ``client``'s bucket; None if taken, else seconds to the next."""
+        lease = self._leases.get((scope, client))
+        if lease is not None and lease[0] > 0 and time.monotonic() < lease[1]:
+            self._leases[(scope, client)] = (lease[0] - 1, lease[1], lease[2])
+            return None  # a token the database already gave this copy
         return await self._count(_BUCKET, scope, client, float(capacity), capacity / per_second)
+
+    def _lease_wanted(self, scope: str, client: str) -> int:
+        """Tokens to take beyond those asked for: a share of what the bucket last held."""
+        lease = self._leases.get((scope, client))
+        if lease is None:
+            return 0
+        return max(0, min(LEASE_MAX, int(lease[2] // LEASE_SHARE)))
 
     async def _count(
         self, kind: str, scope: str, client: str, cap: float, per: float
@@ -237,6 +269,7 @@ class SharedRateCounters:
         now = self._clock()
         keys = list(part)
         wanted = [part[key] for key in keys]
+        extra = [self._lease_wanted(key[1], key[2]) if kind == _BUCKET else 0 for key in keys]
         try:
             rows = await self._fetch(
                 _WINDOW_HITS if kind == _WINDOW else _BUCKET_TAKES,
@@ -244,7 +277,7 @@ class SharedRateCounters:
                 [key[2] for key in keys],
                 [w.cap for w in wanted],
                 [w.per for w in wanted],
-                [len(w.futures) for w in wanted],
+                [len(w.futures) + more for w, more in zip(wanted, extra, strict=True)],
                 now,
             )
         except CountersUnavailable as exc:
@@ -262,9 +295,22 @@ class SharedRateCounters:
                 wait = min(w.per, oldest + w.per - now)
             else:
                 wait = min(w.per, (1.0 - float(row["tokens"])) * w.per / w.cap)
+                self._keep_lease(scope, client, row, len(w.futures))
             for position, future in enumerate(w.futures):
                 if not future.done():
                     future.set_result(None if position < row["granted"] else wait)
+
+    def _keep_lease(self, scope: str, client: str, row: Any, asked: int) -> None:
+        """Keep the tokens granted beyond the ``asked`` ones for this copy to spend."""
+        left = max(0, int(row["granted"]) - asked)
+        self._leases.pop((scope, client), None)
+        self._leases[(scope, client)] = (
+            left,
+            time.monotonic() + LEASE_SECONDS,
+            float(row["tokens"]),
+        )
+        while len(self._leases) > MAX_LEASES:
+            del self._leases[next(iter(self._leases))]
 
     async def forget(self, scope: str, client: str) -> None:
         """Drop ``client``'s count (a successful sign-in clears its failures)."""
