@@ -10,9 +10,12 @@ that has not seen the id fetches the record and keeps it in its own cache.
 
 from __future__ import annotations
 
+import json
+
+from ttsservice.errors import NotFound
 from ttsservice.speech.speaker import Speaker
 
-__all__ = ["load_reading_record", "record_path", "share_reading_record"]
+__all__ = ["load_reading_record", "reading_keys", "record_path", "share_reading_record"]
 
 
 def record_path(ident: str) -> str:
@@ -43,3 +46,16 @@ async def load_reading_record(speaker: Speaker, ident: str) -> bytes | None:
     data = shared.encode("utf-8")
     await speaker.cache.write(path, data)
     return data
+
+
+async def reading_keys(speaker: Speaker, ident: str) -> tuple[list[str], str]:
+    """Reading ``ident``'s clip keys in order and its title; :class:`NotFound` (404) if this
+    copy and the shared records do not know it, or its record is damaged."""
+    stored = await load_reading_record(speaker, ident)
+    if stored is None:
+        raise NotFound("This reading is not known here (it may have expired): create it again.")
+    try:
+        record = json.loads(stored)
+        return [str(k) for k in record["keys"]], str(record.get("title") or "uppläsning")
+    except (ValueError, KeyError, TypeError):
+        raise NotFound("This reading's record is damaged: create it again.") from None

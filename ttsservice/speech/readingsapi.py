@@ -6,7 +6,6 @@ The reading itself is planned and prepared in :mod:`ttsservice.speech.readings`.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -15,13 +14,13 @@ from typing import Any
 from aiohttp import web
 
 from ttsservice import keys
-from ttsservice.errors import BadRequest, NotFound, Overloaded
+from ttsservice.errors import BadRequest, Overloaded
 from ttsservice.reading import read_page
 from ttsservice.reading.model import Block, Reading
 from ttsservice.speech.api import WORDS_PATTERN, client_address, format_from_ext
 from ttsservice.speech.audio import FORMATS
 from ttsservice.speech.budget import EXTRACTION_COST, Charge
-from ttsservice.speech.readingrecords import load_reading_record
+from ttsservice.speech.readingrecords import reading_keys
 from ttsservice.speech.readings import (
     DOWNLOAD_AHEAD,
     DOWNLOAD_PATIENCE,
@@ -304,15 +303,7 @@ async def readings_download_handler(request: web.Request) -> web.StreamResponse:
     """Stream every sentence's MP3, in order, as one file."""
     speaker = request.app[SPEECH].speaker
     ident = request.match_info["ident"]
-    stored = await load_reading_record(speaker, ident)
-    if stored is None:
-        raise NotFound("This reading is not known here (it may have expired): create it again.")
-    try:
-        record = json.loads(stored)
-        clip_keys = [str(k) for k in record["keys"]]
-        title = str(record.get("title") or "uppläsning")
-    except (ValueError, KeyError, TypeError):
-        raise NotFound("This reading's record is damaged: create it again.") from None
+    clip_keys, title = await reading_keys(speaker, ident)
     mp3 = FORMATS["mp3"]
     specs = [await speaker.lookup(key) for key in clip_keys]
     deadline = time.monotonic() + DOWNLOAD_PATIENCE

@@ -26,11 +26,10 @@ from typing import Any
 from aiohttp import web
 
 from ttsservice import keys
-from ttsservice.errors import NotFound
 from ttsservice.speech.api import IMMUTABLE, normalizer_of
 from ttsservice.speech.audio import FORMATS
 from ttsservice.speech.clips import ClipSpec, UnknownClip, is_clip_key
-from ttsservice.speech.readingrecords import load_reading_record
+from ttsservice.speech.readingrecords import reading_keys
 from ttsservice.speech.speaker import Speaker
 from ttsservice.speech.state import SPEECH
 from ttsservice.speech.synthesizer import Priority
@@ -258,13 +257,7 @@ async def vtt_handler(request: web.Request) -> web.Response:
     """WebVTT captions for the reading's download."""
     speaker = request.app[SPEECH].speaker
     ident = request.match_info["ident"]
-    stored = await load_reading_record(speaker, ident)
-    if stored is None:
-        raise NotFound("This reading is not known here (it may have expired): create it again.")
-    try:
-        clip_keys = [str(k) for k in json.loads(stored)["keys"]]
-    except (ValueError, KeyError, TypeError):
-        raise NotFound("This reading's record is damaged: create it again.") from None
+    clip_keys, _ = await reading_keys(speaker, ident)
     mp3 = FORMATS["mp3"]
     cues = ["WEBVTT", ""]
     offset = 0.0
