@@ -55,6 +55,8 @@ VOICE = "sv-standin"
 
 sys.path.insert(0, str(REPO))
 
+from ttsservice.speech.clips import clips_of_group  # noqa: E402
+
 
 def step(message: str) -> None:
     """Progress on stderr (the table goes to stdout)."""
@@ -404,10 +406,13 @@ def main() -> int:
         # them: on a shared machine the CPU's speed drifts, and the mean of the two
         # brackets the service's window.
         folder = work / f"data{run}"
-        sidecars = {p.stem: json.loads(p.read_text()) for p in folder.rglob("clips/*/*.json")}
+        # What each sentence speaks, from the reading's one record file.
+        (record_file,) = folder.rglob(f"readings/{reading['id']}.json")
+        record = json.loads(record_file.read_text())
+        spoken = dict(zip(record["keys"], clips_of_group(record["clips"]), strict=True))
         prepared = int(metric(service.base, "tts_synthesis_seconds_count"))
         keys = [s["audio"]["mp3"].split("/")[-1][:64] for s in reading["sentences"]]
-        texts = [sidecars[k]["text"] for k in keys[prepared:]]
+        texts = [spoken[k].text for k in keys[prepared:]]
         step(f"run {run + 1}/{args.runs}: the rest of the page with raw PiperVoice.synthesize")
         before = raw_piper_throughput(model, texts)
 
