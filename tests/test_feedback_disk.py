@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.procutil import tmpfs
+from tests.procutil import fill_disk, tmpfs
 
 
 @pytest.fixture
@@ -17,18 +17,6 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 2 MB tmpfs of its own, so the test can fill it for real."""
     with tmpfs(tmp_path / "disk", "size=2m") as folder:
         yield folder
-
-
-def _fill(folder: Path) -> Path:
-    filler = folder / "filler"
-    with filler.open("wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError:
-            pass
-    return filler
 
 
 async def test_readiness_fails_when_the_data_disk_is_full_and_recovers(
@@ -43,7 +31,7 @@ async def test_readiness_fails_when_the_data_disk_is_full_and_recovers(
 
     status, check = await database()
     assert status == 200 and check["status"] == "ok", check
-    filler = _fill(small_disk)
+    filler = fill_disk(small_disk)
     status, check = await database()
     assert status == 503 and check["status"] == "failed", check
     assert "not writable" in check["detail"] and "free space" in check["detail"]

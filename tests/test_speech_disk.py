@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.procutil import tmpfs
+from tests.procutil import fill_disk, tmpfs
 from ttsservice.speech.state import SPEECH
 
 pytest_plugins = ["tests.conftest_voices", "tests.conftest_speech"]
@@ -31,18 +31,6 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 4 MB tmpfs of its own (the probe's size), so the test can fill it for real."""
     with tmpfs(tmp_path / "disk", "size=4m") as folder:
         yield folder
-
-
-def _fill(folder: Path) -> Path:
-    filler = folder / "filler"
-    with filler.open("wb") as f:
-        try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
-        except OSError:
-            pass
-    return filler
 
 
 def _is_mp3(data: bytes) -> bool:
@@ -93,7 +81,7 @@ async def test_a_full_disk_serves_audio_uncached_and_logs_once(
     caplog.set_level(logging.INFO, logger="ttsservice.speech.cache")
     app = reading_app(TTS_DATA_DIR=str(small_disk / "var"))
     client = await aiohttp_client(app)
-    filler = _fill(small_disk)
+    filler = fill_disk(small_disk)
 
     await _speech_works(client, seed_site, "Disken är full")
     assert _cannot_write_lines(caplog) == 1
