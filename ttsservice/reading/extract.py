@@ -42,6 +42,7 @@ import lxml.etree
 import lxml.html
 from lxml.html import HtmlElement
 
+from ttsservice.reading.listing import merge_listing
 from ttsservice.reading.model import Block, ExtractOptions, Reading
 from ttsservice.reading.modified import page_modified
 from ttsservice.reading.scoring import (
@@ -299,12 +300,13 @@ class _Extractor(_PageScores):
                 self.seen.add(text)
         self.blocks.append(Block(len(self.blocks), kind, text, lang, level, self._locator(el)))
         self.linked.append(linked)
+        self.owners.append(el)
 
     def fallback(self) -> list[Block]:
         """The body minus navigation, one block per text-bearing element: read when the
         main-content rules found nothing, so that a page with text is never read as silence.
         A listing (cards of a linked title and a summary) reads as its items in page order."""
-        self.blocks, self.linked, self.seen = [], [], set()
+        self.blocks, self.linked, self.owners, self.seen = [], [], [], set()
         order = {e: i for i, e in enumerate(self.body.iter())}
         found: list[tuple[int, HtmlElement, str]] = []
         half = len(self.body.text_content()) / 2
@@ -359,6 +361,7 @@ class _Extractor(_PageScores):
                 keep[start:end] = [False] * (end - start)
             start = end + 1
         kept = [b for b, k in zip(self.blocks, keep, strict=True) if k]
+        self.owners = [o for o, k in zip(self.owners, keep, strict=True) if k]
         return [dataclasses.replace(b, index=i) for i, b in enumerate(kept)]
 
     # ---------------------------------------------------------------- locators
@@ -439,6 +442,9 @@ def extract_reading(
         return Reading(url=base_url, title="", lang=options.default_lang, blocks=())
     extractor = _Extractor(doc, options)
     blocks = extractor.run()
+    listed = merge_listing(extractor, blocks, extractor.owners, extractor._locator)
+    if listed is not None:
+        blocks = listed
     if not blocks:
         blocks = extractor.fallback()
     return Reading(

@@ -199,6 +199,8 @@ class _PageScores:
         self.options = options
         self.blocks: list[Block] = []
         self.linked: list[bool] = []
+        self.owners: list[HtmlElement] = []
+        """The element each block was read from (for placing a listing's items among them)."""
         self.seen: set[str] = set()
         self.page_lang = options.default_lang
         self.selected_skip: set[HtmlElement] = set()
