@@ -42,6 +42,7 @@ import lxml.etree
 import lxml.html
 from lxml.html import HtmlElement
 
+from ttsservice.reading.fallback import never_silent
 from ttsservice.reading.listing import merge_listing
 from ttsservice.reading.model import Block, ExtractOptions, Reading
 from ttsservice.reading.modified import page_modified
@@ -302,10 +303,10 @@ class _Extractor(_PageScores):
         self.linked.append(linked)
         self.owners.append(el)
 
-    def fallback(self) -> list[Block]:
-        """The body minus navigation, one block per text-bearing element: read when the
-        main-content rules found nothing, so that a page with text is never read as silence.
-        A listing (cards of a linked title and a summary) reads as its items in page order."""
+    def fallback(self, region: HtmlElement | None = None) -> list[Block]:
+        """The body (or ``region`` of it) minus navigation, one block per text-bearing element:
+        read when the main-content rules found (next to) nothing, so that a page with text is
+        never read as silence (see :mod:`ttsservice.reading.fallback`)."""
         self.blocks, self.linked, self.owners, self.seen = [], [], [], set()
         order = {e: i for i, e in enumerate(self.body.iter())}
         found: list[tuple[int, HtmlElement, str]] = []
@@ -315,7 +316,7 @@ class _Extractor(_PageScores):
         skip.update(
             e for e in self.body.iter(*_FALLBACK_SKIP_SMALL) if len(e.text_content()) < half
         )
-        for el in self.body.iter(*_FALLBACK_BLOCKS):
+        for el in (self.body if region is None else region).iter(*_FALLBACK_BLOCKS):
             if any(a in skip or self._hidden(a) for a in (el, *el.iterancestors())):
                 continue
             at, text = self._own_text(el)
@@ -445,8 +446,7 @@ def extract_reading(
     listed = merge_listing(extractor, blocks, extractor.owners, extractor._locator)
     if listed is not None:
         blocks = listed
-    if not blocks:
-        blocks = extractor.fallback()
+    blocks = never_silent(extractor, blocks, extractor.fallback)
     return Reading(
         url=base_url,
         title=extractor.title(),
