@@ -47,12 +47,13 @@ _ITEM_MAX_CHARS = 1000  # an item with more text is a section of the page, not a
 _MIN_LISTING_CHARS = 150  # a listing holding less text is a menu or a pager
 _OVER_READ = 1.0  # the listing is the content when it holds this much more than the rest read
 _CONTENT_CHARS = 1000  # read from a root beside the listing: the page is about that text
-_ALREADY_READ = 0.5  # of the item titles found in the blocks: the rules read the listing
+_ALREADY_READ = 0.5  # of the items' text found in the blocks: the rules read the listing
+_TEASER_CHARS = 300  # an item holding less on average is a teaser: read as an item even then
 # Link texts that lead on to the item rather than say something about it.
 _READ_MORE = re.compile(
-    r"^\W*(läs mer|läs hela|läs vidare|mer info(rmation)?|se mer|visa mer|gå till|till sidan|"
-    r"read more|read the full|continue reading|learn more|find out more|see more|view more|"
-    r"view details|more|details|mehr|lire la suite|en savoir plus)\b.{0,40}$",
+    r"^\W*(?:(?:läs mer|läs hela|läs vidare|mer info(?:rmation)?|se mer|visa mer|read more|"
+    r"read the full|continue reading|learn more|find out more|see more|view more|view details|"
+    r"lire la suite|en savoir plus)\b.{0,40}|(?:mer|more|details|mehr|gå till|till sidan)\W*)$",
     re.IGNORECASE,
 )
 _ITEM_TAGS = frozenset(("li", "article", "div", "section", "a", "tr", "figure", "dl"))
@@ -255,8 +256,9 @@ def merge_listing(
     texts = [_SPACES.sub("", text.casefold()) for entry in entries for _, text, *_ in entry]
     total = sum(len(text) for text in texts)
     known = sum(len(text) for text in texts if text in said)
-    if not total or known >= _ALREADY_READ * total:
-        return None
+    short = listing.chars <= _TEASER_CHARS * len(listing.items)
+    if not total or (known >= _ALREADY_READ * total and not short):
+        return None  # read already, and its entries are posts or sections rather than teasers
     order = {e: n for n, e in enumerate(page.body.iter())}
     at = order.get(listing.items[0], 0)
     kept = [(b, order.get(o, 0)) for b, o, i in zip(blocks, owners, inside, strict=True) if not i]
