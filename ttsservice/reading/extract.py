@@ -30,6 +30,9 @@ on every read. BeautifulSoup's encoding detector decodes fetched bytes
 
 The rules and thresholds, the scores and the skip rules (step 1) are in
 :mod:`ttsservice.reading.scoring`; the walk and the blocks (steps 2 and 3) here.
+Then a listing page is read as its items (:mod:`ttsservice.reading.listing`), and a
+reading of next to nothing gives way to the fallbacks of
+:mod:`ttsservice.reading.fallback`.
 """
 
 from __future__ import annotations
