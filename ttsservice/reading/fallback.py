@@ -37,8 +37,14 @@ _DESCRIPTIONS = (
 )
 
 
-def _words(blocks: list[Block]) -> int:
-    return sum(len(_WORD.findall(b.text)) for b in blocks)
+def _words(blocks: list[Block], enough: int | None = None) -> int:
+    """The words in ``blocks``, counted up to ``enough`` (a long reading is not counted out)."""
+    words = 0
+    for block in blocks:
+        words += len(_WORD.findall(block.text))
+        if enough is not None and words >= enough:
+            break
+    return words
 
 
 def _densest_region(page: _PageScores) -> HtmlElement:
@@ -88,7 +94,7 @@ def never_silent(
     """``blocks`` if they say something, else the first fallback that does (the module's
     docstring says which, in turn). ``page`` is the extractor that read ``blocks``; ``read``
     reads a region of its body (the whole body for None) minus navigation."""
-    words = _words(blocks)
+    words = _words(blocks, _FEW_WORDS)
     if blocks and words >= _FEW_WORDS:
         return blocks
     region = _densest_region(page)

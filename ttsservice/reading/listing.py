@@ -32,7 +32,6 @@ from ttsservice.reading.scoring import (
     _HAS_WORD,
     _HEADINGS,
     _NEVER_TAGS,
-    _SECTIONING,
     _clean,
     _lang_of,
     _PageScores,
@@ -98,21 +97,23 @@ def find_listing(page: _PageScores) -> Listing | None:
     repeat like items on some pages), nor a listing of their own (a page's columns of teaser
     lists are not items: their teasers are).
     """
-    lengths = page.text_lengths
+    lengths = page.text_lengths  # hard-skipped elements (navigation, forms ...) have none
     found: list[Listing] = []
-    stack: list[tuple[HtmlElement, bool]] = [(page.body, False)]
+    stack: list[HtmlElement] = [page.body]
     while stack:
-        el, sectioned = stack.pop()
+        el = stack.pop()
         children = [c for c in el if isinstance(c.tag, str)]
         groups: dict[tuple[str, str], list[HtmlElement]] = defaultdict(list)
-        inner = sectioned or el.tag in _SECTIONING
         for child in children:
-            if lengths.get(child, (0, 0))[0] < _ITEM_MIN_CHARS:
-                continue  # too little text to hold an item, let alone a listing
-            if child.tag in _NEVER_TAGS or page._skipped(child, inner):
+            chars = lengths.get(child, (0, 0))[0]
+            if chars < _ITEM_MIN_CHARS or (
+                chars < _MIN_LISTING_CHARS and child.tag not in _ITEM_TAGS
+            ):
+                continue  # too little text to hold a listing, and not the tag of an item
+            if page._soft_skipped(child):
                 continue
-            if lengths[child][0] >= _MIN_LISTING_CHARS:
-                stack.append((child, inner))
+            if chars >= _MIN_LISTING_CHARS:
+                stack.append(child)
             if child.tag in _ITEM_TAGS and child not in page.paths:
                 groups[_shape(child)].append(child)
         for members in groups.values():
