@@ -216,3 +216,37 @@ async def test_readings_api_gives_a_page_without_text_no_sentences(
     client = await aiohttp_client(silence_app)
     empty = await _reading(client, silence_site, "/empty")
     assert (empty["blocks"], empty["sentences"]) == ([], [])
+
+
+def test_a_hub_of_sections_reads_each_section_with_its_items_title_first() -> None:
+    # A topic hub: sections of the same cards, each card's date before its title in the markup.
+    def section(name: str, entries: list[tuple[str, str, str]]) -> str:
+        cards = "".join(
+            f"<div class='kort'><span class='datum'>{date}</span>"
+            f"<h3><a href='/{title}'>{title}</a></h3><p>{summary}</p></div>"
+            for title, date, summary in entries
+        )
+        return f"<section><h2>{name}</h2><div class='kortlista'>{cards}</div></section>"
+
+    html = (
+        "<html lang='sv'><body><nav><a href='/'>Hem</a></nav><main><h1>Vård och hälsa</h1>"
+        + section("Vårdcentraler", NEWS[:3])
+        + section("Vaccinationer", NEWS[1:])
+        + "</main></body></html>"
+    )
+    reading = extract_reading(html)
+
+    def items(entries: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+        return [
+            block
+            for title, date, summary in entries
+            for block in [("heading", title), ("paragraph", date), ("paragraph", summary)]
+        ]
+
+    assert [(b.kind, b.text) for b in reading.blocks] == [
+        ("heading", "Vård och hälsa"),
+        ("heading", "Vårdcentraler"),
+        *items(NEWS[:3]),
+        ("heading", "Vaccinationer"),
+        *items(NEWS[1:]),
+    ]

@@ -127,13 +127,19 @@ def find_listing(page: _PageScores) -> Listing | None:
                 found.append(Listing(el, tuple(items), chars))
     holders = {a for listing in found for a in listing.parent.iterancestors()}
     holders.update(listing.parent for listing in found)
-    best: Listing | None = None
-    for listing in found:
-        if any(item in holders for item in listing.items):
-            continue
-        if best is None or listing.chars > best.chars:
-            best = listing
-    return best
+    listings = [f for f in found if not any(item in holders for item in f.items)]
+    if not listings:
+        return None
+    best = max(listings, key=lambda f: f.chars)
+    # A page of sections, each with its listing of the same cards (a recipe site's "top
+    # rated", "chicken", "vegetarian"), is one listing read section by section.
+    shape = _shape(best.items[0])
+    alike = [f for f in listings if _shape(f.items[0]) == shape]
+    if len(alike) == 1:
+        return best
+    order = {e: n for n, e in enumerate(page.body.iter())}
+    items = sorted((i for f in alike for i in f.items), key=lambda i: order.get(i, 0))
+    return Listing(best.parent, tuple(items), sum(f.chars for f in alike))
 
 
 @dataclass(slots=True)
@@ -202,13 +208,12 @@ def _item_blocks(
     title = next((pt for pt in pieces if pt[0].heading is not None), None)
     if title is None:
         title = next((pt for pt in pieces if pt[0].link), pieces[0])
-    said = {title[1].casefold()}
-    for piece, text in pieces:
-        if piece is title[0]:
-            level = piece.heading if piece.heading is not None else 3
-            yield "heading", text, level, _lang_at(piece.owner, lang), locate(piece.owner)
-            continue
-        if text.casefold() in said:
+    piece, text = title
+    level = piece.heading if piece.heading is not None else 3
+    yield "heading", text, level, _lang_at(piece.owner, lang), locate(piece.owner)
+    said = {text.casefold()}
+    for piece, text in pieces:  # the rest in page order (a date or a rating may come first)
+        if piece is title[0] or text.casefold() in said:
             continue  # cards repeat their title in a link around the picture
         said.add(text.casefold())
         yield "paragraph", text, None, _lang_at(piece.owner, lang), locate(piece.owner)
@@ -251,7 +256,6 @@ def merge_listing(
     ):
         return None  # the page's text is elsewhere: this is its "more stories" box
     entries = [list(_item_blocks(item, page.page_lang, locate)) for item in listing.items]
-    entries = [e for e in entries if e]
     # Compared without spaces: the walk and the items may cut and join text differently.
     said = _SPACES.sub("", "".join(b.text for b in blocks).casefold())
     texts = [_SPACES.sub("", text.casefold()) for entry in entries for _, text, *_ in entry]
@@ -261,11 +265,12 @@ def merge_listing(
     if not total or (known >= _ALREADY_READ * total and not short):
         return None  # read already, and its entries are posts or sections rather than teasers
     order = {e: n for n, e in enumerate(page.body.iter())}
-    at = order.get(listing.items[0], 0)
-    kept = [(b, order.get(o, 0)) for b, o, i in zip(blocks, owners, inside, strict=True) if not i]
-    merged: list[Block] = [b for b, n in kept if n < at]
-    for entry in entries:
-        for kind, text, level, lang, locator in entry:
-            merged.append(Block(0, kind, text, lang, level, locator))
-    merged.extend(b for b, n in kept if n >= at)
-    return [Block(n, b.kind, b.text, b.lang, b.level, b.locator) for n, b in enumerate(merged)]
+    placed = [(order.get(o, 0), b) for b, o, i in zip(blocks, owners, inside, strict=True) if not i]
+    for item, entry in zip(listing.items, entries, strict=True):
+        at = order.get(item, 0)
+        placed.extend(
+            (at, Block(0, kind, text, lang, level, locator))
+            for kind, text, level, lang, locator in entry
+        )
+    placed.sort(key=lambda p: p[0])  # stable: an item's blocks keep their order
+    return [Block(n, b.kind, b.text, b.lang, b.level, b.locator) for n, (_, b) in enumerate(placed)]
