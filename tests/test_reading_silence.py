@@ -250,3 +250,34 @@ def test_a_hub_of_sections_reads_each_section_with_its_items_title_first() -> No
         ("heading", "Vaccinationer"),
         *items(NEWS[1:]),
     ]
+
+
+STORY = [
+    "Vårdcentralen i Norr får nya lokaler under hösten och flyttar till Storgatan 12.",
+    "Under flytten har mottagningen stängt i två dagar, och akuta ärenden hänvisas till Söder.",
+    "Barnavårdscentralen flyttar med och öppnar i samma hus redan i september.",
+    "Alla som har en bokad tid får ett brev med den nya adressen och en karta.",
+]
+
+
+def test_a_page_streamed_in_hidden_parts_is_read() -> None:
+    # Streamed rendering sends the content in hidden parts that scripts move into place; no
+    # part holds most of the text, all of them together do.
+    parts = "".join(f"<div hidden id='S:{i}'><p>{text}</p></div>" for i, text in enumerate(STORY))
+    html = (
+        "<html lang='sv'><body><main><h1>Nya lokaler</h1><div>Laddar …</div></main>"
+        f"{parts}<div hidden><p>En dold ruta som inte hör till texten alls.</p></div></body></html>"
+    )
+    text = extract_reading(html).text
+    assert all(sentence in text for sentence in STORY)
+
+
+def test_a_hidden_copy_of_the_shown_text_stays_unread() -> None:
+    # Structured-data copies of an article, hidden, beside the article itself.
+    shown = "".join(f"<p>{text}</p>" for text in STORY)
+    copy = f"<div style='display:none' itemscope><p>{' '.join(STORY)}</p></div>"
+    html = (
+        f"<html lang='sv'><body><article><h1>Nya lokaler</h1>{shown}{copy * 3}</article>"
+        "</body></html>"
+    )
+    assert extract_reading(html).text.split("\n\n") == ["Nya lokaler", *STORY]

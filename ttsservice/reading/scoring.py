@@ -117,6 +117,10 @@ _WEAK_BOILERPLATE_MAX_SHARE = 0.3
 _NEVER_BOILERPLATE = frozenset(("html", "body", "main", "article"))
 _HIDDEN_MAX_SHARE = 0.6  # a hidden element holding more is the page waiting for its scripts
 _LINK_LIST_MAX_SHARE = 0.25  # a link-dense element holding more paragraph text is content
+_HIDDEN_XPATH = (
+    ".//*[@hidden or @aria-hidden='true' or @aria-hidden='TRUE' or contains(@style, 'none') "
+    "or contains(@style, 'hidden')]"
+)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
@@ -217,6 +221,9 @@ class _PageScores:
         self.total = self._score(self.body, sectioned=False)
         # An article page (one body of paragraphs) rather than a listing of many items.
         self.article_like = self.most_paragraphs >= _ARTICLE_BODY_SHARE * self.total > 0
+        # Most of the paragraph text hidden, in one element or in many (streamed rendering
+        # moves hidden parts into place): the page shows it once its scripts run.
+        self.shown_by_scripts = self._hidden_share() >= _HIDDEN_MAX_SHARE
         self.root = self._content_root()
         # Elements to walk into while not yet reading: ancestors of the root and of forced ones.
         self.paths: set[HtmlElement] = set()
@@ -397,6 +404,33 @@ class _PageScores:
             return not el.xpath(".//h1|.//main|.//article")
         return False
 
+    def _hidden_share(self) -> float:
+        """The part of the paragraph text in hidden elements (the outermost ones), or 0 when
+        one of them is a hidden copy of text the page shows (structured-data duplicates)."""
+        hidden = [
+            el
+            for el in self.body.xpath(_HIDDEN_XPATH)
+            if "hidden" in el.attrib
+            or el.get("aria-hidden", "").strip().lower() == "true"
+            or _HIDDEN_STYLE.search(el.get("style", ""))
+        ]
+        marked = set(hidden)
+        outermost = [el for el in hidden if not any(a in marked for a in el.iterancestors())]
+        share = sum(self._share(el) for el in outermost)
+        if share < _HIDDEN_MAX_SHARE:
+            return share
+        page_text: str | None = None
+        for el in outermost:
+            if self._share(el) < 0.05:
+                continue
+            sample = max(el.itertext(), key=len, default="").strip()
+            if len(sample) < _RUN:
+                continue
+            page_text = page_text if page_text is not None else self.body.text_content()
+            if page_text.count(sample) > 1:
+                return 0.0
+        return share
+
     def _soft_skipped(self, el: HtmlElement) -> bool:
         """Hidden elements and boilerplate by class or id, unless they hold most of the text:
         a page that hides everything until its scripts run, or whose content wrapper has a
@@ -408,7 +442,7 @@ class _PageScores:
             or attrib.get("aria-hidden", "").strip().lower() == "true"
             or (style and _HIDDEN_STYLE.search(style))
         ):
-            return self._share(el) < _HIDDEN_MAX_SHARE
+            return not self.shown_by_scripts and self._share(el) < _HIDDEN_MAX_SHARE
         if ("class" not in attrib and "id" not in attrib) or el.tag in _NEVER_BOILERPLATE:
             return False
         names = ((attrib.get("class") or "") + " " + (attrib.get("id") or "")).lower()
