@@ -222,8 +222,8 @@ class _PageScores:
         # An article page (one body of paragraphs) rather than a listing of many items.
         self.article_like = self.most_paragraphs >= _ARTICLE_BODY_SHARE * self.total > 0
         # Most of the paragraph text hidden, in one element or in many (streamed rendering
-        # moves hidden parts into place): the page shows it once its scripts run.
-        self.shown_by_scripts = self._hidden_share() >= _HIDDEN_MAX_SHARE
+        # moves hidden parts into place): the page shows those parts once its scripts run.
+        self.shown_by_scripts = self._hidden_parts()
         self.root = self._content_root()
         # Elements to walk into while not yet reading: ancestors of the root and of forced ones.
         self.paths: set[HtmlElement] = set()
@@ -404,9 +404,10 @@ class _PageScores:
             return not el.xpath(".//h1|.//main|.//article")
         return False
 
-    def _hidden_share(self) -> float:
-        """The part of the paragraph text in hidden elements (the outermost ones), or 0 when
-        one of them is a hidden copy of text the page shows (structured-data duplicates)."""
+    def _hidden_parts(self) -> set[HtmlElement]:
+        """The outermost hidden elements when together they hold most of the paragraph text,
+        and none is a hidden copy of text the page shows (structured-data duplicates); else
+        none. What is hidden inside them stays hidden."""
         hidden = [
             el
             for el in self.body.xpath(_HIDDEN_XPATH)
@@ -418,7 +419,7 @@ class _PageScores:
         outermost = [el for el in hidden if not any(a in marked for a in el.iterancestors())]
         share = sum(self._share(el) for el in outermost)
         if share < _HIDDEN_MAX_SHARE:
-            return share
+            return set()
         page_text: str | None = None
         for el in outermost:
             if self._share(el) < 0.05:
@@ -428,8 +429,8 @@ class _PageScores:
                 continue
             page_text = page_text if page_text is not None else self.body.text_content()
             if page_text.count(sample) > 1:
-                return 0.0
-        return share
+                return set()
+        return set(outermost)
 
     def _soft_skipped(self, el: HtmlElement) -> bool:
         """Hidden elements and boilerplate by class or id, unless they hold most of the text:
@@ -442,7 +443,7 @@ class _PageScores:
             or attrib.get("aria-hidden", "").strip().lower() == "true"
             or (style and _HIDDEN_STYLE.search(style))
         ):
-            return not self.shown_by_scripts and self._share(el) < _HIDDEN_MAX_SHARE
+            return el not in self.shown_by_scripts and self._share(el) < _HIDDEN_MAX_SHARE
         if ("class" not in attrib and "id" not in attrib) or el.tag in _NEVER_BOILERPLATE:
             return False
         names = ((attrib.get("class") or "") + " " + (attrib.get("id") or "")).lower()
