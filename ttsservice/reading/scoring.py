@@ -117,10 +117,6 @@ _WEAK_BOILERPLATE_MAX_SHARE = 0.3
 _NEVER_BOILERPLATE = frozenset(("html", "body", "main", "article"))
 _HIDDEN_MAX_SHARE = 0.6  # a hidden element holding more is the page waiting for its scripts
 _LINK_LIST_MAX_SHARE = 0.25  # a link-dense element holding more paragraph text is content
-_HIDDEN_XPATH = (
-    ".//*[@hidden or @aria-hidden='true' or @aria-hidden='TRUE' or contains(@style, 'none') "
-    "or contains(@style, 'hidden')]"
-)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
@@ -408,15 +404,24 @@ class _PageScores:
         """The outermost hidden elements when together they hold most of the paragraph text,
         and none is a hidden copy of text the page shows (structured-data duplicates); else
         none. What is hidden inside them stays hidden."""
-        hidden = [
-            el
-            for el in self.body.xpath(_HIDDEN_XPATH)
-            if "hidden" in el.attrib
-            or el.get("aria-hidden", "").strip().lower() == "true"
-            or _HIDDEN_STYLE.search(el.get("style", ""))
-        ]
-        marked = set(hidden)
-        outermost = [el for el in hidden if not any(a in marked for a in el.iterancestors())]
+        # Only elements holding paragraph text can hide it: walk down those alone.
+        scores = self.scores
+        outermost: list[HtmlElement] = []
+        stack = [self.body]
+        while stack:
+            for child in stack.pop():
+                if not scores.get(child):
+                    continue
+                attrib = child.attrib
+                style = attrib.get("style")
+                if (
+                    "hidden" in attrib
+                    or attrib.get("aria-hidden", "").strip().lower() == "true"
+                    or (style and _HIDDEN_STYLE.search(style))
+                ):
+                    outermost.append(child)
+                else:
+                    stack.append(child)
         share = sum(self._share(el) for el in outermost)
         if share < _HIDDEN_MAX_SHARE:
             return set()
