@@ -30,6 +30,9 @@ on every read. BeautifulSoup's encoding detector decodes fetched bytes
 
 The rules and thresholds, the scores and the skip rules (step 1) are in
 :mod:`ttsservice.reading.scoring`; the walk and the blocks (steps 2 and 3) here.
+Then a listing page is read as its items (:mod:`ttsservice.reading.listing`), and a
+reading of next to nothing gives way to the fallbacks of
+:mod:`ttsservice.reading.fallback`.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ import lxml.etree
 import lxml.html
 from lxml.html import HtmlElement
 
+from ttsservice.reading.fallback import never_silent
+from ttsservice.reading.listing import merge_listing
 from ttsservice.reading.model import Block, ExtractOptions, Reading
 from ttsservice.reading.modified import page_modified
 from ttsservice.reading.scoring import (
@@ -299,12 +304,13 @@ class _Extractor(_PageScores):
                 self.seen.add(text)
         self.blocks.append(Block(len(self.blocks), kind, text, lang, level, self._locator(el)))
         self.linked.append(linked)
+        self.owners.append(el)
 
-    def fallback(self) -> list[Block]:
-        """The body minus navigation, one block per text-bearing element: read when the
-        main-content rules found nothing, so that a page with text is never read as silence.
-        A listing (cards of a linked title and a summary) reads as its items in page order."""
-        self.blocks, self.linked, self.seen = [], [], set()
+    def fallback(self, region: HtmlElement | None = None) -> list[Block]:
+        """The body (or ``region`` of it) minus navigation, one block per text-bearing element:
+        read when the main-content rules found (next to) nothing, so that a page with text is
+        never read as silence (see :mod:`ttsservice.reading.fallback`)."""
+        self.blocks, self.linked, self.owners, self.seen = [], [], [], set()
         order = {e: i for i, e in enumerate(self.body.iter())}
         found: list[tuple[int, HtmlElement, str]] = []
         half = len(self.body.text_content()) / 2
@@ -313,7 +319,7 @@ class _Extractor(_PageScores):
         skip.update(
             e for e in self.body.iter(*_FALLBACK_SKIP_SMALL) if len(e.text_content()) < half
         )
-        for el in self.body.iter(*_FALLBACK_BLOCKS):
+        for el in (self.body if region is None else region).iter(*_FALLBACK_BLOCKS):
             if any(a in skip or self._hidden(a) for a in (el, *el.iterancestors())):
                 continue
             at, text = self._own_text(el)
@@ -359,6 +365,7 @@ class _Extractor(_PageScores):
                 keep[start:end] = [False] * (end - start)
             start = end + 1
         kept = [b for b, k in zip(self.blocks, keep, strict=True) if k]
+        self.owners = [o for o, k in zip(self.owners, keep, strict=True) if k]
         return [dataclasses.replace(b, index=i) for i, b in enumerate(kept)]
 
     # ---------------------------------------------------------------- locators
@@ -439,8 +446,10 @@ def extract_reading(
         return Reading(url=base_url, title="", lang=options.default_lang, blocks=())
     extractor = _Extractor(doc, options)
     blocks = extractor.run()
-    if not blocks:
-        blocks = extractor.fallback()
+    listed = merge_listing(extractor, blocks, extractor.owners, extractor._locator)
+    if listed is not None:
+        blocks = listed
+    blocks = never_silent(extractor, blocks, extractor.fallback)
     return Reading(
         url=base_url,
         title=extractor.title(),

@@ -199,6 +199,8 @@ class _PageScores:
         self.options = options
         self.blocks: list[Block] = []
         self.linked: list[bool] = []
+        self.owners: list[HtmlElement] = []
+        """The element each block was read from (for placing a listing's items among them)."""
         self.seen: set[str] = set()
         self.page_lang = options.default_lang
         self.selected_skip: set[HtmlElement] = set()
@@ -215,6 +217,9 @@ class _PageScores:
         self.total = self._score(self.body, sectioned=False)
         # An article page (one body of paragraphs) rather than a listing of many items.
         self.article_like = self.most_paragraphs >= _ARTICLE_BODY_SHARE * self.total > 0
+        # Most of the paragraph text hidden, in one element or in many (streamed rendering
+        # moves hidden parts into place): the page shows those parts once its scripts run.
+        self.shown_by_scripts = self._hidden_parts()
         self.root = self._content_root()
         # Elements to walk into while not yet reading: ancestors of the root and of forced ones.
         self.paths: set[HtmlElement] = set()
@@ -395,6 +400,43 @@ class _PageScores:
             return not el.xpath(".//h1|.//main|.//article")
         return False
 
+    def _hidden_parts(self) -> set[HtmlElement]:
+        """The outermost hidden elements when together they hold most of the paragraph text,
+        and none is a hidden copy of text the page shows (structured-data duplicates); else
+        none. What is hidden inside them stays hidden."""
+        # Only elements holding paragraph text can hide it: walk down those alone.
+        scores = self.scores
+        outermost: list[HtmlElement] = []
+        stack = [self.body]
+        while stack:
+            for child in stack.pop():
+                if not scores.get(child):
+                    continue
+                attrib = child.attrib
+                style = attrib.get("style")
+                if (
+                    "hidden" in attrib
+                    or attrib.get("aria-hidden", "").strip().lower() == "true"
+                    or (style and _HIDDEN_STYLE.search(style))
+                ):
+                    outermost.append(child)
+                else:
+                    stack.append(child)
+        share = sum(self._share(el) for el in outermost)
+        if share < _HIDDEN_MAX_SHARE:
+            return set()
+        page_text: str | None = None
+        for el in outermost:
+            if self._share(el) < 0.05:
+                continue
+            sample = max(el.itertext(), key=len, default="").strip()
+            if len(sample) < _RUN:
+                continue
+            page_text = page_text if page_text is not None else self.body.text_content()
+            if page_text.count(sample) > 1:
+                return set()
+        return set(outermost)
+
     def _soft_skipped(self, el: HtmlElement) -> bool:
         """Hidden elements and boilerplate by class or id, unless they hold most of the text:
         a page that hides everything until its scripts run, or whose content wrapper has a
@@ -406,7 +448,7 @@ class _PageScores:
             or attrib.get("aria-hidden", "").strip().lower() == "true"
             or (style and _HIDDEN_STYLE.search(style))
         ):
-            return self._share(el) < _HIDDEN_MAX_SHARE
+            return el not in self.shown_by_scripts and self._share(el) < _HIDDEN_MAX_SHARE
         if ("class" not in attrib and "id" not in attrib) or el.tag in _NEVER_BOILERPLATE:
             return False
         names = ((attrib.get("class") or "") + " " + (attrib.get("id") or "")).lower()
