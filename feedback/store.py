@@ -31,7 +31,10 @@ Design, briefly:
 - **Two backends.** With a ``database_url`` (``postgresql://…``) the same
   statements run on PostgreSQL through an asyncpg pool (see
   :mod:`feedback.pg`), so several copies of the service share one store;
-  each commit is durable there before the vote is answered. A database
+  each commit is durable there before the vote is answered. Batches of
+  plain votes commit side by side there (up to
+  :data:`feedback.database.PG_PLAIN_BATCHES`), so one waiting for its commit
+  or for a row another copy holds does not hold up the next. A database
   that cannot be reached answers 503 ``database_unavailable`` with
   Retry-After; the pool reconnects by itself when it is back.
 """

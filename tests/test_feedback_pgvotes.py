@@ -52,3 +52,30 @@ async def test_a_batch_with_repeated_pages_and_reasons_adds_up(
         result.id for n, result in enumerate(results) if n % 5 == 0
     }
     assert all(r.comment_id is not None for n, r in enumerate(results) if n % 5 == 0)
+
+
+async def test_a_batch_held_up_by_another_copy_does_not_hold_up_other_votes(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """Batches of plain votes commit side by side: a page's totals locked elsewhere (another
+    copy's transaction, a slow disk) delay only the votes that wait for that page."""
+    locked, other = f"{SITE}/vard/last/", f"{SITE}/vard/annan/"
+    async with FeedbackStore(tmp_path / "unused.sqlite3", database_url=pg_url) as store:
+        await store.add_vote(locked, "yes")
+        blocker = await asyncpg.connect(pg_url)
+        try:
+            held = blocker.transaction()
+            await held.start()
+            await blocker.execute("UPDATE page_daily SET yes = yes WHERE url = $1", locked)
+            waiting = asyncio.create_task(store.add_vote(locked, "no"))
+            await asyncio.sleep(0.3)  # its batch is in flight, waiting for the row
+            assert not waiting.done()
+            # Without side-by-side batches this vote would queue behind the blocked one.
+            await asyncio.wait_for(store.add_vote(other, "yes"), timeout=3)
+            assert not waiting.done()
+            await held.rollback()
+            await asyncio.wait_for(waiting, timeout=5)
+        finally:
+            await blocker.close()
+        rows = await store.fetchall("SELECT url, yes, no FROM page_daily ORDER BY url")
+    assert [(r["url"], r["yes"], r["no"]) for r in rows] == [(other, 1, 0), (locked, 1, 1)]
