@@ -264,17 +264,25 @@ class _Database:
             batch = [await queue.get()]
             while len(batch) < self.batch_max and not queue.empty():
                 batch.append(queue.get_nowait())
-            if self._pg is not None and all(job.rows is not None for job in batch):
-                task = asyncio.create_task(self._finish_batch(batch, slots), name="feedback-votes")
+            if self._pg is None:
+                await self._finish_batch(batch, slots)
+                continue
+            # Plain votes (counted in their own statement, see feedback.pgvotes) go apart.
+            plain = [job for job in batch if job.rows is not None]
+            others = [job for job in batch if job.rows is None]
+            if plain:
+                task = asyncio.create_task(self._finish_batch(plain, slots), name="feedback-votes")
                 self._in_flight.add(task)
                 task.add_done_callback(self._in_flight.discard)
-                continue
-            # Anything else (token votes, comments, triage, purge) runs alone, as on SQLite.
-            if self._in_flight:
-                await asyncio.wait(set(self._in_flight))
-            await self._finish_batch(batch, slots)
+            else:
+                slots.release()
+            if others:
+                # The rest (token votes, comments, triage, purge) runs alone, as on SQLite.
+                if self._in_flight:
+                    await asyncio.wait(set(self._in_flight))
+                await self._finish_batch(others, None)
 
-    async def _finish_batch(self, batch: list[_Job], slot: asyncio.Semaphore) -> None:
+    async def _finish_batch(self, batch: list[_Job], slot: asyncio.Semaphore | None) -> None:
         """Run ``batch``, answer its jobs whatever happens, then free its slot."""
         assert self._queue is not None
         try:
@@ -285,7 +293,8 @@ class _Database:
                 if not job.future.done():
                     job.future.set_exception(exc)
         finally:
-            slot.release()
+            if slot is not None:
+                slot.release()
             for _ in batch:
                 self._queue.task_done()
 
@@ -300,13 +309,21 @@ class _Database:
         if self._pg is not None and plain and len(plain) == len(live):
             # Only plain votes: one statement, one round trip (see feedback.pgvotes).
             try:
-                await pgvotes.insert_plain_votes(self._pg.pool, plain)
+                refused = await pgvotes.insert_plain_votes(self._pg.pool, plain)
             except DATABASE_ERRORS:
                 if len(batch) == 1:
                     raise
                 await self._run_one_by_one(batch)
                 return
-            self._resolve([(job, True, job.rows.result) for job in live if job.rows is not None])
+            self._resolve(
+                [
+                    (job, True, job.rows.result)
+                    if wait is None
+                    else (job, False, pgvotes.VoteRefused(wait))
+                    for job, wait in zip(live, refused, strict=True)
+                    if job.rows is not None
+                ]
+            )
             return
         try:
             await conn.execute("BEGIN IMMEDIATE")

@@ -54,6 +54,7 @@ import aiosqlite
 from aiohttp import web
 
 from feedback.database import _Database
+from feedback.pgvotes import VoteTake
 from feedback.records import (
     _INSERT_COMMENT,
     _INSERT_VOTE,
@@ -104,12 +105,17 @@ class FeedbackStore(_Database):
         comment: str | None = None,
         scrubbed: bool = False,
         token: str | None = None,
+        take: VoteTake | None = None,
     ) -> VoteResult:
         """Store a vote (and its comment); with ``token``, replace this visitor's earlier vote.
 
         ``url`` must be normalised and allowed, ``comment`` already cleaned and
-        scrubbed (see :mod:`feedback.scrub`).
+        scrubbed (see :mod:`feedback.scrub`). ``take`` (PostgreSQL, no ``token``): count the
+        vote in the client's shared bucket in the statement that stores it; raises
+        :class:`feedback.pgvotes.VoteRefused` when the bucket is empty.
         """
+        if take is not None and (token or not self.database_url):
+            raise ValueError("a vote is counted as it is stored only on PostgreSQL, without token")
         if answer not in ANSWERS:
             raise BadRequest("The answer must be 'yes' or 'no'.", code="bad_answer")
         reason_text = _reasons_text(reasons)
@@ -135,7 +141,12 @@ class FeedbackStore(_Database):
             )
         if key is None:
             rows = _VoteRows(
-                vote_row, daily_row, reason_rows, comment_row, VoteResult(vote_id, comment_id, None)
+                vote_row,
+                daily_row,
+                reason_rows,
+                comment_row,
+                VoteResult(vote_id, comment_id, None),
+                take,
             )
             result: VoteResult = await self._submit("vote", None, rows)
             return result
