@@ -9,6 +9,8 @@
   the seconds until the next token in Retry-After. With ``TTS_DATABASE_URL``
   set the buckets live in PostgreSQL (:mod:`ttsservice.web.ratecounters`),
   so the copies share them; in memory meanwhile if it cannot be reached.
+  A plain vote (no comment, no token) takes its token in the statement that
+  stores it (:meth:`FeedbackGuard.shared_take`, :mod:`feedback.pgvotes`).
 - **Duplicate suppression**: an identical submission (same client, page,
   answer, reasons, comment and token) within :data:`DUPLICATE_WINDOW`
   seconds gets the first one's 201 and id again, and is not stored twice:
