@@ -2,13 +2,14 @@
 
 Both run as separate processes on real SQLite files and are driven by the
 same wrk Lua script (unique page per vote, a third of them "no" with a
-reason), alternating, several rounds; the medians are printed. Then the
-service is killed with SIGKILL under load, restarted, and every vote that
-got a 201 must be in the database. Last, ``promtool check metrics`` runs on
-the service's /metrics.
+reason), interleaved: each round measures both, in alternating order, and
+the median of the rounds' ratios is the figure. Then the service is killed
+with SIGKILL under load, restarted, and every vote that got a 201 must be in
+the database. Last, ``promtool check metrics`` runs on the service's /metrics.
 
-    python bench/feedback.py [--rounds 3] [--duration 8] [--connections 16]
-                             [--backend sqlite|postgresql|both]
+    python bench/feedback.py [--rounds 7] [--duration 8] [--connections 16]
+                             [--visitor-votes 2] [--votes-per-minute 30]
+                             [--backend sqlite|postgresql|both] [--out bench/out/feedback.json]
 
 With ``--backend postgresql`` (or ``both``) the same runs are made on
 PostgreSQL (TTS_DATABASE_URL): a server is started in a temporary folder
@@ -16,16 +17,23 @@ from Debian's ``postgresql`` package (as in the tests), and the baseline
 is a naive aiohttp + asyncpg endpoint, one INSERT (autocommit) per request
 on a pool.
 
-Needs Debian's ``wrk`` and ``prometheus`` (for promtool). The rate limit
-(TTS_VOTES_PER_MINUTE) is raised to its maximum for the run: wrk posts from
-one address. On PostgreSQL every vote is still counted in the shared
-``rate_limits`` table (as with several copies), so that cost is measured.
+The load is a crowd, as behind nginx: the service trusts 127.0.0.1 as its
+proxy (TTS_TRUSTED_PROXIES) and every simulated visitor has an address of its
+own in X-Forwarded-For and casts ``--visitor-votes`` votes (no two runs share
+a visitor). The rate limit stays at the service's default of 30 votes a
+minute per visitor, so it is enforced and counted for every vote (on
+PostgreSQL in the shared ``rate_limits`` table, as with several copies) yet
+no honest visitor hits it: any answer but 201 is reported and fails the run.
+The figures are also written as JSON to ``--out``.
+
+Needs Debian's ``wrk`` and ``prometheus`` (for promtool).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import re
 import secrets
@@ -49,25 +57,37 @@ sys.path.insert(0, str(REPO))
 
 LUA = r"""
 wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
 local threads = 0
 function setup(thread)
   threads = threads + 1
   thread:set("tid", threads)
 end
+local run, per_visitor = 0, 2
+function init(args)
+  run = tonumber(args[1]) or 0
+  per_visitor = tonumber(args[2]) or 2
+end
+-- Visitor number -> an IPv4 address of its own (from 1.0.0.0 up): 2^20 visitors per
+-- thread and run, 16 threads per run, so no two runs of one bench share a visitor.
+local function address(v)
+  v = v + 16777216
+  return string.format("%d.%d.%d.%d", math.floor(v / 16777216) % 256,
+    math.floor(v / 65536) % 256, math.floor(v / 256) % 256, v % 256)
+end
 local n = 0
 request = function()
   n = n + 1
+  local visitor = (run * 16 + tid - 1) * 1048576 + math.floor((n - 1) / per_visitor)
+  -- wrk.format sends these headers instead of wrk.headers, not beside them
+  local headers = {["Content-Type"] = "application/json", ["X-Forwarded-For"] = address(visitor)}
+  local page = string.format("https://www.regionstockholm.se/sida-%d-%d-%d/", run, tid, n)
   local body
   if n % 3 == 0 then
-    body = string.format(
-      '{"url":"https://www.regionstockholm.se/sida-%d-%d/","answer":"no","reasons":["not_found"]}',
-      tid, n)
+    body = '{"url":"' .. page .. '","answer":"no","reasons":["not_found"]}'
   else
-    body = string.format(
-      '{"url":"https://www.regionstockholm.se/sida-%d-%d/","answer":"yes"}', tid, n)
+    body = '{"url":"' .. page .. '","answer":"yes"}'
   end
-  return wrk.format(nil, "/api/v1/votes", nil, body)
+  return wrk.format(nil, "/api/v1/votes", headers, body)
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -98,7 +118,9 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout: float = 90) -
     raise RuntimeError(f"{url} did not answer in time")
 
 
-def start_service(data_dir: Path, port: int, database_url: str = "") -> subprocess.Popen[bytes]:
+def start_service(
+    data_dir: Path, port: int, database_url: str = "", votes_per_minute: int = 30
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "TTS_DATABASE_URL": database_url,
@@ -107,7 +129,9 @@ def start_service(data_dir: Path, port: int, database_url: str = "") -> subproce
         "TTS_DATA_DIR": str(data_dir),
         "TTS_PORT": str(port),
         "TTS_OFFLINE": "1",
-        "TTS_VOTES_PER_MINUTE": "100000",
+        "TTS_VOTES_PER_MINUTE": str(votes_per_minute),
+        # wrk and the kill test stand for nginx: each visitor is named in X-Forwarded-For
+        "TTS_TRUSTED_PROXIES": "127.0.0.1",
         "TTS_LOG_LEVEL": "warning",
     }
     proc = subprocess.Popen(
@@ -220,7 +244,10 @@ def naive_server(port: int, db_path: str) -> None:
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
-def run_wrk(script: Path, base: str, duration: int, connections: int) -> dict[str, float]:
+def run_wrk(
+    script: Path, base: str, duration: int, connections: int, run: int, visitor_votes: int
+) -> dict[str, float]:
+    """One wrk run; ``run`` numbers it so that its visitors are new ones."""
     output = subprocess.run(
         [
             "wrk",
@@ -232,6 +259,9 @@ def run_wrk(script: Path, base: str, duration: int, connections: int) -> dict[st
             "-s",
             str(script),
             base + "/api/v1/votes",
+            "--",
+            str(run),
+            str(visitor_votes),
         ],
         capture_output=True,
         text=True,
@@ -262,8 +292,11 @@ async def _hammer(base: str, acked: list[str], stop: asyncio.Event, workers: int
             while not stop.is_set():
                 i += 1
                 body = {"url": f"https://www.regionstockholm.se/kill-{w}-{i}/", "answer": "yes"}
+                visitor = {"X-Forwarded-For": f"192.0.{w}.{i % 250 + 1}"}
                 try:
-                    async with session.post(base + "/api/v1/votes", json=body) as response:
+                    async with session.post(
+                        base + "/api/v1/votes", json=body, headers=visitor
+                    ) as response:
                         if response.status == 201:
                             acked.append((await response.json())["id"])
                 except (aiohttp.ClientError, ConnectionError):
@@ -295,10 +328,14 @@ def _stored_ids(data_dir: Path, database_url: str) -> set[str]:
 
 
 def kill_test(
-    data_dir: Path, port: int, load_seconds: float, database_url: str = ""
+    data_dir: Path,
+    port: int,
+    load_seconds: float,
+    database_url: str = "",
+    votes_per_minute: int = 30,
 ) -> tuple[int, int, int]:
     """SIGKILL under load; (acknowledged, lost, stored after restart)."""
-    proc = start_service(data_dir, port, database_url)
+    proc = start_service(data_dir, port, database_url, votes_per_minute)
     base = f"http://127.0.0.1:{port}"
     acked: list[str] = []
 
@@ -313,7 +350,7 @@ def kill_test(
 
     asyncio.run(drive())
     proc.wait(timeout=10)
-    restarted = start_service(data_dir, port, database_url)
+    restarted = start_service(data_dir, port, database_url, votes_per_minute)
     try:
         stored = _stored_ids(data_dir, database_url)
     finally:
@@ -337,9 +374,20 @@ def promtool_check(base: str) -> tuple[bool, str, int]:
 def main() -> int:
     """Run the comparison, the kill test and the metrics check; print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3, help="wrk runs per server (median)")
+    parser.add_argument(
+        "--rounds", type=int, default=7, help="rounds, each measuring both servers (median)"
+    )
     parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument(
+        "--visitor-votes", type=int, default=2, help="votes each simulated visitor casts"
+    )
+    parser.add_argument(
+        "--votes-per-minute",
+        type=int,
+        default=30,
+        help="the service's TTS_VOTES_PER_MINUTE (per visitor; 30 is its default)",
+    )
     parser.add_argument(
         "--kill-after", type=float, default=3.0, help="seconds of load before SIGKILL"
     )
@@ -348,6 +396,9 @@ def main() -> int:
         choices=["sqlite", "postgresql", "both"],
         default="sqlite",
         help="which feedback store to measure",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=REPO / "bench" / "out" / "feedback.json", help="JSON output"
     )
     parser.add_argument("--naive-server", nargs=2, metavar=("PORT", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -361,18 +412,29 @@ def main() -> int:
 
     print(f"feedback bench: {os.cpu_count()} CPUs (shared machine: figures are indicative)")
     print(
-        f"wrk -t2 -c{args.connections} -d{args.duration}s, {args.rounds} rounds alternating; "
-        "unique page per vote, 1/3 'no' with a reason"
+        f"wrk -t2 -c{args.connections} -d{args.duration}s, {args.rounds} rounds, each both "
+        "servers in alternating order; unique page per vote, 1/3 'no' with a reason"
     )
     print(
-        "service: TTS_VOTES_PER_MINUTE=100000 (rate limit raised: wrk posts from one address), "
-        "TTS_LOG_LEVEL=warning (no access log, like the baseline)"
+        f"crowd: a new address (X-Forwarded-For, trusted proxy 127.0.0.1) every "
+        f"{args.visitor_votes} votes; service TTS_VOTES_PER_MINUTE={args.votes_per_minute} "
+        "per visitor, TTS_LOG_LEVEL=warning (no access log, like the baseline)"
     )
+    report: dict[str, object] = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "rounds": args.rounds,
+        "duration_s": args.duration,
+        "connections": args.connections,
+        "visitor_votes": args.visitor_votes,
+        "votes_per_minute": args.votes_per_minute,
+        "backends": {},
+    }
     ok = True
     with tempfile.TemporaryDirectory(prefix="feedback-bench-") as folder:
         tmp = Path(folder)
         if args.backend in ("sqlite", "both"):
-            ok = bench_backend(args, tmp / "sqlite", "", "") and ok
+            ok = bench_backend(args, tmp / "sqlite", "", "", report=report) and ok
         if args.backend in ("postgresql", "both"):
             from tests.pgserver import PgServer
 
@@ -397,17 +459,32 @@ def main() -> int:
                     urls[name] = server.url(name)
                 ok = (
                     bench_backend(
-                        args, tmp / "postgresql", urls["service"], urls["naive"], urls["kill"]
+                        args,
+                        tmp / "postgresql",
+                        urls["service"],
+                        urls["naive"],
+                        urls["kill"],
+                        report=report,
                     )
                     and ok
                 )
             finally:
                 server.cleanup()
+    report["ok"] = ok
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nfigures written to {args.out}")
     return 0 if ok else 1
 
 
 def bench_backend(
-    args: argparse.Namespace, tmp: Path, service_url: str, naive_url: str, kill_url: str = ""
+    args: argparse.Namespace,
+    tmp: Path,
+    service_url: str,
+    naive_url: str,
+    kill_url: str = "",
+    *,
+    report: dict[str, object],
 ) -> bool:
     """The comparison, metrics check and kill test on one backend; True when all is well."""
     tmp.mkdir(parents=True, exist_ok=True)
@@ -425,17 +502,28 @@ def bench_backend(
     script = tmp / "vote.lua"
     script.write_text(LUA)
     service_port, naive_port = free_port(), free_port()
-    service = start_service(tmp / "service", service_port, service_url)
+    service = start_service(tmp / "service", service_port, service_url, args.votes_per_minute)
     naive = start_naive(naive_url or tmp / "naive.sqlite3", naive_port)
-    service_base = f"http://127.0.0.1:{service_port}"
-    naive_base = f"http://127.0.0.1:{naive_port}"
+    bases = {
+        "service": f"http://127.0.0.1:{service_port}",
+        "naive": f"http://127.0.0.1:{naive_port}",
+    }
     results: dict[str, list[dict[str, float]]] = {"service": [], "naive": []}
+    runs = iter(range(1, 1000))
+
+    def measure(name: str, duration: int) -> dict[str, float]:
+        return run_wrk(
+            script, bases[name], duration, args.connections, next(runs), args.visitor_votes
+        )
+
     try:
-        run_wrk(script, service_base, 2, args.connections)  # warm-up
-        run_wrk(script, naive_base, 2, args.connections)
+        measure("service", 2)  # warm-up
+        measure("naive", 2)
         for round_ in range(args.rounds):
-            for name, base in (("naive", naive_base), ("service", service_base)):
-                figures = run_wrk(script, base, args.duration, args.connections)
+            # Alternate who goes first, so neither always follows the other's load.
+            order = ("naive", "service") if round_ % 2 == 0 else ("service", "naive")
+            for name in order:
+                figures = measure(name, args.duration)
                 results[name].append(figures)
                 print(
                     f"  round {round_ + 1} {name:8s} {figures['votes_per_s']:8.0f} votes/s  "
@@ -443,7 +531,7 @@ def bench_backend(
                     f"non-2xx {figures['non_2xx']:.0f}  socket errors "
                     f"{figures['socket_errors']:.0f}"
                 )
-        ok, promtool_output, series = promtool_check(service_base)
+        ok, promtool_output, series = promtool_check(bases["service"])
     finally:
         for proc in (service, naive):
             proc.send_signal(signal.SIGTERM)
@@ -452,17 +540,28 @@ def bench_backend(
     def median(name: str, key: str) -> float:
         return statistics.median(r[key] for r in results[name])
 
+    ratios = [
+        s["votes_per_s"] / n["votes_per_s"]
+        for s, n in zip(results["service"], results["naive"], strict=True)
+    ]
+    ratio = statistics.median(ratios)
     ours, base_rate = median("service", "votes_per_s"), median("naive", "votes_per_s")
-    p99 = median("service", "p99_ms")
+    p99, naive_p99 = median("service", "p99_ms"), median("naive", "p99_ms")
+    rejected = sum(r["non_2xx"] + r["socket_errors"] for rs in results.values() for r in rs)
     print()
     print(
-        f"median votes/s: service {ours:.0f}, naive baseline {base_rate:.0f} "
-        f"({ours / base_rate:.2f}x; goal >= {goal}x: "
-        f"{'met' if ours >= goal * base_rate else 'NOT met'})"
+        f"median of the {args.rounds} rounds' ratios: {ratio:.2f}x the naive baseline "
+        f"(goal >= {goal}x: {'met' if ratio >= goal else 'NOT met'}); rounds: "
+        + " ".join(f"{r:.2f}" for r in ratios)
+    )
+    print(f"median votes/s: service {ours:.0f}, naive baseline {base_rate:.0f}")
+    print(
+        f"median p99: service {p99:.2f} ms, naive baseline {naive_p99:.2f} ms "
+        f"(goal <= 25 ms: {'met' if p99 <= 25 else 'NOT met'})"
     )
     print(
-        f"median p99: service {p99:.2f} ms, naive baseline {median('naive', 'p99_ms'):.2f} ms "
-        f"(goal <= 25 ms: {'met' if p99 <= 25 else 'NOT met'})"
+        f"answers other than 201 (429s included) or socket errors: {rejected:.0f} "
+        f"({'none: clean' if rejected == 0 else 'CONTAMINATED'})"
     )
     print(
         f"promtool check metrics after the load: {'passed' if ok else 'FAILED'}; "
@@ -471,12 +570,29 @@ def bench_backend(
     if not ok:
         print(promtool_output)
 
-    acknowledged, lost, stored = kill_test(tmp / "kill", free_port(), args.kill_after, kill_url)
+    acknowledged, lost, stored = kill_test(
+        tmp / "kill", free_port(), args.kill_after, kill_url, args.votes_per_minute
+    )
     print(
         f"kill -9 under load: {acknowledged} votes acknowledged with 201, {stored} in the "
         f"database after restart, {lost} lost ({'OK' if lost == 0 else 'FAILED'})"
     )
-    return ok and lost == 0
+    backends = report["backends"]
+    assert isinstance(backends, dict)
+    backends["postgresql" if postgres else "sqlite"] = {
+        "goal_ratio": goal,
+        "median_ratio": round(ratio, 3),
+        "round_ratios": [round(r, 3) for r in ratios],
+        "service_votes_per_s": round(ours, 1),
+        "naive_votes_per_s": round(base_rate, 1),
+        "service_p99_ms": p99,
+        "naive_p99_ms": naive_p99,
+        "not_201": rejected,
+        "rounds": results,
+        "promtool_ok": ok,
+        "kill": {"acknowledged": acknowledged, "stored": stored, "lost": lost},
+    }
+    return ok and lost == 0 and rejected == 0
 
 
 if __name__ == "__main__":

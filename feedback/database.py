@@ -39,6 +39,17 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+PG_PLAIN_BATCHES = 4
+"""Batches of plain votes one copy commits on PostgreSQL at the same time.
+
+SQLite has one writer, so one batch at a time is all it can do. On PostgreSQL
+a batch that waits for its commit (the WAL flush) would otherwise hold up
+every vote that arrives meanwhile, and a batch blocked on a row another copy
+holds would hold up all of them; PostgreSQL flushes concurrent commits
+together. Plain-vote batches touch shared rows (daily totals) only through
+upserts in sorted key order, so they cannot deadlock each other. Less than
+the pool's size, so reads always find a connection."""
+
 
 class _Database:
     """The feedback database's connections, migrations and its one writer (see the module)."""
@@ -68,6 +79,7 @@ class _Database:
         self._reader: aiosqlite.Connection | None = None
         self._queue: asyncio.Queue[_Job] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
         self._closed = False
         self._pg: pg.PgConnection | None = None
 
@@ -132,6 +144,10 @@ class _Database:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+            for task in list(self._in_flight):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._pg is not None:
             with contextlib.suppress(Exception):
                 await self._pg.close()
@@ -240,37 +256,74 @@ class _Database:
     async def _write_loop(self) -> None:
         assert self._queue is not None
         queue = self._queue
+        # On PostgreSQL, batches of plain votes run side by side (see PG_PLAIN_BATCHES); a
+        # free slot is awaited before a batch is taken, so batches grow while all are busy.
+        slots = asyncio.Semaphore(PG_PLAIN_BATCHES if self._pg is not None else 1)
         while True:
+            await slots.acquire()
             batch = [await queue.get()]
             while len(batch) < self.batch_max and not queue.empty():
                 batch.append(queue.get_nowait())
-            try:
-                await self._run_batch(batch)
-            except Exception as exc:  # never let the writer die
-                logger.exception("feedback writer failed a batch")
-                for job in batch:
-                    if not job.future.done():
-                        job.future.set_exception(exc)
-            finally:
-                for _ in batch:
-                    queue.task_done()
+            if self._pg is None:
+                await self._finish_batch(batch, slots)
+                continue
+            # Plain votes (counted in their own statement, see feedback.pgvotes) go apart.
+            plain = [job for job in batch if job.rows is not None]
+            others = [job for job in batch if job.rows is None]
+            if plain:
+                task = asyncio.create_task(self._finish_batch(plain, slots), name="feedback-votes")
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+            else:
+                slots.release()
+            if others:
+                # The rest (token votes, comments, triage, purge) runs alone, as on SQLite.
+                if self._in_flight:
+                    await asyncio.wait(set(self._in_flight))
+                await self._finish_batch(others, None)
+
+    async def _finish_batch(self, batch: list[_Job], slot: asyncio.Semaphore | None) -> None:
+        """Run ``batch``, answer its jobs whatever happens, then free its slot."""
+        assert self._queue is not None
+        try:
+            await self._run_batch(batch)
+        except Exception as exc:  # never let the writer die
+            logger.exception("feedback writer failed a batch")
+            for job in batch:
+                if not job.future.done():
+                    job.future.set_exception(exc)
+        finally:
+            if slot is not None:
+                slot.release()
+            for _ in batch:
+                self._queue.task_done()
 
     async def _run_batch(self, batch: list[_Job]) -> None:
         conn = self._writer
         assert conn is not None
         outcomes: list[tuple[_Job, bool, Any]] = []
         live = [job for job in batch if not job.future.done()]  # done: the caller went away
+        if not live:
+            return
         plain = [job.rows for job in live if job.rows is not None]
         if self._pg is not None and plain and len(plain) == len(live):
             # Only plain votes: one statement, one round trip (see feedback.pgvotes).
             try:
-                await pgvotes.insert_plain_votes(self._pg.pool, plain)
+                refused = await pgvotes.insert_plain_votes(self._pg.pool, plain)
             except DATABASE_ERRORS:
                 if len(batch) == 1:
                     raise
                 await self._run_one_by_one(batch)
                 return
-            self._resolve([(job, True, job.rows.result) for job in live if job.rows is not None])
+            self._resolve(
+                [
+                    (job, True, job.rows.result)
+                    if wait is None
+                    else (job, False, pgvotes.VoteRefused(wait))
+                    for job, wait in zip(live, refused, strict=True)
+                    if job.rows is not None
+                ]
+            )
             return
         try:
             await conn.execute("BEGIN IMMEDIATE")

@@ -9,6 +9,8 @@
   the seconds until the next token in Retry-After. With ``TTS_DATABASE_URL``
   set the buckets live in PostgreSQL (:mod:`ttsservice.web.ratecounters`),
   so the copies share them; in memory meanwhile if it cannot be reached.
+  A plain vote (no comment, no token) takes its token in the statement that
+  stores it (:meth:`FeedbackGuard.shared_take`, :mod:`feedback.pgvotes`).
 - **Duplicate suppression**: an identical submission (same client, page,
   answer, reasons, comment and token) within :data:`DUPLICATE_WINDOW`
   seconds gets the first one's 201 and id again, and is not stored twice:
@@ -32,6 +34,7 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from feedback.pgvotes import VoteTake
 from ttsservice.web.clients import client_network
 from ttsservice.web.ratecounters import CountersUnavailable, SharedRateCounters
 
@@ -172,6 +175,13 @@ class FeedbackGuard:
         except CountersUnavailable:
             return self.take(client)
         return None if wait is None else max(1, math.ceil(wait))
+
+    def shared_take(self, client: bytes) -> VoteTake | None:
+        """The token a vote of ``client`` takes from the shared bucket as it is stored
+        (:mod:`feedback.pgvotes`), or None when the buckets are not shared."""
+        if self.shared is None:
+            return None
+        return VoteTake(SCOPE, client.hex(), float(self.per_minute), 60.0)
 
     def take(self, client: bytes) -> int | None:
         """Take one token for ``client`` in memory; None if allowed, else seconds to wait."""

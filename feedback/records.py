@@ -15,6 +15,7 @@ from typing import Any
 import aiosqlite
 
 from feedback import pg
+from feedback.pgvotes import VoteTake
 from ttsservice.errors import NotFound, ServiceError
 
 
@@ -100,6 +101,8 @@ class _VoteRows:
     reasons: list[tuple[Any, ...]]
     comment: tuple[Any, ...] | None
     result: VoteResult
+    take: VoteTake | None = None
+    """On PostgreSQL: the token to take from the client's shared bucket in the same statement."""
 
 
 @dataclass(slots=True)

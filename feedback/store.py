@@ -31,7 +31,10 @@ Design, briefly:
 - **Two backends.** With a ``database_url`` (``postgresql://…``) the same
   statements run on PostgreSQL through an asyncpg pool (see
   :mod:`feedback.pg`), so several copies of the service share one store;
-  each commit is durable there before the vote is answered. A database
+  each commit is durable there before the vote is answered. Batches of
+  plain votes commit side by side there (up to
+  :data:`feedback.database.PG_PLAIN_BATCHES`), so one waiting for its commit
+  or for a row another copy holds does not hold up the next. A database
   that cannot be reached answers 503 ``database_unavailable`` with
   Retry-After; the pool reconnects by itself when it is back.
 """
@@ -51,6 +54,7 @@ import aiosqlite
 from aiohttp import web
 
 from feedback.database import _Database
+from feedback.pgvotes import VoteTake
 from feedback.records import (
     _INSERT_COMMENT,
     _INSERT_VOTE,
@@ -101,12 +105,17 @@ class FeedbackStore(_Database):
         comment: str | None = None,
         scrubbed: bool = False,
         token: str | None = None,
+        take: VoteTake | None = None,
     ) -> VoteResult:
         """Store a vote (and its comment); with ``token``, replace this visitor's earlier vote.
 
         ``url`` must be normalised and allowed, ``comment`` already cleaned and
-        scrubbed (see :mod:`feedback.scrub`).
+        scrubbed (see :mod:`feedback.scrub`). ``take`` (PostgreSQL, no ``token``): count the
+        vote in the client's shared bucket in the statement that stores it; raises
+        :class:`feedback.pgvotes.VoteRefused` when the bucket is empty.
         """
+        if take is not None and (token or not self.database_url):
+            raise ValueError("a vote is counted as it is stored only on PostgreSQL, without token")
         if answer not in ANSWERS:
             raise BadRequest("The answer must be 'yes' or 'no'.", code="bad_answer")
         reason_text = _reasons_text(reasons)
@@ -132,7 +141,12 @@ class FeedbackStore(_Database):
             )
         if key is None:
             rows = _VoteRows(
-                vote_row, daily_row, reason_rows, comment_row, VoteResult(vote_id, comment_id, None)
+                vote_row,
+                daily_row,
+                reason_rows,
+                comment_row,
+                VoteResult(vote_id, comment_id, None),
+                take,
             )
             result: VoteResult = await self._submit("vote", None, rows)
             return result

@@ -6,6 +6,7 @@ See :mod:`feedback.web` for the decisions a client should know (honeypot, repeat
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from feedback.guard import FEEDBACK_GUARD, FeedbackGuard, FeedbackMetrics
+from feedback.pgvotes import VoteRefused
 from feedback.records import VoteResult, new_id
 from feedback.schema import ANSWERS, REASONS
 from feedback.scrub import MAX_COMMENT_CHARS, clean_comment, scrub
@@ -145,15 +147,24 @@ def _honeypot(data: dict[str, Any]) -> bool:
     return value not in (None, "")
 
 
-async def _rate_limit(request: web.Request, guard: FeedbackGuard) -> bytes:
-    client = guard.client_key(request.remote)
+def _refused(guard: FeedbackGuard, wait: float) -> RateLimited:
+    seconds = max(1, math.ceil(wait))
+    return RateLimited(
+        f"Too many votes from this connection: at most {guard.per_minute} a minute. "
+        f"Try again in {seconds} seconds.",
+        retry_after=seconds,
+    )
+
+
+async def _spend(guard: FeedbackGuard, client: bytes) -> None:
     wait = await guard.spend(client)
     if wait is not None:
-        raise RateLimited(
-            f"Too many votes from this connection: at most {guard.per_minute} a minute. "
-            f"Try again in {wait} seconds.",
-            retry_after=wait,
-        )
+        raise _refused(guard, wait)
+
+
+async def _rate_limit(request: web.Request, guard: FeedbackGuard) -> bytes:
+    client = guard.client_key(request.remote)
+    await _spend(guard, client)
     return client
 
 
@@ -249,37 +260,52 @@ async def post_vote(request: web.Request) -> web.Response:
             return web.json_response(
                 {"id": new_id(), "scrubbed": False}, status=201, headers=_NO_STORE
             )
-        client = await _rate_limit(request, guard)
-        raw_answer = data.get("answer")
-        if raw_answer not in ANSWERS:
-            raise BadRequest(
-                "The field 'answer' must be 'yes' or 'no'.",
-                code="bad_answer",
-            )
-        answer = str(raw_answer)
-        reasons = _reasons(data, answer)
-        url_text = field_str(data, "url")
-        assert url_text is not None
-        url = check_page_url(url_text, app[keys.SETTINGS])
-        comment = _comment(data, required=False)
-        token = _token(data)
+        client = guard.client_key(request.remote)
+        try:
+            raw_answer = data.get("answer")
+            if raw_answer not in ANSWERS:
+                raise BadRequest(
+                    "The field 'answer' must be 'yes' or 'no'.",
+                    code="bad_answer",
+                )
+            answer = str(raw_answer)
+            reasons = _reasons(data, answer)
+            url_text = field_str(data, "url")
+            assert url_text is not None
+            url = check_page_url(url_text, app[keys.SETTINGS])
+            comment = _comment(data, required=False)
+            token = _token(data)
+        except ServiceError:
+            await _spend(guard, client)  # a refused vote counts too, and 429 comes first
+            raise
+        fingerprint = guard.fingerprint(client, "vote", url, answer, reasons, comment, token)
+        # A plain vote on PostgreSQL is counted by the statement that stores it: one round
+        # trip (feedback.pgvotes). Others (and repeats, answered without storing) count now.
+        take = None
+        if app[FEEDBACK].database_url and not (comment or token or guard.recent(fingerprint)):
+            take = guard.shared_take(client)
+        if take is None:
+            await _spend(guard, client)
         cleaned = scrub(comment) if comment else None
 
         async def store_vote() -> dict[str, Any]:
-            result: VoteResult = await app[FEEDBACK].add_vote(
-                url,
-                answer,
-                reasons,
-                comment=cleaned.text if cleaned else None,
-                scrubbed=bool(cleaned and cleaned.changed),
-                token=token,
-            )
+            try:
+                result: VoteResult = await app[FEEDBACK].add_vote(
+                    url,
+                    answer,
+                    reasons,
+                    comment=cleaned.text if cleaned else None,
+                    scrubbed=bool(cleaned and cleaned.changed),
+                    token=token,
+                    take=take,
+                )
+            except VoteRefused as exc:
+                raise _refused(guard, exc.wait) from None
             metrics.votes.labels(answer, app[FEEDBACK].sections.label(url)).inc()
             if cleaned is not None:
                 metrics.comments.labels("scrubbed" if cleaned.changed else "stored").inc()
             return {"id": result.id, "scrubbed": bool(cleaned and cleaned.changed)}
 
-        fingerprint = guard.fingerprint(client, "vote", url, answer, reasons, comment, token)
         body, duplicate = await _once(guard, fingerprint, store_vote)
         if duplicate:
             metrics.reject("duplicate")

@@ -389,3 +389,34 @@ async def test_declared_length_over_the_limit_is_413_at_once(
         writer.close()
     assert_canonical_error(body, 413, "request_too_large")
     assert "65536" in body["error"]["message"]
+
+
+async def test_a_body_that_does_not_arrive_in_time_is_refused_with_408(
+    make_app: AppFactory, aiohttp_client: ClientFactory
+) -> None:
+    """TTS_BODY_TIMEOUT holds for a body still on its way; one sent whole with its headers
+    is read at once (no deadline needed for it)."""
+    client: TestClient = await aiohttp_client(make_app(TTS_BODY_TIMEOUT="0.5"))
+    body = b'{"url": "https://www.regionstockholm.se/", "answer": "kanske"}'
+    head = (
+        "POST /api/v1/votes HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    try:
+        writer.write(head + body[:10])  # the rest never comes
+        await writer.drain()
+        started = asyncio.get_running_loop().time()
+        status = await asyncio.wait_for(reader.readuntil(b"\r\n"), timeout=5)
+        assert status.startswith(b"HTTP/1.1 408")
+        assert asyncio.get_running_loop().time() - started < 3
+    finally:
+        writer.close()
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    try:
+        writer.write(head + body)
+        await writer.drain()
+        status = await asyncio.wait_for(reader.readuntil(b"\r\n"), timeout=5)
+        assert status.startswith(b"HTTP/1.1 400")  # read and answered: the answer is bad
+    finally:
+        writer.close()

@@ -20,6 +20,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
+from feedback.guard import FEEDBACK_GUARD
 from feedback.store import FEEDBACK, FeedbackStore
 from tests.backends import SHARED_SECRET
 from tests.dashboardkit import USER, csrf_of
@@ -105,6 +106,65 @@ async def test_vote_limit_holds_across_two_copies_under_parallel_votes(
     store: FeedbackStore = copies[0].server.app[FEEDBACK]  # type: ignore[union-attr]
     rows = await store.fetchall("SELECT COUNT(*) AS n FROM votes")
     assert rows[0]["n"] == 4
+
+
+async def test_plain_votes_are_counted_by_the_statement_that_stores_them(
+    copy_app: Callable[..., web.Application], aiohttp_client: Callable[..., Any], pg_url: str
+) -> None:
+    """No round trip of its own for the count: a crowd of visitors voting in parallel on two
+    copies sends the shared counters no statement, and each visitor still gets the limit."""
+    copies = await two_copies(
+        copy_app, aiohttp_client, pg_url, TTS_VOTES_PER_MINUTE="3", TTS_TRUSTED_PROXIES="127.0.0.1"
+    )
+    statements = 0
+    for copy in copies:
+        counters = copy.server.app[FEEDBACK_GUARD].shared  # type: ignore[union-attr]
+        assert counters is not None
+        fetch = counters._fetch
+
+        async def counted(sql: str, *args: Any, fetch: Any = fetch) -> list[Any]:
+            nonlocal statements
+            statements += 1
+            return list(await fetch(sql, *args))
+
+        counters._fetch = counted  # type: ignore[method-assign]
+    responses = await asyncio.gather(
+        *(
+            copies[n % 2].post(
+                "/api/v1/votes",
+                json={"url": f"{SITE}/vard/sida-{n}/", "answer": "yes"},
+                headers={"X-Forwarded-For": f"192.0.2.{n % 5 + 1}"},
+            )
+            for n in range(20)
+        )
+    )
+    assert statuses(responses) == {201: 15, 429: 5}
+    assert statements == 0
+    refused = [r for r in responses if r.status == 429]
+    assert all(1 <= int(r.headers["Retry-After"]) <= 20 for r in refused)
+    assert (await refused[0].json())["error"]["code"] == "rate_limited"
+    store: FeedbackStore = copies[0].server.app[FEEDBACK]  # type: ignore[union-attr]
+    rows = await store.fetchall("SELECT scope, COUNT(*) AS n FROM rate_limits GROUP BY scope")
+    assert [(r["scope"], r["n"]) for r in rows] == [("vote", 5)]
+    rows = await store.fetchall("SELECT COUNT(*) AS n FROM votes")
+    assert rows[0]["n"] == 15
+
+
+async def test_refused_votes_count_too_whichever_way_a_vote_is_counted(
+    copy_app: Callable[..., web.Application], aiohttp_client: Callable[..., Any], pg_url: str
+) -> None:
+    """Invalid votes are counted before they are refused (through the shared counters), and
+    the plain vote after them, counted as it is stored, finds the same bucket empty."""
+    (client,) = [await aiohttp_client(copy_app(0, pg_url, TTS_VOTES_PER_MINUTE="2"))]
+    bad = [
+        await client.post("/api/v1/votes", json={"url": f"{SITE}/vard/", "answer": "kanske"})
+        for _ in range(2)
+    ]
+    assert [r.status for r in bad] == [400, 400]
+    good = await client.post("/api/v1/votes", json={"url": f"{SITE}/vard/", "answer": "yes"})
+    assert good.status == 429
+    worse = await client.post("/api/v1/votes", json={"url": f"{SITE}/vard/", "answer": "kanske"})
+    assert worse.status == 429  # over the limit, the refusal for the limit comes first
 
 
 async def test_failed_sign_ins_count_across_two_copies(

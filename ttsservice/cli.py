@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -120,6 +121,7 @@ async def _run_forever(runner: web.AppRunner, settings: Settings) -> None:
     await runner.setup()
     try:
         front.install(runner)
+        freeze_startup_objects()
         site = web.TCPSite(runner, settings.host, settings.port)
         try:
             await site.start()
@@ -142,6 +144,22 @@ async def _run_forever(runner: web.AppRunner, settings: Settings) -> None:
         await asyncio.Event().wait()
     finally:
         await runner.cleanup()
+
+
+def freeze_startup_objects() -> int:
+    """Leave what start-up made (modules, settings, voices, tables) out of garbage collection.
+
+    Python's full collection walks every tracked object; the started service holds
+    tens of thousands that live as long as it does, and walking them paused the event
+    loop for 25–120 ms on a busy 2-core machine, a few times a minute under vote load
+    (each time every request in flight waited that long: a p99 in bench/feedback.py).
+    Frozen, they are skipped; what requests make is still collected as before. Start-up's
+    own garbage is collected first, so nothing unreachable is kept. Returns how many
+    objects were frozen.
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 MALLOC_ARENAS = 2

@@ -71,6 +71,8 @@ __all__ = [
     "STATEMENT_TIMEOUT",
     "CountersUnavailable",
     "SharedRateCounters",
+    "bucket_takes_sql",
+    "bucket_wait",
     "counters_ctx",
 ]
 
@@ -120,24 +122,47 @@ SELECT i.scope, i.client, array_fill($6::float8, ARRAY[least(i.want, i.cap::int)
 {_RETURNING}
 """
 
-# Tokens in the bucket now (refilled since the last take), and how many it gives.
-_AVAILABLE = (
-    "least(excluded.cap, r.tokens + greatest(0, $6::float8 - r.at) * excluded.cap / excluded.per)"
-)
-_GIVES = f"least(excluded.want, floor({_AVAILABLE}))"
 
-_BUCKET_TAKES = f"""
+def bucket_takes_sql(source: str, now: str) -> str:
+    """The statement taking tokens from the buckets of ``source``'s rows, returning each one's
+    ``scope, client, granted, tokens``.
+
+    ``source`` is a FROM item with columns ``i(scope, client, cap, per, want)``, one row per
+    (scope, client); ``now`` an SQL expression for the time. Also used inside the statement
+    that stores a batch of votes (``feedback.pgvotes``), so a vote is counted and stored in
+    one round trip.
+    """
+    # Tokens in the bucket now (refilled since the last take), and how many it gives.
+    available = (
+        f"least(excluded.cap, r.tokens + greatest(0, {now} - r.at) * excluded.cap / excluded.per)"
+    )
+    gives = f"least(excluded.want, floor({available}))"
+    # Composed of fixed SQL only (the callers' FROM item and time expression), never input.
+    return f"""
 INSERT INTO rate_limits AS r (scope, client, tokens, at, expires, cap, per, want, granted)
-SELECT i.scope, i.client, i.cap - least(i.want, floor(i.cap)), $6::float8,
-    $6::float8 + i.per, i.cap, i.per, i.want, least(i.want, floor(i.cap))
-{_INPUT}
-    tokens = {_AVAILABLE} - {_GIVES},
-    granted = {_GIVES},
-    at = greatest(r.at, $6::float8),
-    expires = $6::float8 + excluded.per,
+SELECT i.scope, i.client, i.cap - least(i.want, floor(i.cap)), {now},
+    {now} + i.per, i.cap, i.per, i.want, least(i.want, floor(i.cap))
+FROM {source}
+ON CONFLICT (scope, client) DO UPDATE SET
+    tokens = {available} - {gives},
+    granted = {gives},
+    at = greatest(r.at, {now}),
+    expires = {now} + excluded.per,
     cap = excluded.cap, per = excluded.per, want = excluded.want
-{_RETURNING}
-"""
+RETURNING scope, client, granted, tokens"""  # noqa: S608
+
+
+def bucket_wait(tokens: float, cap: float, per: float) -> float:
+    """Seconds until a bucket of ``cap`` tokens refilled over ``per`` s, holding ``tokens``,
+    has one again (never longer than ``per``: another copy's clock may be a little ahead)."""
+    return min(per, (1.0 - tokens) * per / cap)
+
+
+_BUCKET_TAKES = bucket_takes_sql(
+    "unnest($1::text[], $2::text[], $3::float8[], $4::float8[], $5::int[])"
+    " AS i(scope, client, cap, per, want)",
+    "$6::float8",
+)
 
 _WINDOW_PEEK = """
 SELECT ARRAY(SELECT h FROM unnest(hits) AS h WHERE h > $3::float8 - $4::float8 ORDER BY h)
@@ -294,7 +319,7 @@ class SharedRateCounters:
                 # Another copy's clock may be a little ahead: never longer than the window.
                 wait = min(w.per, oldest + w.per - now)
             else:
-                wait = min(w.per, (1.0 - float(row["tokens"])) * w.per / w.cap)
+                wait = bucket_wait(float(row["tokens"]), w.cap, w.per)
                 self._keep_lease(scope, client, row, len(w.futures))
             for position, future in enumerate(w.futures):
                 if not future.done():

@@ -28,8 +28,11 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
             code="unsupported_media_type",
             status=415,
         )
-    async with _body_deadline(request):
+    if request.content.is_eof():  # all of it arrived with the headers: nothing to wait for
         raw = await request.read()
+    else:
+        async with _body_deadline(request):
+            raw = await request.read()
     text = _decode(raw)
     if _nesting(text) > MAX_JSON_DEPTH:
         raise BadRequest(
