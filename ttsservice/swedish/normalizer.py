@@ -7,7 +7,7 @@ passes must not touch (lexicon entries, phonemes, addresses) is shielded by a
 placeholder character from Unicode's private use area until the end.
 
 The passes live in one module per kind of rule: :mod:`.abbreviations` (and
-symbols), :mod:`.references` (§, chapters, pages), :mod:`.dates`,
+symbols), :mod:`.romans` (Roman numerals), :mod:`.references` (§, chapters, pages), :mod:`.dates`,
 :mod:`.times`, :mod:`.addresses` (web, e-mail, phone, postcode),
 :mod:`.numerals` (ordinals, money and units, fractions, plain numbers) and
 :mod:`.acronyms`; :mod:`.textbits` holds what they share.
@@ -41,6 +41,8 @@ from ttsservice.swedish.numerals import (
     _plain_numbers,
 )
 from ttsservice.swedish.references import _references
+from ttsservice.swedish.romans import HINT as _ROMAN_HINT
+from ttsservice.swedish.romans import _roman_numerals
 from ttsservice.swedish.textbits import _PUA, _UP, Step, _Shield
 from ttsservice.swedish.times import _times
 
@@ -184,6 +186,7 @@ _SYMBOL_HINT = re.compile(
 # Each pass with a quick test of whether it can match at all: most sentences
 # have no digits, and skipping the number passes for them halves the work.
 _STEPS: tuple[tuple[Step, re.Pattern[str] | None], ...] = (
+    (_roman_numerals, _ROMAN_HINT),
     (_references, _DIGIT_OR_SECTION),
     (_abbreviations, None),
     (_dates, _DATE_HINT),

@@ -471,30 +471,6 @@ CAPS_WORDS: frozenset[str] = frozenset(
 )
 """Short Swedish words that are words even in capitals (headings in upper case)."""
 
-REGNAL_NAMES_MALE: frozenset[str] = frozenset(
-    _words(
-        """Gustav Gustaf Karl Carl Erik Johan Magnus Kristian Christian Fredrik Frederik
-    Oscar Oskar Adolf Ludvig Louis Henrik Henry Olof Olav Sigismund Sverker Knut Birger
-    Valdemar Håkan Haakon Albrekt Stenkil Inge Filip Philip Harald Johannes Paulus Pius
-    Benedictus Benedikt Leo Napoleon Georg George Edvard Edward Wilhelm Vilhelm Richard
-    Rikard Jakob James Peter Alexander Nikolaj Ivan Frans Franciskus Sixtus Clemens
-    Gregorius Innocentius Bonifatius Urban Martin Pedro Juan Felipe Carlos"""
-    )
-)
-REGNAL_NAMES_FEMALE: frozenset[str] = frozenset(
-    _words(
-        """Kristina Christina Margareta Margrethe Elisabet Elizabeth Victoria Viktoria Ulrika
-    Eleonora Katarina Anna Maria Sofia Isabella Lovisa Beatrix"""
-    )
-)
-NUMBERED_WORDS: frozenset[str] = frozenset(
-    _words(
-        """Del Bilaga Fas Kapitel Avsnitt Volym Band Akt Nivå Steg Typ Klass Etapp Bok
-    Världskriget Division Grupp Omgång Säsong Rum Sal Hus Plan"""
-    )
-)
-"""Words followed by a Roman numeral read as a plain number ("Del II" → "Del två")."""
-
 TLD_NAMES: Mapping[str, str] = _ro(
     {
         "se": "ess e",
