@@ -1,0 +1,160 @@
+"""Abbreviations from the reference list, in every spelling, and where sentences end after them."""
+
+from __future__ import annotations
+
+import pytest
+
+from ttsservice.swedish import Normalizer, split_sentences
+from ttsservice.swedish.abbrevlist import ABBREVIATIONS, SPELLINGS, Abbreviation, spellings
+
+NORMALIZER = Normalizer()
+
+
+def _said(entry_spoken: set[str], text: str) -> bool:
+    out = NORMALIZER.normalize(text).lower()
+    return any(form.lower() in out for form in entry_spoken)
+
+
+def test_the_list_is_the_reference_list() -> None:
+    assert len(ABBREVIATIONS) >= 120
+    # Språkrådet's common abbreviations named in issue 19, each in its standard form
+    for form in [
+        "ang.",
+        "anm.",
+        "bl.a.",
+        "d.v.s.",
+        "dvs.",
+        "enl.",
+        "etc.",
+        "fr.o.m.",
+        "t.o.m.",
+        "f.d.",
+        "f.n.",
+        "fr.a.",
+        "inkl.",
+        "exkl.",
+        "jfr",
+        "kl.",
+        "m.fl.",
+        "m.m.",
+        "obs.",
+        "o.d.",
+        "o.s.v.",
+        "osv.",
+        "p.g.a.",
+        "pga.",
+        "resp.",
+        "s.k.",
+        "t.ex.",
+        "ca",
+        "tel.",
+        "tfn",
+        "vard.",
+        "ev.",
+        "e.d.",
+        "e.Kr.",
+        "f.Kr.",
+        "fig.",
+        "forts.",
+        "sid.",
+        "prop.",
+        "dr",
+        "prof.",
+        "doc.",
+        "fil.dr",
+        "med.dr",
+        "ordf.",
+        "v.ordf.",
+        "kand.",
+    ]:
+        assert form in SPELLINGS, form
+
+
+@pytest.mark.parametrize("entry", ABBREVIATIONS, ids=lambda e: e.forms[0])
+def test_every_spelling_of_every_entry_is_expanded(entry: Abbreviation) -> None:
+    e = entry
+    said = set(e.inflected or ()) | {e.spoken} | ({e.before_number} if e.before_number else set())
+    for spelling in sorted(spellings(e)):
+        text = f"Vi läser {spelling} 5 gånger." if "N" in e.flags else f"Vi läser {spelling} mer."
+        assert _said(said, text), (spelling, NORMALIZER.normalize(text))
+
+
+def test_spellings_with_and_without_dots_and_spaces() -> None:
+    assert spellings(next(e for e in ABBREVIATIONS if "t.ex." in e.forms)) >= {
+        "t.ex.",
+        "t.ex",
+        "t. ex.",
+        "t ex",
+        "T.ex.",
+        "T ex",
+    }
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Enl. beslut i nämnden höjs avgiften.", "Enligt beslut i nämnden höjs avgiften."),
+        ("Ang. din ansökan", "Angående din ansökan"),
+        ("Obs! Mottagningen är stängd.", "Observera! Mottagningen är stängd."),
+        ("Bl a tidningar", "Bland annat tidningar"),
+        ("Vi välkomnar fr a unga vuxna.", "Vi välkomnar framför allt unga vuxna."),
+        ("gäller fr o m 1 juli", "gäller från och med första juli"),
+        ("Ta med t. ex. pass.", "Ta med till exempel pass."),
+        ("förskolor mm.", "förskolor med mera."),
+        ("Det regnade 5 mm i går.", "Det regnade fem millimeter i går."),
+        ("Mottagningen är f n stängd.", "Mottagningen är för närvarande stängd."),
+        ("Kostnaden, inkl moms, är 500 kr.", "Kostnaden, inklusive moms, är femhundra kronor."),
+        # titles before names
+        ("Föreläsare är fil.dr Karin Berg.", "Föreläsare är filosofie doktor Karin Berg."),
+        ("med.dr. Per Holm", "medicine doktor Per Holm"),
+        ("Mötet leddes av v.ordf. Ali Hassan.", "Mötet leddes av vice ordförande Ali Hassan."),
+        ("Läkaren heter dr Sara Nilsson.", "Läkaren heter doktor Sara Nilsson."),
+        ("Dir. Eva Ek hälsar välkommen.", "Direktör Eva Ek hälsar välkommen."),
+        ("Kontakta usk Jonas Ek.", "Kontakta undersköterska Jonas Ek."),
+        (
+            "Protokollet justeras av ordf. och sekr.",
+            "Protokollet justeras av ordförande och sekreterare.",
+        ),
+        # an abbreviation read by the number after it
+        ("Utredningen (dir. 2022:45)", "Utredningen (direktiv tjugotjugotvå kolon fyrtiofem)"),
+        (
+            "Karl XII (f. 1682, d. 1718)",
+            "Karl den tolfte (född sextonhundraåttiotvå, död sjuttonhundraarton)",
+        ),
+        ("Rummet ligger på vån. 3.", "Rummet ligger på våning tre."),
+        ("Se tabell 3, s. 45 ff.", "Se tabell tre, sidan fyrtiofem och följande."),
+        ("Sten Sture d.y. dog 1520.", "Sten Sture den yngre dog femtonhundratjugo."),
+        # the letters are also a word: at the end of a sentence they are that word
+        ("Vi tog en bil. Sedan gick vi.", "Vi tog en bil. Sedan gick vi."),
+        ("Se bil. 3 och bil. 4.", "Se bilaga tre och bilaga fyra."),
+        (
+            "Hyran är 7 500 kr/mån exkl. el.",
+            "Hyran är sjutusen femhundra kronor per månad exklusive el.",
+        ),
+        ("Ring el. mejla oss.", "Ring eller mejla oss."),
+    ],
+)
+def test_abbreviations_in_sentences(written: str, spoken: str) -> None:
+    assert NORMALIZER.normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the dot does not end the sentence: a name, a number or lower case follows
+        ("Mötet leds av ordf. Eva Ek i år.", ["Mötet leds av ordf. Eva Ek i år."]),
+        ("Vi träffade dr. Berg i går.", ["Vi träffade dr. Berg i går."]),
+        ("Enl. Socialstyrelsen gäller det.", ["Enl. Socialstyrelsen gäller det."]),
+        ("Se bil. 3 i rapporten. Klart.", ["Se bil. 3 i rapporten.", "Klart."]),
+        ("Läs prop. 2023 noga.", ["Läs prop. 2023 noga."]),
+        ("Kontakta oss ang. Ansökan om bygglov.", ["Kontakta oss ang. Ansökan om bygglov."]),
+        # the dot ends the sentence: the next word starts one
+        ("Vi har böcker m.fl. Sedan kom spelen.", ["Vi har böcker m.fl.", "Sedan kom spelen."]),
+        ("Vi tog en bil. Sedan gick vi.", ["Vi tog en bil.", "Sedan gick vi."]),
+        ("Han är ung. Hon är äldre.", ["Han är ung.", "Hon är äldre."]),
+        ("Det gäller barn o.d. Anmäl dig nu.", ["Det gäller barn o.d.", "Anmäl dig nu."]),
+        ("Öppet t.v. Välkommen!", ["Öppet t.v.", "Välkommen!"]),
+    ],
+)
+def test_sentences_after_abbreviations(text: str, expected: list[str]) -> None:
+    assert [s.text for s in split_sentences(text)] == expected
