@@ -124,6 +124,10 @@ def test_spellings_with_and_without_dots_and_spaces() -> None:
         ("Rummet ligger på vån. 3.", "Rummet ligger på våning tre."),
         ("Se tabell 3, s. 45 ff.", "Se tabell tre, sidan fyrtiofem och följande."),
         ("Sten Sture d.y. dog 1520.", "Sten Sture den yngre dog femtonhundratjugo."),
+        ("Hemtjänst ges till pers. över 65 år.", "Hemtjänst ges till personer över sextiofem år."),
+        ("Lokalen rymmer 40 pers.", "Lokalen rymmer fyrtio personer."),
+        ("Läs prop. 2017/18:1.", "Läs proposition tvåtusensjutton arton kolon ett."),
+        ("Avgiften är max. 500 kr.", "Avgiften är max femhundra kronor."),
         # the letters are also a word: at the end of a sentence they are that word
         ("Vi tog en bil. Sedan gick vi.", "Vi tog en bil. Sedan gick vi."),
         ("Se bil. 3 och bil. 4.", "Se bilaga tre och bilaga fyra."),

@@ -44,6 +44,10 @@ NORMALIZER = Normalizer()
             "Vi behöver eventuella kompletterande uppgifter",
         ),
         ("s.k. särskilda boenden", "så kallade särskilda boenden"),
+        ("för ev. extra tjänster", "för eventuella extra tjänster"),
+        ("ev. nya regler", "eventuella nya regler"),
+        ("om s.k. personlig assistans", "om så kallad personlig assistans"),
+        ("Kommunen erbjuder s.k. trygghetslarm.", "Kommunen erbjuder så kallat trygghetslarm."),
         # no noun after it: an adverb, or the word alone
         ("Vi kommer ev. att flytta", "Vi kommer eventuellt att flytta"),
         ("Biblioteket är tillf. stängt", "Biblioteket är tillfälligt stängt"),

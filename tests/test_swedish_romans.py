@@ -42,6 +42,8 @@ EMPTY = Lexicon.build({})
         ("volym III", "volym tre"),
         ("akt II, scen III", "akt två, scen tre"),
         ("KAPITEL IV", "kapitel fyra"),
+        ("I BILAGA II FINNS TABELLERNA", "I bilaga två finns tabellerna"),
+        ("DEL I VÅR SERIE", "del I vår serie"),
         ("Se kap. IV.", "Se kapitel fyra."),
         ("III kap. 2 §", "tredje kapitlet andra paragrafen"),
         ("enligt IV kap. lagen", "enligt fjärde kapitlet lagen"),

@@ -60,7 +60,9 @@ def _looks_like_a_word(word: str) -> bool:
 
 
 _ACRONYM = re.compile(rf"(?<![\w])([{_UP}]{{2,}})(?::([{_LO}]+))?(?![\w])")
-_SHOUTING = re.compile(rf"(?:\b[{_UP}]{{2,}}\b[\s,:;!?&-]+){{2,}}\b[{_UP}]{{2,}}\b")
+_SHOUTING = re.compile(
+    rf"\b[{_UP}]{{2,}}\b(?:[\s,:;!?&-]+\b[{_UP}]+\b)+[\s,:;!?&-]+\b[{_UP}]{{2,}}\b"
+)
 _LETTER_COMPOUND = re.compile(rf"(?<![\w-])([{_UP}])-(?=[{_LO}])")
 
 

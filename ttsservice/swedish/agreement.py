@@ -71,7 +71,16 @@ _NEUTER_LAST_PARTS = frozenset(
     fritidshem äldreboende gruppboende serviceboende korttidsboende vårdboende
     parkeringstillstånd ombud bygglov lov tak golv kansli register regemente
     samråd samarbete arrangemang engagemang åtagande uppehållstillstånd
-    medborgarskap bostadstillägg kontrakt hyreskontrakt"""
+    medborgarskap bostadstillägg kontrakt hyreskontrakt larm sätt värde ställe intresse
+    inflytande deltagande underhåll ägande brott straff våld missbruk beroende hot
+    slag avslag förslag servicehus hyreshus flerbostadshus radhus kollektiv nätverk
+    kapital tillskott stipendium lotteri bageri apotek kafé café sjukintyg läkarintyg
+    postnummer personnummer id-kort körkort gym bad badhus torg konto lösenord
+    inlägg svar nyhetsbrev e-postmeddelande samtal telefonsamtal besked utlåtande
+    tandvårdsstöd bostadsbidrag barnbidrag underhållsstöd försörjningsstöd
+    ansvarsområde verksamhetsområde distrikt sjukdomsfall ämne språk kvitto recept
+    tillstånd godkännande medgivande samtycke klagomål ärende överklagande
+    utbildningsprogram schema läsår"""
     )
 )
 _SINGULAR_ER = _words(
@@ -84,6 +93,20 @@ _SINGULAR_AR_OR = _words(
     major humor rektor direktor inspektor kurator moderator indikator operator traktor
     monitor ambassadör tumör"""
 )
+_ADJECTIVE_ENDINGS = (
+    *("ig", "iga", "igt", "isk", "iska", "iskt", "ande", "ende", "ell", "ella", "ellt"),
+    *("iv", "iva", "ivt", "ära", "ärt", "lös", "lösa", "löst", "sam", "samma", "samt"),
+    *("bar", "bara", "bart", "ad", "ade", "at"),
+)
+_ADJECTIVES = _words(
+    """ny nya nytt stor stora stort liten litet små egen eget egna hel hela helt annan
+    annat andra övrig övriga övrigt fri fria fritt gammal gamla gammalt ung unga ungt viss
+    vissa visst särskild särskilda särskilt enskild enskilda enskilt extra bra mindre
+    större högre lägre äldre yngre längre kortare fler färre lokal lokala lokalt
+    kommunal kommunala kommunalt regional regionala regionalt statlig statliga statligt
+    digital digitala digitalt fysisk fysiska fysiskt akut akuta ordinarie"""
+)
+_INVARIANT_ADJECTIVES = _words("extra bra ordinarie")
 _WORD = re.compile(r"[\"'”“«»(]*([A-ZÅÄÖÉÜa-zåäöéü][\wåäöéü-]*)")
 
 
@@ -129,14 +152,17 @@ def form_between(before: str, after: str) -> Form:
         return "ett"
     if last in _WEAK_BEFORE or last.endswith(("ens", "ets", "arnas", "ernas", "ornas")):
         return "plural"
-    if len(words) >= 2 and words[1][:1].islower() and words[1].lower() not in _NOT_NOUNS:
-        # an adjective between shows the form: "ekonomiskt bistånd", "nya regler"
-        if first.endswith(("ande", "ende")) or first in ("egen", "eget", "egna"):
-            return _noun_form(words[1])
-        if first.endswith(("iskt", "igt", "ellt", "alt", "ärt", "rt", "nt")):
+    if (
+        len(words) >= 2
+        and words[1][:1].islower()
+        and words[1].lower() not in _NOT_NOUNS
+        and (first in _ADJECTIVES or first.endswith(_ADJECTIVE_ENDINGS))
+    ):
+        # an adjective between shows the form in its ending: "ekonomiskt bistånd", "nya
+        # regler"; one that does not inflect leaves it to the noun ("extra tjänster")
+        if first.endswith("t") and not first.endswith(("ant", "ent")):
             return "ett"
-        if first.endswith(("iska", "iga", "ella", "ala", "ära", "na", "da")):
+        if first.endswith("a") and first not in _INVARIANT_ADJECTIVES:
             return "plural"
-        if first.endswith(("isk", "ig", "ell")):
-            return "en"
+        return _noun_form(words[1])
     return _noun_form(first)

@@ -139,12 +139,15 @@ def _roman_numerals(text: str, lexicon: Lexicon) -> str:
         low = word.lower()
         if low not in (_ABBREVIATED if dot else NUMBERED_WORDS):
             return m.group(0)
-        if word.isupper() and len(word) > 1 and re.match(rf"\s+[{_UP}]{{2,}}", text[m.end() :]):
-            return m.group(0)  # "DEL I VÅR SERIE": a heading in capitals, not a number
+        if token in ("I", "VI") and re.match(rf"\s+[{_UP}]{{2,}}", text[m.end() :]):
+            return m.group(0)  # "DEL I VÅR SERIE": the words "i" and "vi" in a heading
         value = roman_value(token)
         if value is None or _is_initial(text, m, token):
             return m.group(0)
-        return f"{word}{dot} {num.cardinal(value)}{'s' if genitive else ''}"
+        said = num.cardinal(value)
+        if word.isupper() and len(word) > 1:
+            said = said.upper()  # "BILAGA II FINNS": stays a heading in capitals
+        return f"{word}{dot} {said}{'s' if genitive else ''}"
 
     text = _AFTER_WORD.sub(after_word, text)
 

@@ -174,6 +174,8 @@ UNITS: Mapping[str, Unit] = MappingProxyType(
         "mnd": ("månad", "månader", "en"),
         "st": ("styck", "stycken", "ett"),
         "st.": ("styck", "stycken", "ett"),
+        "pers.": ("person", "personer", "en"),
+        "proc.": ("procent", "procent", "en"),
         "tr": ("trappa", "trappor", "en"),
         "tr.": ("trappa", "trappor", "en"),
         "ggr": ("gång", "gånger", "en"),
