@@ -15,6 +15,7 @@ NORMALIZER = Normalizer()
     [
         # the word before decides
         ("en s.k. karenstid", "en så kallad karenstid"),
+        ("Vi har en s.k. öppen förskola.", "Vi har en så kallad öppen förskola."),
         ("ett s.k. bostadstillägg", "ett så kallat bostadstillägg"),
         ("De s.k. trygghetsvärdarna", "De så kallade trygghetsvärdarna"),
         ("Det s.k. frikortet gäller", "Det så kallade frikortet gäller"),

@@ -49,7 +49,8 @@ def trie_pattern(words: Iterable[str]) -> str:
 _ABBR_RE = re.compile(rf"(?<![\w.@/-])(?:{trie_pattern(SPELLINGS)})(?![\w]|\.\w)")
 _LETTERS_RANGE = re.compile(rf"(?<![\w-])([{_UP}])\s?[–—]\s?([{_UP}])(?![\w-])")
 _KL_BARE = re.compile(r"(?<![\w.])([Kk])l(?=\s?\d)")
-_NUMBER_AFTER = re.compile(r"\s?[\d(]")
+_NUMBER_AFTER = re.compile(r"\s?(?:[\d(]|F\s?[-–])")
+_YEAR_AFTER = re.compile(r"\s?(?:1[0-9]|20)\d\d(?!\d)")
 _NUMBER_BEFORE = re.compile(r"\d\s?$")
 _SENTENCE_AFTER = re.compile(rf"\s*(?:$|\n|\s[{_UP}\"'”»])")
 _FORM_INDEX = {"en": 0, "ett": 1, "plural": 2, "adverb": 1, "alone": 3}
@@ -59,6 +60,8 @@ def _say(entry: Abbreviation, found: str, text: str, start: int, end: int) -> st
     """What to say for ``found`` at ``start:end``, or None to leave it as written."""
     before_number = _NUMBER_AFTER.match(text, end) is not None
     if "N" in entry.flags and not before_number:
+        return None
+    if "Y" in entry.flags and not _YEAR_AFTER.match(text, end):
         return None
     if (
         "W" in entry.flags
@@ -83,7 +86,7 @@ def _say(entry: Abbreviation, found: str, text: str, start: int, end: int) -> st
 
 
 _NUMBERED = trie_pattern(f for f, e in SPELLINGS.items() if e.before_number or "N" in e.flags)
-_BEFORE_NUMBER_RE = re.compile(rf"(?<![\w.@/-])({_NUMBERED})(?=\s?\d)")
+_BEFORE_NUMBER_RE = re.compile(rf"(?<![\w.@/-])({_NUMBERED})(?=\s?(?:\d|F\s?[-–]))")
 
 
 def _abbreviations_before_numbers(text: str, lexicon: Lexicon) -> str:
@@ -92,6 +95,8 @@ def _abbreviations_before_numbers(text: str, lexicon: Lexicon) -> str:
 
     def expand(m: re.Match[str]) -> str:
         entry = SPELLINGS[m.group(1)]
+        if "Y" in entry.flags and not _YEAR_AFTER.match(text, m.end()):
+            return m.group(0)
         spoken = entry.before_number or entry.spoken
         return spoken[:1].upper() + spoken[1:] if m.group(1)[:1].isupper() else spoken
 

@@ -15,7 +15,8 @@ Flags of an entry:
 - ``W`` its letters are also a word ("bil", "el", "ung", "red"): expanded only where the
   word cannot be meant: inside a sentence, before a number, or standing alone; never at the
   end of a sentence ("Vi tog en bil.");
-- ``N`` only before a number ("bet. 2023/24:SoU5", "f. 1594");
+- ``N`` only before a number ("bet. 2023/24:SoU5", "åk 7", and "åk F–9"); ``Y`` only before
+  a year ("f. 1594", "d. 1718": "d. 5 maj" may be "den");
 - ``A`` an adjective or participle, spoken in three forms that agree with the noun after it:
   ``en-word|ett-word|plural or definite[|alone]`` ("så kallad|så kallat|så kallade");
 - ``T`` a title before a name ("fil.dr Karin Berg").
@@ -161,7 +162,8 @@ _LIST: tuple[tuple[str, ...], ...] = (
     ("lgh  lgh.", "lägenhet", "F"),
     ("vån.", "våning", "F"),
     ("r.o.k.  rok", "rum och kök", "F"),
-    ("åk.  åk", "årskurs"),
+    ("åk.", "årskurs"),
+    ("åk", "årskurs", "N"),  # "Åk till Stockholm!" is a verb: only "åk 7", "åk F–9"
     ("VT", "vårterminen"),
     ("HT", "höstterminen"),
     ("S:t", "Sankt"),
@@ -193,6 +195,7 @@ _LIST: tuple[tuple[str, ...], ...] = (
     ("dr  dr.  Dr.", "doktor", "T"),
     ("doc.", "docent", "T"),
     ("prof.  prof", "professor", "T"),
+    ("prof. em.  prof.em.", "professor emeritus", "T"),
     ("fil.dr", "filosofie doktor", "FT"),
     ("fil.kand.", "filosofie kandidat", "FT"),
     ("fil.mag.", "filosofie magister", "FT"),
@@ -237,8 +240,8 @@ _LIST: tuple[tuple[str, ...], ...] = (
     ("tel.nr  telnr  tel.nr.", "telefonnummer"),
     ("reg.nr  regnr", "registreringsnummer"),
     ("pers.nr", "personnummer"),
-    ("f.", "född", "N"),
-    ("d.", "död", "N"),
+    ("f.", "född", "NY"),
+    ("d.", "död", "NY"),
 )
 
 ABBREVIATIONS: tuple[Abbreviation, ...] = tuple(_entry(*row) for row in _LIST)

@@ -143,13 +143,13 @@ def form_between(before: str, after: str) -> Form:
     words = [m.group(1) for m in _WORD.finditer(after[:80])][:3]
     if not words or not after[:1].isspace():
         return "alone"
-    if words[0].lower() in _NOT_NOUNS:
-        return "adverb"
     first = words[0].lower()
     if last in _EN_BEFORE:
         return "en"
     if last in _ETT_BEFORE:
         return "ett"
+    if first in _NOT_NOUNS:
+        return "adverb"
     if last in _WEAK_BEFORE or last.endswith(("ens", "ets", "arnas", "ernas", "ornas")):
         return "plural"
     if (

@@ -175,6 +175,7 @@ UNITS: Mapping[str, Unit] = MappingProxyType(
         "st": ("styck", "stycken", "ett"),
         "st.": ("styck", "stycken", "ett"),
         "pers.": ("person", "personer", "en"),
+        "v.": ("vecka", "veckor", "en"),
         "proc.": ("procent", "procent", "en"),
         "tr": ("trappa", "trappor", "en"),
         "tr.": ("trappa", "trappor", "en"),
