@@ -54,7 +54,7 @@ from ttsservice.swedish.times import _times
 
 __all__ = ["NORMALIZER_VERSION", "Normalizer"]
 
-NORMALIZER_VERSION = "sv-2"
+NORMALIZER_VERSION = "sv-3"
 """Revision of the normalisation rules. Change it whenever any rule's output changes:
 speech caches key audio by (normalised text, this version)."""
 _CONTROL = re.compile(
