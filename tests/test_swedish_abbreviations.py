@@ -135,6 +135,8 @@ def test_spellings_with_and_without_dots_and_spaces() -> None:
         ("Avgiften är max. 500 kr.", "Avgiften är max femhundra kronor."),
         ("Föreläsare: prof. em. Lars Ek.", "Föreläsare: professor emeritus Lars Ek."),
         ("Beställ senast 2 v. innan.", "Beställ senast två veckor innan."),
+        ("Nya hus byggs i kv. Björken.", "Nya hus byggs i kvarteret Björken."),
+        ("Under kv. 3 ökade antalet.", "Under kvartal tre ökade antalet."),
         ("Barn f. 2019 börjar förskoleklass.", "Barn född tvåtusennitton börjar förskoleklass."),
         ("brevet skrevs d. 5 maj", "brevet skrevs d. femte maj"),
         # the letters are also a word: at the end of a sentence they are that word

@@ -161,6 +161,7 @@ _LIST: tuple[tuple[str, ...], ...] = (
     ("ngr", "några"),
     ("lgh  lgh.", "lägenhet", "F"),
     ("vån.", "våning", "F"),
+    ("kv.", "kvarteret", "", "kvartal"),
     ("r.o.k.  rok", "rum och kök", "F"),
     ("åk.", "årskurs"),
     ("åk", "årskurs", "N"),  # "Åk till Stockholm!" is a verb: only "åk 7", "åk F–9"
