@@ -108,6 +108,10 @@ def test_spellings_with_and_without_dots_and_spaces() -> None:
         ("förskolor mm.", "förskolor med mera."),
         ("Det regnade 5 mm i går.", "Det regnade fem millimeter i går."),
         ("Mottagningen är f n stängd.", "Mottagningen är för närvarande stängd."),
+        ("Ta med tex pass.", "Ta med till exempel pass."),
+        ("Vi har sk friskvårdsbidrag.", "Vi har så kallat friskvårdsbidrag."),
+        ("Det är iofs bra.", "Det är i och för sig bra."),
+        ("Mvh Eva", "Med vänliga hälsningar Eva"),
         ("Kostnaden, inkl moms, är 500 kr.", "Kostnaden, inklusive moms, är femhundra kronor."),
         # titles before names
         ("Föreläsare är fil.dr Karin Berg.", "Föreläsare är filosofie doktor Karin Berg."),
