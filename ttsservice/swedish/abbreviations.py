@@ -19,6 +19,9 @@ _ARROW_BETWEEN = re.compile(r"(?<=\w)\s*[→⇒➔➜⟶]\s*(?=\w)")
 _DECORATION = re.compile(r"[→⇒➔➜⟶»«›‹•◦▪▸►▶·‣⁃●○■□✓✔✗✘☐☑★☆*†‡¶|]")
 
 
+_Trie = dict[str, "_Trie"]
+
+
 def trie_pattern(words: Iterable[str]) -> str:
     """One regular expression for many literal words, as a trie ("t\\.(?:ex|o\\.m)…").
 
@@ -26,14 +29,14 @@ def trie_pattern(words: Iterable[str]) -> str:
     trie shares their prefixes, so matching hundreds of spellings costs about as much as
     matching one. The longest spelling wins (an optional tail is greedy).
     """
-    root: dict[str, dict] = {}  # type: ignore[type-arg]
+    root: _Trie = {}
     for word in words:
         node = root
         for ch in word:
             node = node.setdefault(ch, {})
         node[""] = {}
 
-    def build(node: dict[str, dict]) -> str:  # type: ignore[type-arg]
+    def build(node: _Trie) -> str:
         ends = "" in node
         branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
         if not branches:
