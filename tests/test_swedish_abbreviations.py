@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ttsservice.swedish import Normalizer, split_sentences
 from ttsservice.swedish.abbrevlist import ABBREVIATIONS, SPELLINGS, Abbreviation, spellings
@@ -179,3 +183,32 @@ def test_abbreviations_in_sentences(written: str, spoken: str) -> None:
 )
 def test_sentences_after_abbreviations(text: str, expected: list[str]) -> None:
     assert [s.text for s in split_sentences(text)] == expected
+
+
+OTHER_WORDS = ["Vi", "har", "en", "ett", "beslut", "avgift", "frågor", "Eva", "Ek", "bil", "."]
+OTHER_WORDS += [
+    ",",
+    "!",
+    "12",
+    "2024",
+    "3–5",
+    "1990",
+    "kap.",
+    "§",
+    "XII",
+    "Karl",
+    "del",
+    "II",
+    "\n",
+]
+WORDS = st.sampled_from([*sorted(SPELLINGS), *OTHER_WORDS])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(WORDS, min_size=1, max_size=20).map(" ".join))
+def test_any_mix_of_spellings_is_said_once_and_for_all(text: str) -> None:
+    once = NORMALIZER.normalize(text)
+    assert not re.search(r"\d", once)
+    assert NORMALIZER.normalize(once) == once
+    for span in split_sentences(text):
+        assert text[span.start : span.end] == span.text
