@@ -1,10 +1,17 @@
-"""Rules for abbreviations ("t.ex.", "kl"), letter ranges and symbols (&, %, arrows, "/mån")."""
+"""Rules for abbreviations ("t.ex.", "kl"), letter ranges and symbols (&, %, arrows, "/mån").
+
+The abbreviations are the reference list of :mod:`.abbrevlist`, matched in every spelling
+it derives; an adjective among them agrees with its noun (:mod:`.agreement`).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from ttsservice.swedish import tables as tb
+from ttsservice.swedish.abbrevlist import SPELLINGS, Abbreviation
+from ttsservice.swedish.agreement import form_between
 from ttsservice.swedish.lexicon import Lexicon
 from ttsservice.swedish.textbits import _UP, _ends_sentence
 
@@ -12,41 +19,111 @@ _ARROW_BETWEEN = re.compile(r"(?<=\w)\s*[→⇒➔➜⟶]\s*(?=\w)")
 _DECORATION = re.compile(r"[→⇒➔➜⟶»«›‹•◦▪▸►▶·‣⁃●○■□✓✔✗✘☐☑★☆*†‡¶|]")
 
 
-def _abbreviation_pattern() -> tuple[re.Pattern[str], dict[str, tuple[str, bool]]]:
-    table: dict[str, tuple[str, bool]] = {}
-    for forms, spoken, final in tb.ABBREVIATIONS:
-        for form in forms:
-            for variant in {form, form[:1].upper() + form[1:]}:
-                table[variant] = (spoken, final)
-    alts = []
-    for variant in sorted(table, key=len, reverse=True):
-        pattern = re.escape(variant).replace(r"\.\ ", r"\.\s?").replace(r"\ ", " ")
-        if variant.count(".") >= 2 and variant.endswith("."):
-            pattern += "?"  # "fr.o.m" as often as "fr.o.m."
-        alts.append(pattern)
-    body = "|".join(alts)
-    return re.compile(rf"(?<![\w.@/-])(?:{body})(?![\w]|\.\w)"), table
+_Trie = dict[str, "_Trie"]
 
 
-_ABBR_RE, _ABBR_TABLE = _abbreviation_pattern()
+def trie_pattern(words: Iterable[str]) -> str:
+    """One regular expression for many literal words, as a trie ("t\\.(?:ex|o\\.m)…").
+
+    Python's ``re`` tries the alternatives of ``a|b|c`` one by one at every position; a
+    trie shares their prefixes, so matching hundreds of spellings costs about as much as
+    matching one. The longest spelling wins (an optional tail is greedy).
+    """
+    root: _Trie = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: _Trie) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends:
+            return f"(?:{body})?"
+        return body
+
+    return build(root)
+
+
+_ABBR_RE = re.compile(rf"(?<![\w.@/-])(?:{trie_pattern(SPELLINGS)})(?![\w]|\.\w)")
 _LETTERS_RANGE = re.compile(rf"(?<![\w-])([{_UP}])\s?[–—]\s?([{_UP}])(?![\w-])")
 _KL_BARE = re.compile(r"(?<![\w.])([Kk])l(?=\s?\d)")
+_NUMBER_AFTER = re.compile(r"\s?(?:[\d(]|F\s?[-–])")
+_YEAR_AFTER = re.compile(r"\s?(?:1[0-9]|20)\d\d(?!\d)")
+_NUMBER_BEFORE = re.compile(r"\d\s?$")
+_SENTENCE_AFTER = re.compile(rf"\s*(?:$|\n|\s[{_UP}\"'”»])")
+_FORM_INDEX = {"en": 0, "ett": 1, "plural": 2, "adverb": 1, "alone": 3}
+
+
+def _say(entry: Abbreviation, found: str, text: str, start: int, end: int) -> str | None:
+    """What to say for ``found`` at ``start:end``, or None to leave it as written."""
+    before_number = _NUMBER_AFTER.match(text, end) is not None
+    if "N" in entry.flags and not before_number:
+        return None
+    if "Y" in entry.flags and not _YEAR_AFTER.match(text, end):
+        return None
+    if (
+        "W" in entry.flags
+        and not before_number
+        and _SENTENCE_AFTER.match(text, end)
+        and text[:start].rstrip(" \t")[-1:] not in ("", "\n")
+    ):
+        return None  # "Vi tog en bil." is a car, not an appendix
+    if (found in tb.UNITS or found.rstrip(".") in tb.UNITS) and _NUMBER_BEFORE.search(
+        text, max(0, start - 2), start
+    ):
+        return None  # "5 mm" is millimetres: the unit rules say it
+    if entry.spoken == "exempel" and _NUMBER_BEFORE.search(text, max(0, start - 2), start):
+        return "exemplar"  # "10 000 ex."
+    if before_number and entry.before_number:
+        return entry.before_number
+    if entry.inflected is not None:
+        return entry.inflected[
+            _FORM_INDEX[form_between(text[max(0, start - 40) : start], text[end:])]
+        ]
+    return entry.spoken
+
+
+_NUMBERED = trie_pattern(f for f, e in SPELLINGS.items() if e.before_number or "N" in e.flags)
+_BEFORE_NUMBER_RE = re.compile(rf"(?<![\w.@/-])({_NUMBERED})(?=\s?(?:\d|F\s?[-–]))")
+
+
+def _abbreviations_before_numbers(text: str, lexicon: Lexicon) -> str:
+    """Abbreviations whose reading depends on a number after them ("dir. 2022:45" → "direktiv",
+    "f. 1594" → "född"), said before the number rules turn the number into words."""
+
+    def expand(m: re.Match[str]) -> str:
+        entry = SPELLINGS[m.group(1)]
+        if "Y" in entry.flags and not _YEAR_AFTER.match(text, m.end()):
+            return m.group(0)
+        spoken = entry.before_number or entry.spoken
+        return spoken[:1].upper() + spoken[1:] if m.group(1)[:1].isupper() else spoken
+
+    return _BEFORE_NUMBER_RE.sub(expand, text)
 
 
 def _abbreviations(text: str, lexicon: Lexicon) -> str:
     def expand(m: re.Match[str]) -> str:
         found = m.group(0)
-        key = found if found in _ABBR_TABLE else re.sub(r"\.\s", ".", found)
-        if key not in _ABBR_TABLE and key + "." in _ABBR_TABLE:
-            key += "."
-        spoken, final = _ABBR_TABLE.get(key, (found, False))
-        if key in ("ex.", "Ex.") and re.search(r"\d\s?$", text[max(0, m.start() - 2) : m.start()]):
-            spoken = "exemplar"  # "10 000 ex."
+        entry = SPELLINGS[found]
+        spoken = _say(entry, found, text, m.start(), m.end())
+        if spoken is None:
+            return found
         starts = m.start() == 0 or text[: m.start()].rstrip()[-1:] in (".", "!", "?", "\n", "")
         capital = found[:1].isupper() and (starts or not found.isupper())  # "Bl.a.", not "HT"
         if capital and spoken[:1].islower():
             spoken = spoken[:1].upper() + spoken[1:]
-        if found.endswith(".") and final and _ends_sentence(text, m.end()):
+        if (
+            found.endswith(".")
+            and "F" in entry.flags
+            and _ends_sentence(text, m.end())
+            and not _NUMBER_AFTER.match(text, m.end())
+            and not ("T" in entry.flags and text[m.end() : m.end() + 1].isspace())
+        ):
             spoken += "."
         elif found.endswith("!"):
             spoken += "!"

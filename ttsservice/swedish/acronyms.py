@@ -1,12 +1,11 @@
 """Rules for acronyms and letters: spelled or said as a word, shouting
-capitals, Roman numerals after names.
+capitals (Roman numerals are :mod:`.romans`).
 """
 
 from __future__ import annotations
 
 import re
 
-from ttsservice.swedish import numbers as num
 from ttsservice.swedish import tables as tb
 from ttsservice.swedish.lexicon import Lexicon
 from ttsservice.swedish.textbits import _LO, _UP, _spell
@@ -60,52 +59,14 @@ def _looks_like_a_word(word: str) -> bool:
     return _pronounceable(word)
 
 
-def _roman(token: str) -> int | None:
-    values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
-    total = 0
-    for i, c in enumerate(token):
-        v = values.get(c)
-        if v is None:
-            return None
-        nxt = values.get(token[i + 1], 0) if i + 1 < len(token) else 0
-        total += -v if v < nxt else v
-    if not 0 < total <= 40 or _to_roman(total) != token:
-        return None
-    return total
-
-
-def _to_roman(n: int) -> str:
-    out = ""
-    for value, letters in ((40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
-        while n >= value:
-            out += letters
-            n -= value
-    return out
-
-
-_ROMAN_AFTER = re.compile(rf"\b([{_UP}][{_LO}]+)\s+([IVXLC]+)(:s)?(?![\w])")
 _ACRONYM = re.compile(rf"(?<![\w])([{_UP}]{{2,}})(?::([{_LO}]+))?(?![\w])")
-_SHOUTING = re.compile(rf"(?:\b[{_UP}]{{2,}}\b[\s,:;!?&-]+){{2,}}\b[{_UP}]{{2,}}\b")
+_SHOUTING = re.compile(
+    rf"\b[{_UP}]{{2,}}\b(?:[\s,:;!?&-]+\b[{_UP}]+\b)+[\s,:;!?&-]+\b[{_UP}]{{2,}}\b"
+)
 _LETTER_COMPOUND = re.compile(rf"(?<![\w-])([{_UP}])-(?=[{_LO}])")
 
 
 def _names_and_acronyms(text: str, lexicon: Lexicon) -> str:
-    def roman(m: re.Match[str]) -> str:
-        name, token, genitive = m.group(1), m.group(2), m.group(3) or ""
-        value = _roman(token)
-        if value is None:
-            return m.group(0)
-        s = "s" if genitive else ""
-        if name in tb.REGNAL_NAMES_MALE:
-            return f"{name} den {num.ordinal(value, masculine=True)}{s}"
-        if name in tb.REGNAL_NAMES_FEMALE:
-            return f"{name} den {num.ordinal(value)}{s}"
-        if name in tb.NUMBERED_WORDS:
-            return f"{name} {num.cardinal(value)}{s}"
-        return m.group(0)
-
-    text = _ROMAN_AFTER.sub(roman, text)
-
     spell, say = lexicon.spell, lexicon.say
     # Three or more words in capitals in a row is a heading in capitals, not acronyms.
     shouted = [(r.start(), r.end()) for r in _SHOUTING.finditer(text)]

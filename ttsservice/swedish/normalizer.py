@@ -7,9 +7,10 @@ passes must not touch (lexicon entries, phonemes, addresses) is shielded by a
 placeholder character from Unicode's private use area until the end.
 
 The passes live in one module per kind of rule: :mod:`.abbreviations` (and
-symbols), :mod:`.references` (§, chapters, pages), :mod:`.dates`,
+symbols), :mod:`.romans` (Roman numerals), :mod:`.references` (§, chapters, pages), :mod:`.dates`,
 :mod:`.times`, :mod:`.addresses` (web, e-mail, phone, postcode),
-:mod:`.numerals` (ordinals, money and units, fractions, plain numbers) and
+:mod:`.ranges` (a range before a compound), :mod:`.numerals` (ordinals, money and units,
+fractions, plain numbers) and
 :mod:`.acronyms`; :mod:`.textbits` holds what they share.
 """
 
@@ -21,7 +22,11 @@ import unicodedata
 from aiohttp import web
 
 from ttsservice.swedish import numbers as num
-from ttsservice.swedish.abbreviations import _abbreviations, _symbols
+from ttsservice.swedish.abbreviations import (
+    _abbreviations,
+    _abbreviations_before_numbers,
+    _symbols,
+)
 from ttsservice.swedish.acronyms import _names_and_acronyms
 from ttsservice.swedish.addresses import (
     _EMAIL,
@@ -40,13 +45,16 @@ from ttsservice.swedish.numerals import (
     _ordinals,
     _plain_numbers,
 )
+from ttsservice.swedish.ranges import _compound_ranges
 from ttsservice.swedish.references import _references
+from ttsservice.swedish.romans import HINT as _ROMAN_HINT
+from ttsservice.swedish.romans import _roman_numerals
 from ttsservice.swedish.textbits import _PUA, _UP, Step, _Shield
 from ttsservice.swedish.times import _times
 
 __all__ = ["NORMALIZER_VERSION", "Normalizer"]
 
-NORMALIZER_VERSION = "sv-2"
+NORMALIZER_VERSION = "sv-3"
 """Revision of the normalisation rules. Change it whenever any rule's output changes:
 speech caches key audio by (normalised text, this version)."""
 _CONTROL = re.compile(
@@ -184,12 +192,15 @@ _SYMBOL_HINT = re.compile(
 # Each pass with a quick test of whether it can match at all: most sentences
 # have no digits, and skipping the number passes for them halves the work.
 _STEPS: tuple[tuple[Step, re.Pattern[str] | None], ...] = (
+    (_roman_numerals, _ROMAN_HINT),
+    (_abbreviations_before_numbers, _DIGIT),
     (_references, _DIGIT_OR_SECTION),
     (_abbreviations, None),
     (_dates, _DATE_HINT),
     (_weekdays, _WEEKDAY_HINT),
     (_times, _DIGIT),
     (_phones, _DIGIT),
+    (_compound_ranges, _DIGIT),
     (_ordinals, _DIGIT),
     (_money_and_units, _DIGIT),
     (_fractions, _DIGIT_OR_FRACTION),

@@ -9,6 +9,7 @@ import re
 from ttsservice.swedish import numbers as num
 from ttsservice.swedish import tables as tb
 from ttsservice.swedish.lexicon import Lexicon
+from ttsservice.swedish.ranges import compound_head
 from ttsservice.swedish.textbits import (
     _DASH,
     _LO,
@@ -78,6 +79,8 @@ def _ordinals(text: str, lexicon: Lexicon) -> str:
         n = int(written)
         if _is_year(written):
             return f"{num.year(n)} {word}"
+        if written == "1":
+            return compound_head(1, word) + word  # "enrumslägenhet", "ettårig"
         return _number(written) + word
 
     return _NUM_WORD.sub(num_word, text)

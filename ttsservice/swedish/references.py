@@ -18,6 +18,7 @@ _QUARTER = re.compile(r"(?<![\w-])Q([1-4])(?![\w])")
 _LETTERS_DIGITS = re.compile(rf"(?<![\w-])([{_UP}{_LO}]{{1,10}})(\d+)(?![\d,.]\d)")
 _DIGITS_CAPITAL = re.compile(rf"(?<![\w-])(\d+)([{_UP}])(?=[{_UP}\W]|$)")
 _STATUTE = re.compile(r"(?<![\d,.:])(1[89]\d\d|20\d\d):(\d{1,4})(?![\d:])")
+_SESSION_DOCUMENT = re.compile(r"(?<![\d,.:/])(1[89]\d\d|20\d\d)/(\d\d):(?=\w)")
 _PAGE = re.compile(r"(?<![\w.])([Ss])(?:id)?\.\s?(?=\d)")
 _NR = re.compile(r"(?<![\w.])([Nn])r\.?\s?(?=\d)")
 _WEEK = re.compile(
@@ -58,6 +59,10 @@ def _references(text: str, lexicon: Lexicon) -> str:
     text = _LETTERS_DIGITS.sub(_letters_then_digits, text)
     text = _DIGITS_CAPITAL.sub(r"\1 \2", text)
     text = _DEFINITE_NUMBER.sub(lambda m: _definite(int(m.group(1))), text)
+    # "prop. 2017/18:1", "bet. 2023/24:SoU5": the Riksdag's session year, then the number
+    text = _SESSION_DOCUMENT.sub(
+        lambda m: f"{num.year(int(m.group(1)))} {num.cardinal(int(m.group(2)))} kolon ", text
+    )
     text = _STATUTE.sub(lambda m: f"{num.year(int(m.group(1)))} kolon {_number(m.group(2))}", text)
     text = _PAGE.sub(lambda m: "Sidan " if m.group(1) == "S" else "sidan ", text)
     text = _NR.sub(lambda m: "Nummer " if m.group(1) == "N" else "nummer ", text)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ttsservice.swedish.tables import NON_FINAL_ABBREVIATIONS
+from ttsservice.swedish.abbrevlist import BEFORE_NUMBER_ABBREVIATIONS, NON_FINAL_ABBREVIATIONS
 
 __all__ = ["MAX_SENTENCE", "Span", "split_sentences"]
 
@@ -86,6 +86,8 @@ def _is_boundary(text: str, dot: int, end: int) -> bool:
     # "(t.ex." / "Kl." → the last abbreviation-like part decides
     if low in NON_FINAL_ABBREVIATIONS and low not in _FINAL_OK:
         return False
+    if low in BEFORE_NUMBER_ABBREVIATIONS and text[end : end + 2].strip()[:1].isdecimal():
+        return False  # "Se bil. 3": the number belongs to the abbreviation
     if any(
         low.endswith(a) and (len(low) == len(a) or not low[-len(a) - 1].isalnum())
         for a in ("t.ex.", "bl.a.", "s.k.", "p.g.a.", "d.v.s.", "fr.o.m.", "t.o.m.")

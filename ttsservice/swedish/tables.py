@@ -9,11 +9,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 __all__ = [
-    "ABBREVIATIONS",
     "LETTER_NAMES",
     "MONTHS",
     "NEUTER_NOUNS",
-    "NON_FINAL_ABBREVIATIONS",
     "SERVICE_NUMBERS",
     "SPELLED_ACRONYMS",
     "UNITS",
@@ -29,139 +27,6 @@ def _ro(d: dict[str, str]) -> Mapping[str, str]:
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
-
-Abbreviation = tuple[tuple[str, ...], str, bool]
-"""(written forms, spoken form, may end a sentence)."""
-
-ABBREVIATIONS: tuple[Abbreviation, ...] = (
-    (("t.ex.", "t. ex.", "t ex", "t.ex"), "till exempel", False),
-    (("bl.a.", "bl. a.", "bl a", "bl.a"), "bland annat", False),
-    (("m.m.", "m. m.", "m m"), "med mera", True),
-    (("o.s.v.", "osv.", "osv", "o s v"), "och så vidare", True),
-    (("d.v.s.", "dvs.", "dvs", "d v s"), "det vill säga", False),
-    (("ca.", "ca", "c:a"), "cirka", False),
-    (("fr.o.m.", "fr. o. m.", "fr o m"), "från och med", False),
-    (("t.o.m.", "t. o. m.", "t o m"), "till och med", False),
-    (("inkl.", "inkl"), "inklusive", False),
-    (("exkl.", "exkl"), "exklusive", False),
-    (("resp.", "resp"), "respektive", False),
-    (("jfr.", "jfr", "jmf.", "jmf", "jmfr"), "jämför", False),
-    (("etc.", "etc"), "etcetera", True),
-    (("S:t",), "Sankt", False),
-    (("S:ta",), "Sankta", False),
-    (("tel.", "tel", "tfn.", "tfn"), "telefon", False),
-    (("e.d.", "e d"), "eller dylikt", True),
-    (("o.d.", "o d"), "och dylikt", True),
-    (("m.fl.", "m. fl.", "m fl", "mfl."), "med flera", True),
-    (("p.g.a.", "pga.", "pga", "p g a"), "på grund av", False),
-    (("f.d.",), "före detta", False),
-    (("f.n.",), "för närvarande", True),
-    (("fr.a.",), "framför allt", False),
-    (("t.v.",), "tills vidare", True),
-    (("t.h.",), "till höger", True),
-    (("s.k.", "s k"), "så kallad", False),
-    (("ang.",), "angående", False),
-    (("avd.",), "avdelning", False),
-    (("forts.",), "fortsättning", True),
-    (("fig.",), "figur", False),
-    (("obs!", "obs.", "OBS!", "OBS", "Obs!", "Obs"), "observera", False),
-    (("ev.",), "eventuellt", False),
-    (("el.",), "eller", False),
-    (("äv.",), "även", False),
-    (("m.a.o.", "mao"), "med andra ord", False),
-    (("ung.",), "ungefär", False),
-    (("f.Kr.", "f Kr"), "före Kristus", True),
-    (("e.Kr.", "e Kr"), "efter Kristus", True),
-    (("prof.",), "professor", False),
-    (("doc.",), "docent", False),
-    (("leg.",), "legitimerad", False),
-    (("vard.",), "vardagar", True),
-    (("enl.",), "enligt", False),
-    (("tf.", "t.f."), "tillförordnad", False),
-    (("ordf.",), "ordförande", True),
-    (("bil.",), "bilaga", False),
-    (("uppl.",), "upplaga", True),
-    (("red.",), "redaktör", True),
-    (("vs.", "vs"), "mot", False),
-    (("ex.",), "exempel", False),
-    (("alt.",), "alternativt", False),
-    (("åk.", "åk"), "årskurs", False),
-    (("r.o.k.", "rok"), "rum och kök", True),
-    (("VT",), "vårterminen", False),
-    (("HT",), "höstterminen", False),
-    (("allm.",), "allmän", False),
-    (("ansv.",), "ansvarig", False),
-    (("bitr.",), "biträdande", False),
-    (("ekon.",), "ekonomi", False),
-    (("mob.",), "mobil", False),
-    (("adr.",), "adress", False),
-    (("c/o",), "care of", False),
-    (("f.ö.", "fö."), "för övrigt", False),
-    (("dyl.",), "dylikt", True),
-    (("m.h.a.", "mha"), "med hjälp av", False),
-    (("m.h.t.", "mht"), "med hänsyn till", False),
-    (("p.s.s.",), "på samma sätt", False),
-    (("ngn",), "någon", False),
-    (("ngt",), "något", False),
-    (("ngr",), "några", False),
-    (("Sthlm", "sthlm"), "Stockholm", True),
-    (("Gbg", "gbg"), "Göteborg", True),
-    (("Kungl.",), "Kungliga", False),
-    (("ggr",), "gånger", True),
-    (("kl.",), "klockan", False),
-    (("sid.",), "sidan", False),
-    (("kap.",), "kapitel", False),
-    (("vån.",), "våning", True),
-    (("nr.",), "nummer", False),
-    (("org.nr", "org. nr", "orgnr", "org.nr."), "organisationsnummer", False),
-    (("tel.nr", "telnr", "tel.nr."), "telefonnummer", False),
-    (("ö.h.", "ö h"), "över havet", True),
-    (("m.ö.h.",), "meter över havet", True),
-    (("hr.",), "herr", False),
-    (("Dr.", "dr."), "doktor", False),
-)
-
-NON_FINAL_ABBREVIATIONS: frozenset[str] = frozenset(
-    form.lower()
-    for forms, _spoken, final in ABBREVIATIONS
-    if not final
-    for form in forms
-    if form.endswith(".")
-) | frozenset(
-    {
-        "s.",
-        "v.",
-        "nr.",
-        "mån.",
-        "tis.",
-        "ons.",
-        "tors.",
-        "fre.",
-        "lör.",
-        "sön.",
-        "jan.",
-        "feb.",
-        "febr.",
-        "apr.",
-        "aug.",
-        "sep.",
-        "sept.",
-        "okt.",
-        "nov.",
-        "dec.",
-        "kv.",
-        "mr.",
-        "mrs.",
-        "ms.",
-        "e.g.",
-        "i.e.",
-        "no.",
-        "vol.",
-        "pp.",
-        "p.",
-    }
-)
-"""Abbreviations after which a sentence never ends (lower case, with their final dot)."""
 
 MONTHS: Mapping[str, str] = _ro(
     {
@@ -309,6 +174,9 @@ UNITS: Mapping[str, Unit] = MappingProxyType(
         "mnd": ("månad", "månader", "en"),
         "st": ("styck", "stycken", "ett"),
         "st.": ("styck", "stycken", "ett"),
+        "pers.": ("person", "personer", "en"),
+        "v.": ("vecka", "veckor", "en"),
+        "proc.": ("procent", "procent", "en"),
         "tr": ("trappa", "trappor", "en"),
         "tr.": ("trappa", "trappor", "en"),
         "ggr": ("gång", "gånger", "en"),
@@ -470,30 +338,6 @@ CAPS_WORDS: frozenset[str] = frozenset(
     )
 )
 """Short Swedish words that are words even in capitals (headings in upper case)."""
-
-REGNAL_NAMES_MALE: frozenset[str] = frozenset(
-    _words(
-        """Gustav Gustaf Karl Carl Erik Johan Magnus Kristian Christian Fredrik Frederik
-    Oscar Oskar Adolf Ludvig Louis Henrik Henry Olof Olav Sigismund Sverker Knut Birger
-    Valdemar Håkan Haakon Albrekt Stenkil Inge Filip Philip Harald Johannes Paulus Pius
-    Benedictus Benedikt Leo Napoleon Georg George Edvard Edward Wilhelm Vilhelm Richard
-    Rikard Jakob James Peter Alexander Nikolaj Ivan Frans Franciskus Sixtus Clemens
-    Gregorius Innocentius Bonifatius Urban Martin Pedro Juan Felipe Carlos"""
-    )
-)
-REGNAL_NAMES_FEMALE: frozenset[str] = frozenset(
-    _words(
-        """Kristina Christina Margareta Margrethe Elisabet Elizabeth Victoria Viktoria Ulrika
-    Eleonora Katarina Anna Maria Sofia Isabella Lovisa Beatrix"""
-    )
-)
-NUMBERED_WORDS: frozenset[str] = frozenset(
-    _words(
-        """Del Bilaga Fas Kapitel Avsnitt Volym Band Akt Nivå Steg Typ Klass Etapp Bok
-    Världskriget Division Grupp Omgång Säsong Rum Sal Hus Plan"""
-    )
-)
-"""Words followed by a Roman numeral read as a plain number ("Del II" → "Del två")."""
 
 TLD_NAMES: Mapping[str, str] = _ro(
     {
