@@ -41,7 +41,7 @@
         state.ui = null;
         const root = el(
           "div",
-          { class: "tts-player tts-player--off", role: "group", "aria-label": T.playerLabel },
+          { class: "tts-player tts-player--off", role: "group", "aria-label": T.playerLabel, lang, dir },
           el("button", { type: "button", class: "tts-button tts-button--primary", disabled: true, text: T.listen }),
           noticeBlock(T.consentPlayer)
         );
@@ -68,8 +68,8 @@
         onclick: () => toggle(),
       });
       ui.stop = el("button", { type: "button", class: "tts-button", "aria-keyshortcuts": keys("stop"), text: T.stop, onclick: () => stop(true) });
-      ui.prev = el("button", { type: "button", class: "tts-button", "aria-keyshortcuts": keys("prev"), text: T.prev, onclick: () => skip(-1) });
-      ui.next = el("button", { type: "button", class: "tts-button", "aria-keyshortcuts": keys("next"), text: T.next, onclick: () => skip(1) });
+      ui.prev = el("button", { type: "button", class: "tts-button tts-prev", "aria-keyshortcuts": keys("prev"), text: T.prev, onclick: () => skip(-1) });
+      ui.next = el("button", { type: "button", class: "tts-button tts-next", "aria-keyshortcuts": keys("next"), text: T.next, onclick: () => skip(1) });
       ui.speed = el(
         "select",
         { id: ids.speed, class: "tts-select", onchange: (e) => setSpeed(Number(e.target.value)) },
@@ -114,13 +114,13 @@
         "dl",
         { class: "tts-shortcuts__list" },
         ...SHORTCUTS.flatMap(([, key, label]) => [
-          el("dt", {}, el("kbd", { text: `Alt+Shift+${key}` })),
+          el("dt", {}, el("kbd", { dir: "ltr", text: `Alt+Shift+${key}` })),
           el("dd", { text: T[label] }),
         ])
       );
       const root = el(
         "div",
-        { class: "tts-player", role: "group", "aria-label": T.playerLabel, lang },
+        { class: "tts-player", role: "group", "aria-label": T.playerLabel, lang, dir },
         el("div", { class: "tts-controls" }, ui.main, ui.stop, ui.prev, ui.next, ui.selection),
         el(
           "div",
@@ -382,7 +382,8 @@
       stop(false);
       load(
         { kind: "selection", text: selection.text, root: selection.root },
-        { text: selection.text, lang }
+        // The selected passage's own language (lang attributes), not the widget's.
+        { text: selection.text, lang: languageAt(selection.root) }
       );
     }
 
