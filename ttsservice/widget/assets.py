@@ -27,6 +27,7 @@ SCRIPT_PARTS = (
     "core.js",  # configuration from the script tag, DOM and HTTP helpers, errors
     "consent.js",  # consent, storage only after it, the notices shown without it
     "highlighter.js",  # marking the sentence and the word being read
+    "passages.js",  # a reading's voices and credits, passages that cannot be read aloud
     "player.js",  # the read-aloud player
     "form.js",  # the feedback form
     "start.js",  # mounting, the public TTSWidget API, start-up; closes the scope

@@ -18,6 +18,7 @@
       fetched: new Map(),
       pending: new Set(), // AbortControllers of audio requests still on their way
       selection: null,
+      notice: null, // the passage notice shown while its sentence plays
       ui: null,
     };
     const audio = el("audio", { class: "tts-audio", preload: "auto" });
@@ -25,9 +26,20 @@
     audio.mozPreservesPitch = true;
     audio.webkitPreservesPitch = true;
 
-    function announce(text) {
+    /** Say `text` in the status region (visible, polite); a passage notice stands out. */
+    function announce(text, textLang, isNotice) {
       if (!state.ui) return;
       state.ui.live.textContent = text;
+      state.ui.live.classList.toggle("tts-passage", Boolean(isNotice));
+      markLanguage(state.ui.live, textLang);
+    }
+
+    /** Show (or with null, take away) the notice of a passage that cannot be read aloud. */
+    function showNotice(notice) {
+      const shown = state.notice;
+      state.notice = notice;
+      if (notice) announce(notice.text, notice.lang, true);
+      else if (shown && state.status === "playing") announce(T.playing);
     }
 
     function showError(text) {
@@ -169,11 +181,11 @@
         ui.captions.hidden = false;
       }
       if (state.reading) {
-        const voice = state.reading.voice || {};
-        ui.note.hidden = !voice.fallback;
-        // A CC BY voice's licence asks for its credit wherever it speaks.
-        ui.credit.textContent = voice.attribution || "";
-        ui.credit.hidden = !voice.attribution;
+        ui.note.hidden = !usesFallbackVoice(state.reading);
+        // A CC BY voice's licence asks for its credit wherever it speaks: every voice's.
+        const credits = voiceCredits(state.reading);
+        ui.credit.replaceChildren(...credits.map((text) => el("span", { class: "tts-credit__line", text })));
+        ui.credit.hidden = !credits.length;
       }
     }
 
@@ -282,7 +294,10 @@
       state.currentWords = null;
       showError("");
       highlight(i);
-      if (state.words) {
+      const notice = passageNotice(state.reading, state.reading.sentences[i]);
+      showNotice(notice);
+      // A passage's notice has word timings of its own words, not of the passage's.
+      if (state.words && !notice) {
         fetchTimings(i).then((words) => {
           if (generation !== state.generation) return;
           state.currentWords = words;
@@ -321,6 +336,7 @@
       audio.pause();
       highlighter.clear();
       state.status = "idle";
+      showNotice(null);
       update();
       showError(message);
     }
@@ -411,7 +427,9 @@
 
     function resume() {
       if (state.status !== "paused") return;
-      setStatus("playing", T.playing);
+      setStatus("playing");
+      if (state.notice) announce(state.notice.text, state.notice.lang, true);
+      else announce(T.playing);
       if (audio.src && !audio.ended) {
         audio.play().catch((err) => {
           if (err && err.name !== "AbortError") fail(T.errAudio);
@@ -449,6 +467,7 @@
       highlighter.clear();
       const was = state.status;
       state.status = "idle";
+      showNotice(null);
       state.index = 0;
       update();
       if (say && was !== "idle") announce(T.stopped);
@@ -487,6 +506,7 @@
       } else {
         highlighter.clear();
         state.status = "idle";
+        showNotice(null);
         state.index = 0;
         update();
         announce(T.finished + (state.reading.truncated ? `. ${T.truncated}` : ""));
