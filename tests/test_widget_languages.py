@@ -328,3 +328,30 @@ async def test_reason_labels_in_the_widgets_languages(
     assert bad.status == 400
     error = (await bad.json())["error"]
     assert error["code"] == "bad_lang" and "sv, en, fi, ar" in error["message"]
+
+
+@pytest.mark.browser
+async def test_a_selection_is_read_in_its_own_language(demo: DemoPage) -> None:
+    """Text selected in a Finnish passage of a page shown with an English widget is sent
+    as Finnish: the passage's language, not the widget's."""
+    page = demo.page
+
+    async def finnish_paragraph(route: Route) -> None:
+        response = await route.fetch()
+        html = (await response.text()).replace("data-site=", 'data-lang="en" data-site=', 1)
+        html = html.replace(
+            '<div class="article__body">', '<div class="article__body" lang="fi-FI">', 1
+        )
+        await route.fulfill(response=response, body=html)
+
+    await page.route("**/demo", finnish_paragraph)
+    await demo.open()
+    await demo.accept_cookies()
+    paragraph = page.locator(".article__body p").nth(2)
+    assert await paragraph.evaluate("p => p.closest('[lang]').lang") == "fi-FI"
+    await paragraph.click(click_count=3)
+    async with page.expect_request(
+        lambda r: r.url.endswith("/api/v1/readings") and r.method == "POST"
+    ) as sent:
+        await page.get_by_role("button", name="Read selected text").click()
+    assert (await sent.value).post_data_json["lang"] == "fi"
