@@ -8,13 +8,36 @@ ANSWERS = ("yes", "no")
 """The two answers to "Hjälpte den här informationen dig?"."""
 
 REASONS: dict[str, dict[str, str]] = {
-    "not_found": {"sv": "Jag hittade inte det jag sökte", "en": "I did not find what I looked for"},
-    "hard_to_understand": {"sv": "Svårt att förstå", "en": "Hard to understand"},
-    "incorrect": {"sv": "Felaktig information", "en": "Incorrect information"},
-    "outdated": {"sv": "Inaktuell information", "en": "Outdated information"},
-    "other": {"sv": "Annat", "en": "Other"},
+    "not_found": {
+        "sv": "Jag hittade inte det jag sökte",
+        "en": "I did not find what I looked for",
+        "fi": "En löytänyt etsimääni",
+        "ar": "لم أجد ما كنت أبحث عنه",
+    },
+    "hard_to_understand": {
+        "sv": "Svårt att förstå",
+        "en": "Hard to understand",
+        "fi": "Vaikea ymmärtää",
+        "ar": "صعب الفهم",
+    },
+    "incorrect": {
+        "sv": "Felaktig information",
+        "en": "Incorrect information",
+        "fi": "Virheellistä tietoa",
+        "ar": "معلومات غير صحيحة",
+    },
+    "outdated": {
+        "sv": "Inaktuell information",
+        "en": "Outdated information",
+        "fi": "Vanhentunutta tietoa",
+        "ar": "معلومات قديمة",
+    },
+    "other": {"sv": "Annat", "en": "Other", "fi": "Muu syy", "ar": "سبب آخر"},
 }
-"""Reason codes a "Nej" can carry, with their labels."""
+"""Reason codes a "Nej" can carry, with their labels in the widget's languages."""
+
+REASON_LANGUAGES = ("sv", "en", "fi", "ar")
+"""The languages reason labels exist in (those of the widget)."""
 
 COMMENT_STATUSES: dict[str, dict[str, str]] = {
     "ny": {"sv": "Ny", "en": "New"},

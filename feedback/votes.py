@@ -16,7 +16,7 @@ from aiohttp import web
 from feedback.guard import FEEDBACK_GUARD, FeedbackGuard, FeedbackMetrics
 from feedback.pgvotes import VoteRefused
 from feedback.records import VoteResult, new_id
-from feedback.schema import ANSWERS, REASONS
+from feedback.schema import ANSWERS, REASON_LANGUAGES, REASONS
 from feedback.scrub import MAX_COMMENT_CHARS, clean_comment, scrub
 from feedback.store import FEEDBACK
 from feedback.urls import check_page_url
@@ -387,18 +387,25 @@ async def post_comment(request: web.Request) -> web.Response:
     summary="The reasons a 'no' can carry, with labels",
     tags=["feedback"],
     parameters=[
-        {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["sv", "en"]}}
+        {
+            "name": "lang",
+            "in": "query",
+            "schema": {"type": "string", "enum": list(REASON_LANGUAGES)},
+        }
     ],
     responses={
         "200": json_response("Reason codes and labels."),
-        "400": error_ref("bad_lang: only sv and en."),
+        "400": error_ref("bad_lang: only sv, en, fi and ar."),
     },
 )
 async def get_reasons(request: web.Request) -> web.Response:
-    """List reason codes with Swedish (default) or English labels."""
+    """List reason codes with labels in Swedish (default), English, Finnish or Arabic."""
     lang = request.query.get("lang", "sv")
-    if lang not in ("sv", "en"):
-        raise BadRequest("The parameter 'lang' must be sv or en.", code="bad_lang")
+    if lang not in REASON_LANGUAGES:
+        raise BadRequest(
+            "The parameter 'lang' must be one of " + ", ".join(REASON_LANGUAGES) + ".",
+            code="bad_lang",
+        )
     body = {
         "lang": lang,
         "reasons": [{"code": code, "label": labels[lang]} for code, labels in REASONS.items()],

@@ -8,7 +8,7 @@ Visitors (through the widget, cross-origin from allowed portals):
 
 - ``POST /api/v1/votes`` → 201 ``{"id", "scrubbed"}``
 - ``POST /api/v1/votes/{id}/comment`` → 201 ``{"id", "scrubbed"}``
-- ``GET /api/v1/feedback/reasons?lang=sv|en``
+- ``GET /api/v1/feedback/reasons?lang=sv|en|fi|ar``
 
 Decisions a client should know:
 

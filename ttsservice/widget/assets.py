@@ -23,10 +23,11 @@ __all__ = ["WidgetAsset", "WidgetAssets", "build_assets", "read_sources"]
 
 SCRIPT_PARTS = (
     "head.js",  # opens the script's scope; version, limits, placeholders
-    "strings.js",  # every text the visitor sees, Swedish and English; shortcuts
+    "strings.js",  # every text the visitor sees, in sv, en, fi and ar; shortcuts
     "core.js",  # configuration from the script tag, DOM and HTTP helpers, errors
     "consent.js",  # consent, storage only after it, the notices shown without it
     "highlighter.js",  # marking the sentence and the word being read
+    "passages.js",  # a reading's voices and credits, passages that cannot be read aloud
     "player.js",  # the read-aloud player
     "form.js",  # the feedback form
     "start.js",  # mounting, the public TTSWidget API, start-up; closes the scope

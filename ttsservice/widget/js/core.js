@@ -3,10 +3,27 @@
   const script = document.currentScript;
   const data = (script && script.dataset) || {};
   const scriptUrl = script && script.src ? new URL(script.src, location.href) : null;
-  const docLang = (document.documentElement.lang || "").toLowerCase();
-  const lang = (data.lang || (docLang.startsWith("en") ? "en" : "sv")).toLowerCase().startsWith("en")
-    ? "en"
-    : "sv";
+
+  /** The primary subtag of a language tag ("fi-FI" -> "fi", "AR" -> "ar"), or "". */
+  const primaryLang = (tag) => String(tag || "").trim().toLowerCase().split(/[-_]/)[0];
+
+  /**
+   * The widget's language: the first tag given (data-lang, then the page's <html lang>)
+   * decides; one the widget has no strings for falls back to Swedish.
+   */
+  function chooseLanguage(...tags) {
+    const given = tags.map(primaryLang).find((tag) => tag);
+    return given && STRINGS[given] ? given : "sv";
+  }
+
+  /** The language of the text at a node: its closest lang attribute, else the page's. */
+  function languageAt(node) {
+    const owner = node && node.closest ? node.closest("[lang]") : null;
+    return primaryLang(owner ? owner.getAttribute("lang") : document.documentElement.lang) || lang;
+  }
+
+  // Chosen again when the widget mounts, where its elements may carry data-lang too.
+  let lang = chooseLanguage(data.lang, document.documentElement.lang);
   const config = {
     service: (data.service || (scriptUrl ? scriptUrl.origin : location.origin)).replace(/\/+$/, ""),
     player: data.player || "[data-tts-player]",
@@ -21,7 +38,15 @@
     follow: data.follow !== "false",
     maxChars: Number(data.maxChars) > 0 ? Number(data.maxChars) : 3000,
   };
-  const T = STRINGS[lang];
+  let T = STRINGS[lang];
+  /** Writing direction of the widget's text; set on each of its roots. */
+  let dir = RTL.includes(lang) ? "rtl" : "ltr";
+
+  function setLanguage(chosen) {
+    lang = chosen;
+    T = STRINGS[lang];
+    dir = RTL.includes(lang) ? "rtl" : "ltr";
+  }
 
   /* ---------------------------------------------------------------- helpers */
 
@@ -47,8 +72,23 @@
     return node;
   }
 
-  const speedLabel = (x) => (lang === "sv" ? String(x).replace(".", ",") : String(x)) + "×";
-  const secs = (n) => `${n} ${n === 1 ? T.second : T.seconds}`;
+  // Decimal comma in Swedish and Finnish. In right-to-left text the bidi algorithm keeps
+  // the digits in order and puts "×" after the number in reading order (at its left).
+  const speedLabel = (x) =>
+    (lang === "sv" || lang === "fi" ? String(x).replace(".", ",") : String(x)) + "×";
+  /** "1 sekund", "5 sekunder": the language's own plural forms (Arabic has six), in digits 0-9. */
+  const secs = (n) => {
+    try {
+      return new Intl.NumberFormat(lang, {
+        style: "unit",
+        unit: "second",
+        unitDisplay: "long",
+        numberingSystem: "latn",
+      }).format(n);
+    } catch (err) {
+      return `${n} ${n === 1 ? T.second : T.seconds}`;
+    }
+  };
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
   function retryAfterSeconds(response) {

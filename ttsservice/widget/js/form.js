@@ -35,7 +35,7 @@
         state.ui = null;
         const root = el(
           "section",
-          { class: "tts-feedback tts-feedback--off", "aria-labelledby": headingId, lang },
+          { class: "tts-feedback tts-feedback--off", "aria-labelledby": headingId, lang, dir },
           heading,
           noticeBlock(T.consentForm)
         );
@@ -51,7 +51,7 @@
       ui.followUp = el("div", { class: "tts-feedback__followup" });
       const root = el(
         "section",
-        { class: "tts-feedback", "aria-labelledby": headingId, lang },
+        { class: "tts-feedback", "aria-labelledby": headingId, lang, dir },
         heading,
         ui.question,
         ui.status,

@@ -18,6 +18,7 @@
       fetched: new Map(),
       pending: new Set(), // AbortControllers of audio requests still on their way
       selection: null,
+      notice: null, // the passage notice shown while its sentence plays
       ui: null,
     };
     const audio = el("audio", { class: "tts-audio", preload: "auto" });
@@ -25,9 +26,20 @@
     audio.mozPreservesPitch = true;
     audio.webkitPreservesPitch = true;
 
-    function announce(text) {
+    /** Say `text` in the status region (visible, polite); a passage notice stands out. */
+    function announce(text, textLang, isNotice) {
       if (!state.ui) return;
       state.ui.live.textContent = text;
+      state.ui.live.classList.toggle("tts-passage", Boolean(isNotice));
+      markLanguage(state.ui.live, textLang);
+    }
+
+    /** Show (or with null, take away) the notice of a passage that cannot be read aloud. */
+    function showNotice(notice) {
+      const shown = state.notice;
+      state.notice = notice;
+      if (notice) announce(notice.text, notice.lang, true);
+      else if (shown && state.status === "playing") announce(T.playing);
     }
 
     function showError(text) {
@@ -41,7 +53,7 @@
         state.ui = null;
         const root = el(
           "div",
-          { class: "tts-player tts-player--off", role: "group", "aria-label": T.playerLabel },
+          { class: "tts-player tts-player--off", role: "group", "aria-label": T.playerLabel, lang, dir },
           el("button", { type: "button", class: "tts-button tts-button--primary", disabled: true, text: T.listen }),
           noticeBlock(T.consentPlayer)
         );
@@ -68,8 +80,8 @@
         onclick: () => toggle(),
       });
       ui.stop = el("button", { type: "button", class: "tts-button", "aria-keyshortcuts": keys("stop"), text: T.stop, onclick: () => stop(true) });
-      ui.prev = el("button", { type: "button", class: "tts-button", "aria-keyshortcuts": keys("prev"), text: T.prev, onclick: () => skip(-1) });
-      ui.next = el("button", { type: "button", class: "tts-button", "aria-keyshortcuts": keys("next"), text: T.next, onclick: () => skip(1) });
+      ui.prev = el("button", { type: "button", class: "tts-button tts-prev", "aria-keyshortcuts": keys("prev"), text: T.prev, onclick: () => skip(-1) });
+      ui.next = el("button", { type: "button", class: "tts-button tts-next", "aria-keyshortcuts": keys("next"), text: T.next, onclick: () => skip(1) });
       ui.speed = el(
         "select",
         { id: ids.speed, class: "tts-select", onchange: (e) => setSpeed(Number(e.target.value)) },
@@ -114,13 +126,13 @@
         "dl",
         { class: "tts-shortcuts__list" },
         ...SHORTCUTS.flatMap(([, key, label]) => [
-          el("dt", {}, el("kbd", { text: `Alt+Shift+${key}` })),
+          el("dt", {}, el("kbd", { dir: "ltr", text: `Alt+Shift+${key}` })),
           el("dd", { text: T[label] }),
         ])
       );
       const root = el(
         "div",
-        { class: "tts-player", role: "group", "aria-label": T.playerLabel, lang },
+        { class: "tts-player", role: "group", "aria-label": T.playerLabel, lang, dir },
         el("div", { class: "tts-controls" }, ui.main, ui.stop, ui.prev, ui.next, ui.selection),
         el(
           "div",
@@ -169,11 +181,11 @@
         ui.captions.hidden = false;
       }
       if (state.reading) {
-        const voice = state.reading.voice || {};
-        ui.note.hidden = !voice.fallback;
-        // A CC BY voice's licence asks for its credit wherever it speaks.
-        ui.credit.textContent = voice.attribution || "";
-        ui.credit.hidden = !voice.attribution;
+        ui.note.hidden = !usesFallbackVoice(state.reading);
+        // A CC BY voice's licence asks for its credit wherever it speaks: every voice's.
+        const credits = voiceCredits(state.reading);
+        ui.credit.replaceChildren(...credits.map((text) => el("span", { class: "tts-credit__line", text })));
+        ui.credit.hidden = !credits.length;
       }
     }
 
@@ -282,7 +294,10 @@
       state.currentWords = null;
       showError("");
       highlight(i);
-      if (state.words) {
+      const notice = passageNotice(state.reading, state.reading.sentences[i]);
+      showNotice(notice);
+      // A passage's notice has word timings of its own words, not of the passage's.
+      if (state.words && !notice) {
         fetchTimings(i).then((words) => {
           if (generation !== state.generation) return;
           state.currentWords = words;
@@ -321,6 +336,7 @@
       audio.pause();
       highlighter.clear();
       state.status = "idle";
+      showNotice(null);
       update();
       showError(message);
     }
@@ -382,7 +398,8 @@
       stop(false);
       load(
         { kind: "selection", text: selection.text, root: selection.root },
-        { text: selection.text, lang }
+        // The selected passage's own language (lang attributes), not the widget's.
+        { text: selection.text, lang: languageAt(selection.root) }
       );
     }
 
@@ -410,7 +427,9 @@
 
     function resume() {
       if (state.status !== "paused") return;
-      setStatus("playing", T.playing);
+      setStatus("playing");
+      if (state.notice) announce(state.notice.text, state.notice.lang, true);
+      else announce(T.playing);
       if (audio.src && !audio.ended) {
         audio.play().catch((err) => {
           if (err && err.name !== "AbortError") fail(T.errAudio);
@@ -448,6 +467,7 @@
       highlighter.clear();
       const was = state.status;
       state.status = "idle";
+      showNotice(null);
       state.index = 0;
       update();
       if (say && was !== "idle") announce(T.stopped);
@@ -486,6 +506,7 @@
       } else {
         highlighter.clear();
         state.status = "idle";
+        showNotice(null);
         state.index = 0;
         update();
         announce(T.finished + (state.reading.truncated ? `. ${T.truncated}` : ""));

@@ -36,6 +36,10 @@
       else main.prepend(node);
     });
     const formBox = mountPoint(config.form, (node) => main.append(node));
+    // data-lang on the script first, then on the widget's own elements, then the page's.
+    setLanguage(
+      chooseLanguage(data.lang, playerBox.dataset.lang, formBox.dataset.lang, document.documentElement.lang)
+    );
     playerBox.classList.add("rs_skip");
     formBox.classList.add("rs_skip");
     player = createPlayer(playerBox);
