@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from ttsservice.errors import NotFound
-from ttsservice.settings import Settings
+from ttsservice.settings import Settings, language_voices
 from voices.catalog import Catalog, load_catalog
 from voices.engine import FallbackVoice, PiperSpeechVoice, SpeechVoice, VoiceLoadError
 from voices.store import VoiceStore, VoiceStoreError
@@ -203,6 +203,18 @@ def load_registry(
             reason = str(exc)
         except Exception as exc:  # onnxruntime errors while running a damaged model
             reason = f"{name} failed to speak: {exc}"
+
+    for lang, wanted in language_voices(settings).items():  # TTS_LANGUAGE_VOICES
+        if store.find(wanted) is not None or wanted == name:
+            continue
+        if wanted not in catalogue.voices or settings.offline:
+            problems[wanted] = f"not installed in {store.folder}"
+            continue
+        logger.info("voice %s (for %r) is not installed; downloading it", wanted, lang)
+        try:
+            store.install(wanted, timeout=download_timeout)
+        except VoiceStoreError as exc:
+            problems[wanted] = f"not installed and could not be downloaded: {exc}"
 
     for other in store.installed():
         if other.name == name:

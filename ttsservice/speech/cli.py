@@ -201,7 +201,6 @@ async def _warm_async(
     failed: list[tuple[str, str]] = []
     sentences = 0
     async with running_parts(settings) as app:
-        voice = app[VOICES].default
         speaker = app[SPEECH].speaker
         slots = asyncio.Semaphore(speaker.synthesizer.concurrency + 1)
 
@@ -214,7 +213,7 @@ async def _warm_async(
             for url in bar:
                 try:
                     reading = await read_page(app, url)
-                    prepared = await prepare_reading(app, reading, voice)
+                    prepared = await prepare_reading(app, reading, None)  # as readings have
                     pairs = zip(prepared.keys, prepared.specs, strict=True)
                     await asyncio.gather(*(make(k, s) for k, s in pairs))
                     sentences += len(prepared.keys)
