@@ -14,11 +14,14 @@ from ttsservice.errors import BadRequest, NotFound, ServiceError
 from ttsservice.speech.audio import FORMATS, AudioFormat, format_for
 from ttsservice.speech.cache import CachedFile
 from ttsservice.speech.clips import is_clip_key
-from ttsservice.speech.state import SPEECH, TextNormalizer, normalizer_version
+from ttsservice.speech.languages import normalizer_version_for, spoken_text
+from ttsservice.speech.state import SPEECH, TextNormalizer
 from ttsservice.speech.synthesizer import Priority
 from ttsservice.swedish.normalizer import NORMALIZER
 from ttsservice.web.openapi import error_ref, json_body, operation
 from ttsservice.web.requests import field_str, read_json_object
+from voices.engine import SpeechVoice
+from voices.languages import LANGUAGE_VOICES
 from voices.registry import VOICES
 
 __all__ = ["audio_handler", "speak_handler"]
@@ -247,7 +250,14 @@ def client_address(request: web.Request) -> str:
                     "description": "The text: with at least one letter or digit in it, at most "
                     "TTS_SPEAK_MAX_CHARS characters.",
                 },
-                "lang": {"type": ["string", "null"], "default": "sv", "maxLength": 16},
+                "lang": {
+                    "type": ["string", "null"],
+                    "default": "sv",
+                    "maxLength": 16,
+                    "description": "Language of the text: it is normalised by that "
+                    "language's rules and, unless voice is given, spoken by its voice "
+                    "(TTS_LANGUAGE_VOICES, else espeak-ng's).",
+                },
                 "voice": {
                     "type": ["string", "null"],
                     "maxLength": 200,
@@ -263,7 +273,10 @@ def client_address(request: web.Request) -> str:
     ),
     responses={
         "200": {"description": "The audio.", "content": _AUDIO_CONTENT},
-        "400": error_ref("missing_field, invalid_field, too_long, empty_text, unsupported_format."),
+        "400": error_ref(
+            "missing_field, invalid_field, too_long, empty_text, unsupported_format; "
+            "unreadable_language: no voice here speaks lang."
+        ),
         "404": error_ref("unknown_voice: the voice is not installed (the message lists them)."),
         "415": error_ref("unsupported_media_type: send application/json."),
         "429": error_ref(
@@ -291,7 +304,7 @@ async def speak_handler(request: web.Request) -> web.Response:
     if ext is None:  # "" is not a format: 400 like any other unknown one
         ext = "mp3"
     audio_format = format_from_ext(ext)
-    voice = app[VOICES].get(voice_name)
+    voice = app[VOICES].get(voice_name) if voice_name else await _voice_of(request, lang)
     speaker = state.speaker
     # Charged by the text's estimated spoken length before any work is done for it;
     # given back below when its audio is already made.
@@ -304,7 +317,7 @@ async def speak_handler(request: web.Request) -> web.Response:
         raise BadRequest(
             "There is nothing to read aloud: send text with words in it.", code="empty_text"
         )
-    spec = speaker.spec(spoken, lang, voice, normalizer_version(normalizer))
+    spec = speaker.spec(spoken, lang, voice, normalizer_version_for(normalizer, lang))
     deadline = None
     if speaker.is_cached(spec.key(), audio_format):  # audio already made costs nothing
         state.budget.refund(charge)
@@ -327,8 +340,23 @@ async def speak_handler(request: web.Request) -> web.Response:
 
 async def _normalize(request: web.Request, normalizer: TextNormalizer, text: str, lang: str) -> str:
     return await asyncio.get_running_loop().run_in_executor(
-        request.app[keys.CPU_EXECUTOR], normalizer.normalize, text, lang
+        request.app[keys.CPU_EXECUTOR], spoken_text, normalizer, text, lang
     )
+
+
+async def _voice_of(request: web.Request, lang: str) -> SpeechVoice:
+    """The voice of ``lang`` (TTS_LANGUAGE_VOICES, else espeak-ng's); 400 when none."""
+    languages = request.app[LANGUAGE_VOICES]
+    found = await asyncio.get_running_loop().run_in_executor(
+        request.app[keys.CPU_EXECUTOR], languages.voice_for, lang
+    )
+    if found is None:
+        raise BadRequest(
+            f"No voice here can read the language {lang!r}: send a language subtag such as "
+            "sv, en or fi, or name a voice.",
+            code="unreadable_language",
+        )
+    return found
 
 
 def reading_id(voice: str, clip_keys: list[str]) -> str:

@@ -97,6 +97,8 @@ _EN_MONTH_DAY = re.compile(
     r"December) (\d{1,2})\b(?!:)"
 )
 _YEAR = re.compile(r"(?<![\w.,:/-])(1[1-9]\d\d|20\d\d)(?![\w:/%-]|[.,]\d|\s?(?:€|\$|£|%))")
+_DIGIT_GROUPS = re.compile(r"((?<![\w.,])(?:\+\d{1,3}|0\d*)(?:[- ]\d+){2,}(?!\w))")
+"""Phone numbers: groups of digits after a 0 or a +country code, "08-123 45 67", "+46 8 123"."""
 _NUMBER = re.compile(
     r"(?<![\w.,:])(?:\d{1,3}(?:[,.\u00a0 ]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?![\w:])"
 )
@@ -207,8 +209,12 @@ def normalize_other(text: str, lang: str) -> str:
         text = _sub(_FR_ORDINAL, text, lambda m: _words(int(m.group(1)), lang, "ordinal"))
     elif lang == "es":
         text = _sub(_ES_ORDINAL, text, lambda m: _words(int(m.group(1)), lang, "ordinal"))
-    text = _sub(_YEAR, text, lambda m: _words(int(m.group(1)), lang, "year"))
-    return _NUMBER.sub(lambda m: _number(m, lang), text)
+    # Phone numbers and other digit strings in groups are read digit by digit by the voice.
+    parts = _DIGIT_GROUPS.split(text)
+    for at in range(0, len(parts), 2):
+        parts[at] = _sub(_YEAR, parts[at], lambda m: _words(int(m.group(1)), lang, "year"))
+        parts[at] = _NUMBER.sub(lambda m: _number(m, lang), parts[at])
+    return "".join(parts)
 
 
 def _money(written: str, symbol: str, lang: str) -> str | None:
@@ -217,6 +223,9 @@ def _money(written: str, symbol: str, lang: str) -> str | None:
         return None
     code = _KRONA.get(lang) if symbol == "kr" else _CURRENCY_CODES.get(symbol)
     if code is not None and lang in _CURRENCY_LANGS:
+        if amount == amount.to_integral_value():  # "five euro", not "five euro, zero cents"
+            said = _words(amount, lang, "currency", currency=code, separator="\x00")
+            return said.split("\x00")[0] if said is not None else None
         said = _words(amount, lang, "currency", currency=code)
         if said is not None:
             return said.replace(",", "")  # "twelve euro, fifty cents": no pause inside
