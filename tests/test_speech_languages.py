@@ -291,3 +291,19 @@ def test_a_bad_language_voices_value_stops_the_command_with_one_line() -> None:
 )
 def test_other_languages_have_their_numbers_written_out(lang: str, text: str, spoken: str) -> None:
     assert normalize_other(text, lang) == spoken
+
+
+async def test_an_espeak_sentence_still_plays_after_a_restart(
+    aiohttp_client: Any, language_app: Callable[..., web.Application], pages: Any
+) -> None:
+    first = await aiohttp_client(language_app())
+    body = await _reading(first, pages, "german")
+    german = body["sentences"][-1]
+    assert german["voice"] == "espeak-ng-de"
+    await first.close()
+    # A new service on the same data, which has not loaded espeak-ng's German yet.
+    second = await aiohttp_client(language_app())
+    voices = await (await second.get("/api/v1/voices")).json()
+    assert "espeak-ng-de" not in {v["name"] for v in voices["voices"]}
+    audio = await second.get(german["audio"]["mp3"])
+    assert audio.status == 200, await audio.text()

@@ -11,12 +11,11 @@ passages are skipped with a notice (:mod:`ttsservice.speech.passages`).
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from voices.engine import FallbackVoice, SpeechVoice, VoiceLoadError
+from voices.engine import SpeechVoice
 from voices.registry import VoiceRegistry
 
 __all__ = ["LANGUAGE_VOICES", "LanguageVoices", "language_key"]
@@ -47,8 +46,6 @@ class LanguageVoices:
     """Language to voice name, from ``TTS_LANGUAGE_VOICES``."""
     problems: dict[str, str] = field(default_factory=dict)
     """Languages of the settings whose voice is not loaded, with the reason."""
-    _espeak: dict[str, SpeechVoice | None] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def build(cls, registry: VoiceRegistry, configured: dict[str, str]) -> LanguageVoices:
@@ -93,25 +90,9 @@ class LanguageVoices:
         return self.espeak(lang)
 
     def espeak(self, lang: str) -> SpeechVoice | None:
-        """espeak-ng's voice for ``lang``, or None when espeak-ng has none."""
+        """espeak-ng's voice for ``lang``, or None when espeak-ng has none (blocking)."""
         key = language_key(lang)
-        if key == "sv":
-            fallback = self.registry.voices.get("espeak-ng-sv")
-            if fallback is not None:
-                return fallback
-        with self._lock:
-            if key in self._espeak:
-                return self._espeak[key]
-            voice: SpeechVoice | None
-            try:
-                voice = FallbackVoice.load(_ESPEAK_NAMES.get(key, key)) if key.isalpha() else None
-            except (VoiceLoadError, OSError, ImportError) as exc:
-                logger.info("no espeak-ng voice for %r: %s", key, exc)
-                voice = None
-            self._espeak[key] = voice
-            if voice is not None:
-                self.registry.voices.setdefault(voice.name, voice)  # its clips resolve it
-            return voice
+        return self.registry.espeak(_ESPEAK_NAMES.get(key, key))
 
 
 LANGUAGE_VOICES: web.AppKey[LanguageVoices] = web.AppKey("language_voices")
