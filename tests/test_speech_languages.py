@@ -190,10 +190,13 @@ async def test_speak_uses_the_voice_of_its_language(
     voices = await (await client.get("/api/v1/voices")).json()
     assert "espeak-ng-de" in {v["name"] for v in voices["voices"]}
     unreadable = await client.post("/api/v1/speak", json={"text": "Hello", "lang": "so"})
-    assert unreadable.status == 400
+    assert unreadable.status == 404
     error = (await unreadable.json())["error"]
     assert error["code"] == "unreadable_language"
     assert "'so'" in error["message"]
+    not_a_tag = await client.post("/api/v1/speak", json={"text": "Hello", "lang": "0000"})
+    assert not_a_tag.status == 400
+    assert (await not_a_tag.json())["error"]["code"] == "invalid_field"
 
 
 def test_swedish_rules_only_for_swedish_and_num2words_for_the_others() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import time
 
 from aiohttp import web
@@ -33,6 +34,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 AUDIO_ROUTE = "/api/v1/audio/{name}"
 AUDIO_NAME_PATTERN = r"^[0-9a-f]{64}(\.(mp3|ogg|wav))?$"
 """What an audio name is: a clip key, with or without a format's extension."""
+LANG_PATTERN = r"^(?:[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*)?$"
+"""What a text's ``lang`` is: a language tag (``sv``, ``en-GB``, ``nb_NO``), or empty."""
 WORDS_PATTERN = r"[^\W_]"
 """Text with something to read: a letter or digit (Python's ``str.isalnum``) in it."""
 """The sentence audio route's template (the router's and the metrics' name for it)."""
@@ -254,9 +257,10 @@ def client_address(request: web.Request) -> str:
                     "type": ["string", "null"],
                     "default": "sv",
                     "maxLength": 16,
-                    "description": "Language of the text: it is normalised by that "
-                    "language's rules and, unless voice is given, spoken by its voice "
-                    "(TTS_LANGUAGE_VOICES, else espeak-ng's).",
+                    "pattern": LANG_PATTERN,
+                    "description": "Language of the text (a language tag such as sv or "
+                    "en-GB): it is normalised by that language's rules and, unless voice is "
+                    "given, spoken by its voice (TTS_LANGUAGE_VOICES, else espeak-ng's).",
                 },
                 "voice": {
                     "type": ["string", "null"],
@@ -273,11 +277,11 @@ def client_address(request: web.Request) -> str:
     ),
     responses={
         "200": {"description": "The audio.", "content": _AUDIO_CONTENT},
-        "400": error_ref(
-            "missing_field, invalid_field, too_long, empty_text, unsupported_format; "
+        "400": error_ref("missing_field, invalid_field, too_long, empty_text, unsupported_format."),
+        "404": error_ref(
+            "unknown_voice: the voice is not installed (the message lists them); "
             "unreadable_language: no voice here speaks lang."
         ),
-        "404": error_ref("unknown_voice: the voice is not installed (the message lists them)."),
         "415": error_ref("unsupported_media_type: send application/json."),
         "429": error_ref(
             "rate_limited: too many requests, or too much speech for one client "
@@ -299,6 +303,11 @@ async def speak_handler(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     text = field_str(body, "text", max_length=settings.speak_max_chars) or ""
     lang = field_str(body, "lang", required=False, max_length=16) or "sv"
+    if not re.match(LANG_PATTERN, lang):
+        raise BadRequest(
+            f"lang must be a language tag such as sv or en-GB, got {lang!r}.",
+            code="invalid_field",
+        )
     voice_name = field_str(body, "voice", required=False, max_length=200)
     ext = field_str(body, "format", required=False, max_length=10)
     if ext is None:  # "" is not a format: 400 like any other unknown one
@@ -351,9 +360,9 @@ async def _voice_of(request: web.Request, lang: str) -> SpeechVoice:
         request.app[keys.CPU_EXECUTOR], languages.voice_for, lang
     )
     if found is None:
-        raise BadRequest(
-            f"No voice here can read the language {lang!r}: send a language subtag such as "
-            "sv, en or fi, or name a voice.",
+        raise NotFound(
+            f"No voice here can read the language {lang!r} (neither a voice installed here "
+            "nor espeak-ng speaks it): name a voice, or send text in another language.",
             code="unreadable_language",
         )
     return found
