@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from tests.procutil import run_ttsservice
 from ttsservice.reading.model import Block, Reading
 from ttsservice.settings import SettingsError, language_voices, load_settings
 from ttsservice.speech.otherlanguages import normalize_other
@@ -310,3 +311,18 @@ async def test_an_espeak_sentence_still_plays_after_a_restart(
     assert "espeak-ng-de" not in {v["name"] for v in voices["voices"]}
     audio = await second.get(german["audio"]["mp3"])
     assert audio.status == 200, await audio.text()
+
+
+def test_say_speaks_with_the_voice_of_its_language(
+    tiny_voice_env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**tiny_voice_env, "TTS_DATA_DIR": str(tmp_path / "var")}
+    out = tmp_path / "tag.wav"
+    german = run_ttsservice("say", "Guten Tag", "--lang", "de", "-o", str(out), env=env)
+    assert german.returncode == 0, german.stderr
+    assert "voice espeak-ng-de (robotic fallback voice)" in german.stdout
+    somali = run_ttsservice("say", "Nabad", "--lang", "so", "-o", str(out), env=env)
+    assert somali.returncode == 1
+    assert somali.stderr.strip().splitlines() == [
+        "ttsservice: error: no voice here can read the language 'so': name one with --voice"
+    ]
