@@ -62,6 +62,9 @@ async def test_seed_page_reads_in_order_with_valid_audio(
     assert reading["title"] == "Regionbibliotek Stockholm"
     assert reading["lang"] == "sv"
     assert reading["voice"] == {"name": TINY, "fallback": False, "attribution": None}
+    assert reading["voices"] == [
+        {"name": TINY, "lang": "sv", "fallback": False, "attribution": None}
+    ]
     assert reading["download"] == f"/api/v1/readings/{reading['id']}.mp3"
     blocks = {b["index"]: b for b in reading["blocks"]}
     sentences = reading["sentences"]
@@ -70,7 +73,18 @@ async def test_seed_page_reads_in_order_with_valid_audio(
     order = [(s["block"], s["start"]) for s in sentences]
     assert order == sorted(order)
     for sentence in sentences:
-        assert set(sentence) == {"index", "block", "start", "end", "text", "audio"}
+        assert set(sentence) == {
+            "index",
+            "block",
+            "start",
+            "end",
+            "text",
+            "lang",
+            "voice",
+            "unreadable",
+            "audio",
+        }
+        assert (sentence["lang"], sentence["voice"], sentence["unreadable"]) == ("sv", TINY, False)
         block_text = blocks[sentence["block"]]["text"]
         assert block_text[sentence["start"] : sentence["end"]] == sentence["text"]
     # Every block is read: the sentences of each block cover its words.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -158,6 +159,13 @@ class Settings:
     # --- speech -----------------------------------------------------------
     voices_dir: Path = setting(Path("voices/models"), "Folder holding installed voice models.")
     voice: str = setting("sv_SE-nst-medium", "Default voice for readings.")
+    language_voices: tuple[str, ...] = setting(
+        (),
+        "Comma-separated LANG=VOICE pairs naming the voice of each language (e.g. "
+        "en=en_GB-alba-medium,fi=fi_FI-harri-medium); Swedish is TTS_VOICE unless sv= is "
+        "given. Other languages use an installed voice of theirs, else espeak-ng; passages "
+        "neither can speak are skipped with a spoken notice.",
+    )
     offline: bool = setting(
         False, "Never download voices; use installed ones or the offline fallback voice."
     )
@@ -454,6 +462,7 @@ def _validate(settings: Settings) -> None:
     # A bad secret stops every command here; a missing one only stops a copy from serving
     # (create_app), so `ttsservice db migrate|copy` work on a database URL without it.
     load_secret(settings)
+    language_voices(settings)
     for section in settings.sections:
         name, _, prefix = section.partition("=")
         if not name.strip() or (prefix and not prefix.startswith("/")):
@@ -461,6 +470,34 @@ def _validate(settings: Settings) -> None:
                 "TTS_SECTIONS must list section names or NAME=/path/prefix entries, "
                 f"got {section!r}"
             )
+
+
+_LANGUAGE_VOICE = re.compile(r"^([A-Za-z]{2,3})\s*=\s*([A-Za-z0-9][A-Za-z0-9_.-]*)$")
+
+
+def language_voices(settings: Settings) -> dict[str, str]:
+    """``TTS_LANGUAGE_VOICES`` as language subtag (lower case) to voice name.
+
+    Raises :class:`SettingsError` (one line) for an entry that is not LANG=VOICE with a
+    two- or three-letter language subtag, or a language named twice.
+    """
+    found: dict[str, str] = {}
+    for entry in settings.language_voices:
+        m = _LANGUAGE_VOICE.match(entry)
+        if m is None:
+            raise SettingsError(
+                "TTS_LANGUAGE_VOICES must list LANG=VOICE pairs with a two- or three-letter "
+                "language subtag, such as en=en_GB-alba-medium,fi=fi_FI-harri-medium, "
+                f"got {entry!r}"
+            )
+        lang = m.group(1).lower()
+        if lang in found:
+            raise SettingsError(
+                f"TTS_LANGUAGE_VOICES names a voice for {lang!r} twice ({found[lang]} and "
+                f"{m.group(2)}); give each language one voice"
+            )
+        found[lang] = m.group(2)
+    return found
 
 
 def load_settings(

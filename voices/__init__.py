@@ -16,8 +16,10 @@ from aiohttp import web
 from prometheus_client import Gauge
 
 from ttsservice import keys
+from ttsservice.settings import language_voices
 from ttsservice.web.health import READINESS_CHECKS, Check
 from ttsservice.web.openapi import error_ref, json_response, operation
+from voices.languages import LANGUAGE_VOICES, LanguageVoices
 from voices.registry import VOICES, VoiceRegistry, load_registry
 
 __all__ = ["setup", "voice_handler", "voices_handler"]
@@ -108,6 +110,7 @@ def setup(app: web.Application) -> None:
             app[keys.CPU_EXECUTOR], functools.partial(load_registry, settings)
         )
         app[VOICES] = loaded
+        app[LANGUAGE_VOICES] = LanguageVoices.build(loaded, language_voices(settings))
         fallback_active.set(1 if loaded.using_fallback else 0)
         for name, voice in loaded.voices.items():
             is_default = "true" if voice is loaded.default else "false"
@@ -127,7 +130,23 @@ def setup(app: web.Application) -> None:
             )
         return Check("voice", "ok", loaded.default.name)
 
+    async def languages_check() -> Check:
+        languages = app.get(LANGUAGE_VOICES)
+        if languages is None:
+            return Check("languages", "failed", "voices are still loading")
+        if languages.problems:
+            problems = sorted(languages.problems.items())
+            missing = "; ".join(f"{lang}: {why}" for lang, why in problems)
+            return Check(
+                "languages",
+                "degraded",
+                f"read by espeak-ng (robotic) or not at all, as their voice is missing: {missing}",
+            )
+        named = ", ".join(f"{lang}={voice}" for lang, voice in sorted(languages.configured.items()))
+        return Check("languages", "ok", named or "sv only")
+
     app.cleanup_ctx.append(voices_ctx)
     app[READINESS_CHECKS].append(voice_check)
+    app[READINESS_CHECKS].append(languages_check)
     app.router.add_get("/api/v1/voices", voices_handler)
     app.router.add_get("/api/v1/voices/{name}", voice_handler)

@@ -10,13 +10,14 @@ voice and falls back to the espeak-ng voice: the service always starts.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from ttsservice.errors import NotFound
-from ttsservice.settings import Settings
+from ttsservice.settings import Settings, language_voices
 from voices.catalog import Catalog, load_catalog
 from voices.engine import FallbackVoice, PiperSpeechVoice, SpeechVoice, VoiceLoadError
 from voices.store import VoiceStore, VoiceStoreError
@@ -26,6 +27,8 @@ __all__ = ["UnknownVoice", "VoiceRegistry", "load_registry"]
 logger = logging.getLogger(__name__)
 
 FALLBACK_LICENSE = "GPL-3.0-or-later (espeak-ng)"
+ESPEAK_PREFIX = "espeak-ng-"
+"""How the names of espeak-ng's voices start (``espeak-ng-sv``, ``espeak-ng-de``)."""
 WARM_UP_TEXT = "Hej."
 STARTUP_DOWNLOAD_TIMEOUT = 10.0
 """Seconds the start-up download may wait for the network at any one moment."""
@@ -53,6 +56,8 @@ class VoiceRegistry:
     """Why the configured voice is not in use, when the fallback is."""
     problems: dict[str, str] = field(default_factory=dict)
     """Installed voices that could not be loaded, with the reason."""
+    _espeak: dict[str, SpeechVoice | None] = field(default_factory=dict, repr=False)
+    _espeak_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def using_fallback(self) -> bool:
@@ -79,6 +84,27 @@ class VoiceRegistry:
         else:
             message = f"There is no voice {name!r}. Available voices: {listed}."
         raise UnknownVoice(message, details={"available": available})
+
+    def espeak(self, language: str) -> SpeechVoice | None:
+        """espeak-ng's voice for ``language`` (its espeak-ng name, e.g. ``de``), loaded the
+        first time it is asked for (blocking) and kept in :attr:`voices`; None when
+        espeak-ng has no such voice."""
+        name = f"{ESPEAK_PREFIX}{language}"
+        with self._espeak_lock:
+            if name in self.voices:
+                return self.voices[name]
+            if language in self._espeak:
+                return self._espeak[language]
+            voice: SpeechVoice | None = None
+            if language.isascii() and language.isalpha():
+                try:
+                    voice = FallbackVoice.load(language)
+                except (VoiceLoadError, OSError, ImportError) as exc:
+                    logger.info("no espeak-ng voice for %r: %s", language, exc)
+            self._espeak[language] = voice
+            if voice is not None:
+                self.voices[name] = voice
+            return voice
 
     def attribution(self, name: str) -> str | None:
         """The credit a voice's licence asks to be shown where it speaks (CC BY), if any."""
@@ -203,6 +229,18 @@ def load_registry(
             reason = str(exc)
         except Exception as exc:  # onnxruntime errors while running a damaged model
             reason = f"{name} failed to speak: {exc}"
+
+    for lang, wanted in language_voices(settings).items():  # TTS_LANGUAGE_VOICES
+        if store.find(wanted) is not None or wanted == name:
+            continue
+        if wanted not in catalogue.voices or settings.offline:
+            problems[wanted] = f"not installed in {store.folder}"
+            continue
+        logger.info("voice %s (for %r) is not installed; downloading it", wanted, lang)
+        try:
+            store.install(wanted, timeout=download_timeout)
+        except VoiceStoreError as exc:
+            problems[wanted] = f"not installed and could not be downloaded: {exc}"
 
     for other in store.installed():
         if other.name == name:

@@ -49,6 +49,7 @@ from ttsservice.reading.fallback import never_silent
 from ttsservice.reading.listing import merge_listing
 from ttsservice.reading.model import Block, ExtractOptions, Reading
 from ttsservice.reading.modified import page_modified
+from ttsservice.reading.passages import CLOSE, open_marker, split_passages
 from ttsservice.reading.scoring import (
     _BARE_URL,
     _BLOCK_TAGS,
@@ -129,7 +130,7 @@ class _Extractor(_PageScores):
     ) -> None:
         """Read ``el``: as part of ``flow`` if inline, else as a block of its own."""
         tag = el.tag
-        lang = _lang_of(el.get("lang")) or lang
+        outer_lang, lang = lang, _lang_of(el.get("lang")) or lang
         if el in self.forced:
             if not emit:
                 flow = None
@@ -168,12 +169,16 @@ class _Extractor(_PageScores):
             self._image(el, flow, lang)
             return
         if flow is not None and tag not in _BLOCK_TAGS:
+            if lang != outer_lang:  # a passage in another language (see reading.passages)
+                flow.parts.append(open_marker(lang))
             if tag == "a":
                 before = len(flow.parts)
                 self._children(el, flow, sectioned=sectioned, quote=quote, lang=lang)
                 flow.link_chars += sum(len(p) for p in flow.parts[before:])
             else:
                 self._children(el, flow, sectioned=sectioned, quote=quote, lang=lang)
+            if lang != outer_lang:
+                flow.parts.append(CLOSE)
             return
         if flow is not None:
             self._flush(flow)
@@ -252,9 +257,12 @@ class _Extractor(_PageScores):
             for cell in el:
                 if cell.tag not in ("td", "th") or self._skipped(cell, sectioned):
                     continue
-                sub = _Flow(cell, "table_row", None, lang)
-                self._children(cell, sub, sectioned=sectioned, quote=False, lang=lang)
+                cell_lang = _lang_of(cell.get("lang")) or lang
+                sub = _Flow(cell, "table_row", None, cell_lang)
+                self._children(cell, sub, sectioned=sectioned, quote=False, lang=cell_lang)
                 text = _clean("".join(sub.parts))
+                if text and cell_lang != lang:
+                    text = f"{open_marker(cell_lang)}{text}{CLOSE}"
                 if text:
                     cells.append(text)
             if cells:
@@ -285,6 +293,7 @@ class _Extractor(_PageScores):
         *,
         linked: bool = False,
     ) -> None:
+        text, passages = split_passages(text, lang)
         if not text or not _HAS_WORD.search(text):
             return
         if kind == "paragraph" and len(text) < 12 and not _LETTER.search(text):
@@ -302,7 +311,9 @@ class _Extractor(_PageScores):
                 return  # galleries and sliders repeat their captions
             if kind != "paragraph" or len(text) >= _REPEAT_PARAGRAPH_MIN:
                 self.seen.add(text)
-        self.blocks.append(Block(len(self.blocks), kind, text, lang, level, self._locator(el)))
+        self.blocks.append(
+            Block(len(self.blocks), kind, text, lang, level, self._locator(el), passages)
+        )
         self.linked.append(linked)
         self.owners.append(el)
 

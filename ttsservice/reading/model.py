@@ -43,6 +43,9 @@ class Block:
     """Heading level 1-6 for headings, otherwise None."""
     locator: str
     """CSS selector of the element on the live page (for ``document.querySelector``)."""
+    passages: tuple[tuple[int, int, str], ...] = ()
+    """Inline passages in another language: (start, end) offsets into ``text`` and the
+    passage's language subtag (see :mod:`ttsservice.reading.passages`)."""
 
     def to_json(self) -> dict[str, Any]:
         """The block as a JSON-ready dict."""

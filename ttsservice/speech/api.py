@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import time
 
 from aiohttp import web
@@ -14,11 +15,14 @@ from ttsservice.errors import BadRequest, NotFound, ServiceError
 from ttsservice.speech.audio import FORMATS, AudioFormat, format_for
 from ttsservice.speech.cache import CachedFile
 from ttsservice.speech.clips import is_clip_key
-from ttsservice.speech.state import SPEECH, TextNormalizer, normalizer_version
+from ttsservice.speech.languages import normalizer_version_for, spoken_text
+from ttsservice.speech.state import SPEECH, TextNormalizer
 from ttsservice.speech.synthesizer import Priority
 from ttsservice.swedish.normalizer import NORMALIZER
 from ttsservice.web.openapi import error_ref, json_body, operation
 from ttsservice.web.requests import field_str, read_json_object
+from voices.engine import SpeechVoice
+from voices.languages import LANGUAGE_VOICES
 from voices.registry import VOICES
 
 __all__ = ["audio_handler", "speak_handler"]
@@ -30,6 +34,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 AUDIO_ROUTE = "/api/v1/audio/{name}"
 AUDIO_NAME_PATTERN = r"^[0-9a-f]{64}(\.(mp3|ogg|wav))?$"
 """What an audio name is: a clip key, with or without a format's extension."""
+LANG_PATTERN = r"^(?:[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*)?$"
+"""What a text's ``lang`` is: a language tag (``sv``, ``en-GB``, ``nb_NO``), or empty."""
 WORDS_PATTERN = r"[^\W_]"
 """Text with something to read: a letter or digit (Python's ``str.isalnum``) in it."""
 """The sentence audio route's template (the router's and the metrics' name for it)."""
@@ -247,7 +253,15 @@ def client_address(request: web.Request) -> str:
                     "description": "The text: with at least one letter or digit in it, at most "
                     "TTS_SPEAK_MAX_CHARS characters.",
                 },
-                "lang": {"type": ["string", "null"], "default": "sv", "maxLength": 16},
+                "lang": {
+                    "type": ["string", "null"],
+                    "default": "sv",
+                    "maxLength": 16,
+                    "pattern": LANG_PATTERN,
+                    "description": "Language of the text (a language tag such as sv or "
+                    "en-GB): it is normalised by that language's rules and, unless voice is "
+                    "given, spoken by its voice (TTS_LANGUAGE_VOICES, else espeak-ng's).",
+                },
                 "voice": {
                     "type": ["string", "null"],
                     "maxLength": 200,
@@ -264,7 +278,10 @@ def client_address(request: web.Request) -> str:
     responses={
         "200": {"description": "The audio.", "content": _AUDIO_CONTENT},
         "400": error_ref("missing_field, invalid_field, too_long, empty_text, unsupported_format."),
-        "404": error_ref("unknown_voice: the voice is not installed (the message lists them)."),
+        "404": error_ref(
+            "unknown_voice: the voice is not installed (the message lists them); "
+            "unreadable_language: no voice here speaks lang."
+        ),
         "415": error_ref("unsupported_media_type: send application/json."),
         "429": error_ref(
             "rate_limited: too many requests, or too much speech for one client "
@@ -286,12 +303,17 @@ async def speak_handler(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     text = field_str(body, "text", max_length=settings.speak_max_chars) or ""
     lang = field_str(body, "lang", required=False, max_length=16) or "sv"
+    if not re.match(LANG_PATTERN, lang):
+        raise BadRequest(
+            f"lang must be a language tag such as sv or en-GB, got {lang!r}.",
+            code="invalid_field",
+        )
     voice_name = field_str(body, "voice", required=False, max_length=200)
     ext = field_str(body, "format", required=False, max_length=10)
     if ext is None:  # "" is not a format: 400 like any other unknown one
         ext = "mp3"
     audio_format = format_from_ext(ext)
-    voice = app[VOICES].get(voice_name)
+    voice = app[VOICES].get(voice_name) if voice_name else await _voice_of(request, lang)
     speaker = state.speaker
     # Charged by the text's estimated spoken length before any work is done for it;
     # given back below when its audio is already made.
@@ -304,7 +326,7 @@ async def speak_handler(request: web.Request) -> web.Response:
         raise BadRequest(
             "There is nothing to read aloud: send text with words in it.", code="empty_text"
         )
-    spec = speaker.spec(spoken, lang, voice, normalizer_version(normalizer))
+    spec = speaker.spec(spoken, lang, voice, normalizer_version_for(normalizer, lang))
     deadline = None
     if speaker.is_cached(spec.key(), audio_format):  # audio already made costs nothing
         state.budget.refund(charge)
@@ -327,8 +349,23 @@ async def speak_handler(request: web.Request) -> web.Response:
 
 async def _normalize(request: web.Request, normalizer: TextNormalizer, text: str, lang: str) -> str:
     return await asyncio.get_running_loop().run_in_executor(
-        request.app[keys.CPU_EXECUTOR], normalizer.normalize, text, lang
+        request.app[keys.CPU_EXECUTOR], spoken_text, normalizer, text, lang
     )
+
+
+async def _voice_of(request: web.Request, lang: str) -> SpeechVoice:
+    """The voice of ``lang`` (TTS_LANGUAGE_VOICES, else espeak-ng's); 400 when none."""
+    languages = request.app[LANGUAGE_VOICES]
+    found = await asyncio.get_running_loop().run_in_executor(
+        request.app[keys.CPU_EXECUTOR], languages.voice_for, lang
+    )
+    if found is None:
+        raise NotFound(
+            f"No voice here can read the language {lang!r} (neither a voice installed here "
+            "nor espeak-ng speaks it): name a voice, or send text in another language.",
+            code="unreadable_language",
+        )
+    return found
 
 
 def reading_id(voice: str, clip_keys: list[str]) -> str:

@@ -131,8 +131,9 @@ async def _say_async(
     settings: Settings, text: str, lang: str, voice_name: str | None, output: Path, ext: str
 ) -> int:
     from ttsservice.speech.api import format_from_ext, normalizer_of
-    from ttsservice.speech.state import normalizer_version
+    from ttsservice.speech.languages import normalizer_version_for, spoken_text
     from ttsservice.speech.synthesizer import Priority
+    from voices.languages import LANGUAGE_VOICES
 
     try:
         audio_format = format_from_ext(ext)
@@ -142,13 +143,17 @@ async def _say_async(
         return _fail("TEXT is empty: give the words to speak")
     async with running_parts(settings) as app:
         try:
-            voice = app[VOICES].get(voice_name)
+            voice = app[VOICES].get(voice_name) if voice_name else None
         except ServiceError as exc:
             return _fail(exc.message)
+        if voice is None:  # the voice of the text's language
+            voice = await asyncio.to_thread(app[LANGUAGE_VOICES].voice_for, lang)
+            if voice is None:
+                return _fail(f"no voice here can read the language {lang!r}: name one with --voice")
         normalizer = normalizer_of(app)
         speaker = app[SPEECH].speaker
-        spoken = normalizer.normalize(text, lang)
-        spec = speaker.spec(spoken, lang, voice, normalizer_version(normalizer))
+        spoken = await asyncio.to_thread(spoken_text, normalizer, text, lang)
+        spec = speaker.spec(spoken, lang, voice, normalizer_version_for(normalizer, lang))
         (key,) = await speaker.register([spec])
         clip = await speaker.audio(key, spec, audio_format, Priority.VISITOR)
         credit = app[VOICES].attribution(voice.name)
@@ -201,7 +206,6 @@ async def _warm_async(
     failed: list[tuple[str, str]] = []
     sentences = 0
     async with running_parts(settings) as app:
-        voice = app[VOICES].default
         speaker = app[SPEECH].speaker
         slots = asyncio.Semaphore(speaker.synthesizer.concurrency + 1)
 
@@ -214,7 +218,7 @@ async def _warm_async(
             for url in bar:
                 try:
                     reading = await read_page(app, url)
-                    prepared = await prepare_reading(app, reading, voice)
+                    prepared = await prepare_reading(app, reading, None)  # as readings have
                     pairs = zip(prepared.keys, prepared.specs, strict=True)
                     await asyncio.gather(*(make(k, s) for k, s in pairs))
                     sentences += len(prepared.keys)

@@ -32,12 +32,19 @@ from ttsservice.reading.model import Block, Reading
 from ttsservice.speech.api import normalizer_of
 from ttsservice.speech.audio import AudioFormat
 from ttsservice.speech.clips import ClipSpec
+from ttsservice.speech.languages import (
+    block_sentences,
+    main_voice,
+    normalizer_version_for,
+    spoken_text,
+)
+from ttsservice.speech.notices import notice_language, unreadable_notice
 from ttsservice.speech.readingrecords import record_path, share_reading_record
 from ttsservice.speech.speaker import Speaker
-from ttsservice.speech.state import SPEECH, TextNormalizer, normalizer_version
+from ttsservice.speech.state import SPEECH, TextNormalizer
 from ttsservice.speech.synthesizer import Priority
-from ttsservice.swedish import split_sentences
 from voices.engine import SpeechVoice
+from voices.languages import LANGUAGE_VOICES, LanguageVoices, language_key
 from voices.registry import VOICES
 
 __all__ = [
@@ -86,7 +93,16 @@ class Sentence:
     spoken: str
     """The normalised text the voice reads."""
     lang: str
-    """Language of the block."""
+    """Language of the sentence: its block's, or its passage's (see reading.passages)."""
+    voice: str | None = None
+    """Name of the voice that speaks it; None for an unreadable passage's notice."""
+    unreadable: bool = False
+    """A passage no voice here can read: ``spoken`` is a notice saying so, ``text`` the
+    first of its sentences as written (the others of the run have no entry)."""
+    notice: str | None = None
+    """The notice (as written) when ``unreadable``."""
+    notice_lang: str | None = None
+    """The language of the notice when ``unreadable``."""
 
 
 def plan_sentences(reading: Reading, normalizer: TextNormalizer) -> list[Sentence]:
@@ -136,8 +152,7 @@ def plan_reading(
     truncated = False
     last_block: Block | None = None
     for block in reading.blocks:
-        lang = block.lang or reading.lang or "sv"
-        for span in split_sentences(block.text, lang):
+        for span, lang in block_sentences(block, block.lang or reading.lang or "sv"):
             text, end = span.text, span.end
             full = (max_sentences is not None and len(sentences) >= max_sentences) or (
                 max_chars is not None and chars + len(text) > max_chars
@@ -152,7 +167,7 @@ def plan_reading(
                 truncated = True
             chars += len(text)
             last_block = block
-            spoken = normalizer.normalize(text, lang)
+            spoken = spoken_text(normalizer, text, lang)
             if any(ch.isalnum() for ch in spoken):
                 sentences.append(
                     Sentence(len(sentences), block.index, span.start, end, text, spoken, lang)
@@ -169,6 +184,49 @@ def plan_reading(
     elif truncated:
         reading = dataclasses.replace(reading, blocks=())
     return ReadingPlan(reading, sentences, truncated)
+
+
+def voice_sentences(
+    sentences: list[Sentence],
+    main_lang: str,
+    voice: SpeechVoice | None,
+    languages: LanguageVoices,
+    normalizer: TextNormalizer,
+) -> list[tuple[Sentence, SpeechVoice]]:
+    """Each sentence with the voice that speaks it (blocking: may load espeak-ng voices).
+
+    Sentences in ``main_lang`` are spoken by ``voice`` (None: no voice speaks it); the
+    others by their language's voice. Each run of consecutive sentences in one language
+    no voice can speak becomes one sentence, ``unreadable``, where the first of them is,
+    its ``spoken`` text a notice in the reading's language (see ``speech.notices``),
+    spoken by that language's voice. Indexes are counted again.
+    """
+    main = language_key(main_lang)
+    chosen: dict[str, SpeechVoice | None] = {main: voice}
+    voiced: list[tuple[Sentence, SpeechVoice]] = []
+    for sentence in sentences:
+        key = language_key(sentence.lang)
+        if key not in chosen:
+            chosen[key] = languages.voice_for(key)
+        speaker = chosen[key]
+        if speaker is not None:
+            voiced.append((dataclasses.replace(sentence, voice=speaker.name), speaker))
+            continue
+        if voiced and voiced[-1][0].unreadable and language_key(voiced[-1][0].lang) == key:
+            continue  # one notice for the whole run
+        in_lang = notice_language(main)
+        notice_voice = (voice if main == in_lang else None) or main_voice(languages, in_lang)
+        notice = unreadable_notice(key, in_lang)
+        entry = dataclasses.replace(
+            sentence,
+            spoken=spoken_text(normalizer, notice, in_lang),
+            voice=None,
+            unreadable=True,
+            notice=notice,
+            notice_lang=in_lang,
+        )
+        voiced.append((entry, notice_voice))
+    return [(dataclasses.replace(s, index=i), v) for i, (s, v) in enumerate(voiced)]
 
 
 RECORD_REVISION = 2
@@ -202,6 +260,8 @@ class PreparedReading:
     """The voice's licence credit, shown by the player (see ``VoiceRegistry.attribution``)."""
     truncated: bool = False
     """The page goes on past the reading's limits (TTS_MAX_READING_SENTENCES/_CHARS)."""
+    voices: tuple[dict[str, Any], ...] = ()
+    """Every voice the reading speaks with: name, lang, fallback, attribution."""
 
     def to_json(self) -> dict[str, Any]:
         """The body of ``POST /api/v1/readings``."""
@@ -217,26 +277,36 @@ class PreparedReading:
                 "attribution": self.attribution,
             },
             "blocks": [b.to_json() for b in reading.blocks],
+            "voices": list(self.voices),
             "sentences": [
-                {
-                    "index": s.index,
-                    "block": s.block,
-                    "start": s.start,
-                    "end": s.end,
-                    "text": s.text,
-                    "audio": _audio_urls(key),
-                }
-                for s, key in zip(self.sentences, self.keys, strict=True)
+                _sentence_json(s, key) for s, key in zip(self.sentences, self.keys, strict=True)
             ],
             "download": f"/api/v1/readings/{self.id}.mp3",
             "truncated": self.truncated,
         }
 
 
+def _sentence_json(s: Sentence, key: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "index": s.index,
+        "block": s.block,
+        "start": s.start,
+        "end": s.end,
+        "text": s.text,
+        "lang": s.lang,
+        "voice": s.voice,
+        "unreadable": s.unreadable,
+        "audio": _audio_urls(key),
+    }
+    if s.unreadable:
+        entry["notice"] = s.notice
+    return entry
+
+
 async def prepare_reading(
     app: web.Application,
     reading: Reading,
-    voice: SpeechVoice,
+    voice: SpeechVoice | None,
     *,
     start_in: AudioFormat | None = None,
     charge: Callable[[float], float] | None = None,
@@ -247,11 +317,13 @@ async def prepare_reading(
     before anything is written to disk: a listener is waiting for them.
     ``charge`` takes the seconds of speech that starts from the client's
     budget (429 when it has not got them) and says how much later its deadlines go.
+    ``voice`` speaks the reading's own language (None: that language's voice); the
+    sentences of other languages are spoken by theirs.
     """
     speaker = app[SPEECH].speaker
     settings = app[keys.SETTINGS]
     normalizer = normalizer_of(app)
-    version = normalizer_version(normalizer)
+    languages = app[LANGUAGE_VOICES]
     loop = asyncio.get_running_loop()
     plan = await loop.run_in_executor(
         app[keys.CPU_EXECUTOR],
@@ -263,10 +335,30 @@ async def prepare_reading(
             max_chars=settings.max_reading_chars,
         ),
     )
-    reading, sentences = plan.reading, plan.sentences
+    reading = plan.reading
+    executor = app[keys.CPU_EXECUTOR]
+    speaks_main = voice or await loop.run_in_executor(executor, languages.voice_for, reading.lang)
+    voiced = await loop.run_in_executor(
+        executor, voice_sentences, plan.sentences, reading.lang, speaks_main, languages, normalizer
+    )
+    # The reading's voice: the one asked for, its language's, or its notices' when none.
+    voice = speaks_main
+    if voice is None:
+        voice = await loop.run_in_executor(
+            executor, main_voice, languages, notice_language(reading.lang)
+        )
+    sentences = [s for s, _ in voiced]
     specs = [
-        dataclasses.replace(speaker.spec(s.spoken, s.lang, voice, version), written=s.text)
-        for s in sentences
+        dataclasses.replace(
+            speaker.spec(
+                s.spoken,
+                s.notice_lang or s.lang,
+                speaking,
+                normalizer_version_for(normalizer, s.notice_lang or s.lang),
+            ),
+            written=s.notice or s.text,
+        )
+        for s, speaking in voiced
     ]
     if start_in is not None:
         slack = app[keys.SETTINGS].admission_slack
@@ -290,9 +382,27 @@ async def prepare_reading(
     clip_keys = await speaker.register_group(path, specs, about)
     if not known:
         await share_reading_record(speaker, ident)
-    attribution = app[VOICES].attribution(voice.name)
+    registry = app[VOICES]
+    used = {voice.name: voice, **{speaking.name: speaking for _, speaking in voiced}}
+    voices = tuple(
+        {
+            "name": name,
+            "lang": language_key(speaking.language),
+            "fallback": speaking.fallback,
+            "attribution": registry.attribution(name),
+        }
+        for name, speaking in used.items()
+    )
     return PreparedReading(
-        ident, reading, voice, sentences, clip_keys, specs, attribution, plan.truncated
+        ident,
+        reading,
+        voice,
+        sentences,
+        clip_keys,
+        specs,
+        registry.attribution(voice.name),
+        plan.truncated,
+        voices,
     )
 
 

@@ -87,6 +87,7 @@ _READING_SCHEMA: dict[str, Any] = {
         "lang",
         "voice",
         "blocks",
+        "voices",
         "sentences",
         "download",
         "truncated",
@@ -98,6 +99,8 @@ _READING_SCHEMA: dict[str, Any] = {
         "lang": {"type": "string"},
         "voice": {
             "type": "object",
+            "description": "The voice of the reading's own language (the one asked for, if "
+            "any); passages in other languages are spoken by theirs (each sentence's voice).",
             "properties": {
                 "name": {"type": "string"},
                 "fallback": {"type": "boolean"},
@@ -109,17 +112,67 @@ _READING_SCHEMA: dict[str, Any] = {
             },
         },
         "blocks": {"type": "array", "items": {"type": "object"}},
+        "voices": {
+            "type": "array",
+            "description": "Every voice the reading speaks with (its sentences' and notices').",
+            "items": {
+                "type": "object",
+                "required": ["name", "lang", "fallback", "attribution"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "lang": {"type": "string", "description": "The language it speaks."},
+                    "fallback": {
+                        "type": "boolean",
+                        "description": "The robotic espeak-ng voice of that language.",
+                    },
+                    "attribution": {"type": ["string", "null"]},
+                },
+            },
+        },
         "sentences": {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["index", "block", "start", "end", "text", "audio"],
+                "required": [
+                    "index",
+                    "block",
+                    "start",
+                    "end",
+                    "text",
+                    "lang",
+                    "voice",
+                    "unreadable",
+                    "audio",
+                ],
                 "properties": {
                     "index": {"type": "integer"},
                     "block": {"type": "integer"},
                     "start": {"type": "integer", "description": "Offset in the block's text."},
                     "end": {"type": "integer"},
                     "text": {"type": "string"},
+                    "lang": {
+                        "type": "string",
+                        "description": "Language of the sentence: its block's, or that of "
+                        "a passage in another language inside the block.",
+                    },
+                    "voice": {
+                        "type": ["string", "null"],
+                        "description": "Name of the voice that speaks it (see voices); null "
+                        "for an unreadable passage.",
+                    },
+                    "unreadable": {
+                        "type": "boolean",
+                        "description": "True for a passage no voice here can read (a run of "
+                        "sentences in a language without a voice): this one entry stands for "
+                        "the whole run; block, start and end are those of its first sentence, "
+                        "text that sentence as written, and audio speaks the notice.",
+                    },
+                    "notice": {
+                        "type": "string",
+                        "description": "Only when unreadable: what audio says, in the "
+                        "reading's language (Swedish, or English on an English page), e.g. "
+                        "'Här följer ett avsnitt på arabiska som inte kan läsas upp.'",
+                    },
                     "audio": {
                         "type": "object",
                         "properties": {
@@ -192,7 +245,8 @@ async def _reading_for(
 ) -> web.Response:
     app = request.app
     hint = format_from_ext("mp3" if ext is None else ext)
-    voice = app[VOICES].get(voice_name)
+    # A named voice reads the page's own language; otherwise each language's voice does.
+    voice = app[VOICES].get(voice_name) if voice_name else None
     if (url is None) == (text is None):
         raise BadRequest(
             'Send either "url" (a page to read) or "text" (a selection), not both.',

@@ -52,7 +52,7 @@ from ttsservice.speech.clips import (
 )
 from ttsservice.speech.synthesizer import Abandoned, Priority, Synthesizer
 from voices.engine import SpeechVoice, WordTimes
-from voices.registry import VoiceRegistry
+from voices.registry import ESPEAK_PREFIX, VoiceRegistry
 
 __all__ = ["Speaker"]
 
@@ -196,6 +196,12 @@ class Speaker:
             self._remember_spec(key, spec)
         else:
             self.cache.touch([clip_path(key, "json")])
+        if spec.voice.startswith(ESPEAK_PREFIX) and spec.voice not in self.voices.voices:
+            # espeak-ng's voice of a language, loaded when a reading first needed it: in
+            # another copy, or before a restart
+            language = spec.voice.removeprefix(ESPEAK_PREFIX)
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._executor, self.voices.espeak, language)
         return spec
 
     async def recall_groups(self, prefix: str) -> int:
