@@ -32,6 +32,7 @@ from ttsservice.reading.model import Block, Reading
 from ttsservice.speech.api import normalizer_of
 from ttsservice.speech.audio import AudioFormat
 from ttsservice.speech.clips import ClipSpec
+from ttsservice.speech.leadin import first_clause_end
 from ttsservice.speech.playback import PlaybackPlans
 from ttsservice.speech.readingrecords import record_path, share_reading_record
 from ttsservice.speech.speaker import Speaker
@@ -129,8 +130,12 @@ def plan_reading(
     *,
     max_sentences: int | None = None,
     max_chars: int | None = None,
+    split_first: bool = False,
 ) -> ReadingPlan:
     """Split and normalise blocks until the reading's limits (blocking: run in the executor).
+
+    With ``split_first``, a long first sentence with an early clause boundary is
+    two entries, its first clause and the rest (see :mod:`ttsservice.speech.leadin`).
 
     Stops at ``max_sentences`` sentences or ``max_chars`` characters of text
     (sentences with nothing to say count towards it too), so a huge page costs
@@ -159,7 +164,25 @@ def plan_reading(
             chars += len(text)
             last_block = block
             spoken = normalizer.normalize(text, lang)
-            if any(ch.isalnum() for ch in spoken):
+            cut = first_clause_end(text) if split_first and not sentences else None
+            if cut is not None and any(ch.isalnum() for ch in spoken):
+                # Faster first sound (speech.leadin): its first clause, then the rest.
+                rest = cut + len(text[cut:]) - len(text[cut:].lstrip())
+                for a, b in ((0, cut), (rest, len(text))):
+                    part = text[a:b]
+                    said = normalizer.normalize(part, lang)
+                    sentences.append(
+                        Sentence(
+                            len(sentences),
+                            block.index,
+                            span.start + a,
+                            span.start + b,
+                            part,
+                            said,
+                            lang,
+                        )
+                    )
+            elif any(ch.isalnum() for ch in spoken):
                 sentences.append(
                     Sentence(len(sentences), block.index, span.start, end, text, spoken, lang)
                 )
@@ -267,6 +290,7 @@ async def prepare_reading(
             normalizer,
             max_sentences=settings.max_reading_sentences,
             max_chars=settings.max_reading_chars,
+            split_first=True,
         ),
     )
     reading, sentences = plan.reading, plan.sentences
