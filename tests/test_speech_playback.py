@@ -227,3 +227,29 @@ async def test_listeners_beyond_the_measured_capacity_get_503_at_once(
         headers={"X-Forwarded-For": "203.0.113.9"},
     )
     assert response.status == 200, await response.text()
+
+
+async def test_a_listener_alone_is_served_however_slow_the_machine_measures(
+    aiohttp_client: Any, reading_app: Callable[..., web.Application]
+) -> None:
+    """Refusing the only listener keeps nobody else from stalling; the next one is refused."""
+    app = reading_app(TTS_TRUSTED_PROXIES="127.0.0.1")
+    client = await aiohttp_client(app)
+    synthesizer = app[SPEECH].speaker.synthesizer
+    synthesizer.calibrate(10.0, 5.0)  # measured: slower than real time
+    release, blockers = _hold_lanes(synthesizer)
+    statuses = []
+    try:
+        for n in range(2):
+            text = f"Ensam lyssnare {n} läser om biblioteket. Det öppnar klockan nio, varje dag."
+            response = await client.post(
+                "/api/v1/readings",
+                json={"text": text, "lang": "sv"},
+                headers={"X-Forwarded-For": f"203.0.113.{n + 1}"},
+            )
+            statuses.append(response.status)
+            await response.read()
+    finally:
+        release.set()
+        await asyncio.gather(*blockers)
+    assert statuses == [200, 503], statuses

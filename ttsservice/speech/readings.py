@@ -390,7 +390,10 @@ def start_synthesis(
                 "without pauses; try again in a moment.",
                 retry_after=max(1, math.ceil(next_end or synthesizer.backlog_seconds())),
             )
-    if admission_slack is not None:
+    # Alone (nobody playing, nothing due queued), a listener is always served: refusing
+    # would keep no one else from stalling.
+    alone = listening is not None and not listening[0] and synthesizer.backlog_seconds() == 0
+    if admission_slack is not None and not alone:
         new = [(d, c) for d, c, is_new in zip(deadlines, costs, fresh, strict=True) if is_new]
         if new and not synthesizer.admits(
             [d for d, _ in new], admission_slack, [c for _, c in new]
