@@ -379,7 +379,7 @@ def start_synthesis(
     for length in lengths:
         offsets.append(spoken)
         spoken += length
-    deadlines = [due] + [start + offset for offset in offsets[1 : len(ahead)]]
+    deadlines = ([due] + [start + offset for offset in offsets[1 : len(ahead)]])[: len(ahead)]
     if admission_slack is not None and listening is not None and any(fresh):
         playing, next_end = listening
         # One listener is always served: the capacity is about crowds, not one visitor.
