@@ -253,3 +253,21 @@ async def test_a_listener_alone_is_served_however_slow_the_machine_measures(
         release.set()
         await asyncio.gather(*blockers)
     assert statuses == [200, 503], statuses
+
+
+async def test_a_page_with_nothing_to_read_is_a_reading_without_sentences(
+    aiohttp_client: Any, aiohttp_server: Any, speech_app: Callable[..., web.Application]
+) -> None:
+    async def empty(request: web.Request) -> web.Response:
+        return web.Response(text="<html><body><nav>…</nav></body></html>", content_type="text/html")
+
+    site = web.Application()
+    site.router.add_get("/empty", empty)
+    server = await aiohttp_server(site, host="127.0.0.1")
+    origin = str(server.make_url("")).rstrip("/")
+    client = await aiohttp_client(
+        speech_app(TTS_ALLOWED_ORIGINS=origin, TTS_ALLOW_PRIVATE_ADDRESSES="true")
+    )
+    response = await client.post("/api/v1/readings", json={"url": f"{origin}/empty"})
+    assert response.status == 200, await response.text()
+    assert (await response.json())["sentences"] == []
