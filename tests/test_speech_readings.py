@@ -403,6 +403,10 @@ async def test_new_listeners_get_503_when_they_would_make_others_stall(
     app = reading_app(TTS_ADMISSION_SLACK="2")
     client = await aiohttp_client(app)
     synthesizer = app[SPEECH].speaker.synthesizer
+    # Admission estimates each sentence from the measured speed; the tiny voice is so fast
+    # that it would take dozens of readings to fill 2 s. Measured as a slow medium voice:
+    # 1 s of synthesis for 5 s of speech (a capacity of 5 listeners).
+    synthesizer.calibrate(1.0, 5.0)
     release, blockers = _hold_lanes(synthesizer)
     admitted: list[dict[str, Any]] = []
     refused = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -22,6 +23,7 @@ from ttsservice.speech.budget import SpeechBudget
 from ttsservice.speech.cache import AudioCache
 from ttsservice.speech.listeners import ListenerBook
 from ttsservice.speech.metrics import SpeechMetrics
+from ttsservice.speech.playback import PlaybackPlans
 from ttsservice.speech.ratelimit import ClientLimiter
 from ttsservice.speech.readings import DOWNLOAD_ROUTE
 from ttsservice.speech.readingsapi import (
@@ -56,20 +58,27 @@ WARM_UP_SENTENCE = "Välkommen till biblioteket, vi har öppet alla dagar i veck
 """Spoken once at start, so the first visitor's sentence does not pay for first use."""
 
 
-def warm_up(voice: SpeechVoice) -> None:
+def warm_up(voice: SpeechVoice) -> tuple[float, float] | None:
     """Load the encoders and run the voice on a sentence of ordinary length (blocking).
 
     The voices are warmed up on a word when they load; a full sentence also
     settles onnxruntime's memory plan, and the first MP3 and Opus encodes load
-    libsndfile's codecs: time a first listener would otherwise wait for. A
-    failure is logged, never fatal (the voice already spoke when it loaded).
+    libsndfile's codecs: time a first listener would otherwise wait for. The
+    sentence is then spoken once more and timed: seconds of synthesis and of
+    speech, the synthesis speed admission starts from (None when it failed).
+    A failure is logged, never fatal (the voice already spoke when it loaded).
     """
     try:
         samples = level_loudness(voice.synthesize(WARM_UP_SENTENCE), voice.sample_rate)
         for audio_format in FORMATS.values():
             encode(samples[: voice.sample_rate // 10], voice.sample_rate, audio_format)
+        started = time.perf_counter()  # as a listener's sentence is made: levelled, encoded
+        samples = level_loudness(voice.synthesize(WARM_UP_SENTENCE), voice.sample_rate)
+        encode(samples, voice.sample_rate, FORMATS["mp3"])
+        return time.perf_counter() - started, samples.size / voice.sample_rate
     except Exception:
         logger.exception("warming up speech with voice %s failed", voice.name)
+        return None
 
 
 async def _recall_readings(speaker: Speaker) -> None:
@@ -101,7 +110,11 @@ def setup(app: web.Application) -> None:
             scheduler=settings.scheduler,
         )
         await synthesizer.start()
-        await asyncio.get_running_loop().run_in_executor(executor, warm_up, app[VOICES].default)
+        timed = await asyncio.get_running_loop().run_in_executor(
+            executor, warm_up, app[VOICES].default
+        )
+        if timed is not None:
+            synthesizer.calibrate(*timed)
         speaker = Speaker(app[VOICES], cache, synthesizer, executor, on_cache=metrics.cache_result)
         limiter = ClientLimiter(
             settings.speak_per_minute,
@@ -122,6 +135,7 @@ def setup(app: web.Application) -> None:
                 settings.client_speech_rate, settings.client_speech_burst, limiter.client_id
             ),
             listeners=listeners,
+            plans=PlaybackPlans(),
         )
         # Readings made before a restart: their sentences stay playable (in the background,
         # so a large cache does not hold up the start).

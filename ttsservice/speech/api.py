@@ -220,9 +220,16 @@ async def audio_handler(request: web.Request) -> web.Response:
     if cached is None:
         spec = await speaker.lookup(key)
         cached = await speaker.audio(
-            key, spec, audio_format, priority, gone=lambda: client_gone(request)
+            key,
+            spec,
+            audio_format,
+            priority,
+            # When its listener will need it (its reading's playback start + its offset).
+            deadline=state.plans.deadline(key),
+            gone=lambda: client_gone(request),
         )
     state.listeners.served(key)  # the first audio of a reading waiting for it, if any
+    state.plans.played(key, speaker.synthesizer.clock())
     return audio_response(request, cached, audio_format, vary_accept=not dot)
 
 

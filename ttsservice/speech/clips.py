@@ -44,6 +44,9 @@ part by part, so listeners' sentences can be synthesised between its parts."""
 PARTS_QUEUED = 2
 """Parts of one long text that wait in the synthesis queue at a time."""
 
+LONG_TEXTS_AT_ONCE = 2
+"""Long texts assembled part by part at the same time (each holds its parts until joined)."""
+
 CLIP_REVISION = f"2;chunk={MAX_CHUNK_CHARS};pause={CHUNK_PAUSE_SECONDS}"
 """Bump when the meaning of a clip key changes."""
 

@@ -83,6 +83,12 @@ class ListenerBook:
         self._prune(self._clock())
         return self._active
 
+    def next_end(self) -> float | None:
+        """Seconds until the soonest active listener's reading is spoken to its end."""
+        now = self._clock()
+        self._prune(now)
+        return self._ends[0][0] - now if self._ends else None
+
     def _prune(self, now: float) -> None:
         while self._ends and self._ends[0][0] <= now:
             self._pop()

@@ -38,7 +38,9 @@ from ttsservice.speech.languages import (
     normalizer_version_for,
     spoken_text,
 )
+from ttsservice.speech.leadin import first_clause_end
 from ttsservice.speech.notices import notice_language, unreadable_notice
+from ttsservice.speech.playback import PlaybackPlans
 from ttsservice.speech.readingrecords import record_path, share_reading_record
 from ttsservice.speech.speaker import Speaker
 from ttsservice.speech.state import SPEECH, TextNormalizer
@@ -48,6 +50,7 @@ from voices.languages import LANGUAGE_VOICES, LanguageVoices, language_key
 from voices.registry import VOICES
 
 __all__ = [
+    "CAPACITY_SHARE",
     "FIRST_SENTENCES",
     "PREFETCH_AHEAD",
     "PreparedReading",
@@ -65,6 +68,10 @@ FIRST_SENTENCES = 3
 
 PREFETCH_AHEAD = 5
 """Sentences after those synthesised ahead at prefetch priority."""
+
+CAPACITY_SHARE = 0.95
+"""Share of the measured synthesis capacity (listeners it can keep playing) that admission
+fills: the rest absorbs the estimate's error and the work of page extraction and encoding."""
 
 DOWNLOAD_PATIENCE = 300.0
 """Seconds a whole-page download may wait in total for a busy queue."""
@@ -139,8 +146,12 @@ def plan_reading(
     *,
     max_sentences: int | None = None,
     max_chars: int | None = None,
+    split_first: bool = False,
 ) -> ReadingPlan:
     """Split and normalise blocks until the reading's limits (blocking: run in the executor).
+
+    With ``split_first``, a long first sentence with an early clause boundary is
+    two entries, its first clause and the rest (see :mod:`ttsservice.speech.leadin`).
 
     Stops at ``max_sentences`` sentences or ``max_chars`` characters of text
     (sentences with nothing to say count towards it too), so a huge page costs
@@ -168,7 +179,25 @@ def plan_reading(
             chars += len(text)
             last_block = block
             spoken = spoken_text(normalizer, text, lang)
-            if any(ch.isalnum() for ch in spoken):
+            cut = first_clause_end(text) if split_first and not sentences else None
+            if cut is not None and any(ch.isalnum() for ch in spoken):
+                # Faster first sound (speech.leadin): its first clause, then the rest.
+                rest = cut + len(text[cut:]) - len(text[cut:].lstrip())
+                for a, b in ((0, cut), (rest, len(text))):
+                    part = text[a:b]
+                    said = spoken_text(normalizer, part, lang)
+                    sentences.append(
+                        Sentence(
+                            len(sentences),
+                            block.index,
+                            span.start + a,
+                            span.start + b,
+                            part,
+                            said,
+                            lang,
+                        )
+                    )
+            elif any(ch.isalnum() for ch in spoken):
                 sentences.append(
                     Sentence(len(sentences), block.index, span.start, end, text, spoken, lang)
                 )
@@ -333,6 +362,7 @@ async def prepare_reading(
             normalizer,
             max_sentences=settings.max_reading_sentences,
             max_chars=settings.max_reading_chars,
+            split_first=True,
         ),
     )
     reading = plan.reading
@@ -369,6 +399,8 @@ async def prepare_reading(
             start_in,
             admission_slack=slack,
             charge=charge,
+            plans=app[SPEECH].plans,
+            listening=(app[SPEECH].listeners.active(), app[SPEECH].listeners.next_end()),
         )
     ident = reading_id(voice, speaker.remember(specs))
 
@@ -414,43 +446,76 @@ def start_synthesis(
     *,
     admission_slack: float | None = None,
     charge: Callable[[float], float] | None = None,
+    plans: PlaybackPlans | None = None,
+    listening: tuple[int, float | None] | None = None,
 ) -> None:
     """Queue the first sentences for a waiting visitor and a few more as prefetch.
 
     When even the first sentence finds no room, the reading is refused with 503
     (the visitor would hear nothing); later ones are simply not prefetched.
-    Each sentence's deadline is now plus the estimated spoken length of the
-    sentences before it, so the first sentence of every reading goes first.
+    The first sentence is due now; playback starts when it is estimated to be
+    ready (after the first sentences of the readings before it), and each later
+    sentence is due at that start plus the estimated spoken length of the
+    sentences before it: the first sentence of every reading goes first, and a
+    listener who starts later needs their later sentences later. ``plans``
+    keeps those offsets for every sentence of the reading, so the sentences the
+    widget asks for later carry their deadlines too.
     With ``admission_slack``, a new listener whose sentences would make anyone's
     sentence (theirs included) later than that many seconds past its deadline
     is refused with 503 at once: those already listening keep playing.
+    ``listening`` is (listeners playing now, seconds until the soonest ends): a
+    new listener needing synthesis is also refused when it would take the
+    listeners beyond :data:`CAPACITY_SHARE` of the synthesis capacity (each
+    hears one second of speech a second; the queue makes ``capacity()``), as
+    their later sentences would then come late, however the first ones are ordered.
     ``charge`` is given the estimated seconds of speech of the sentences that
     need synthesis; it raises 429 for a client over its budget, or returns how
     many seconds later this client's deadlines go (see ``speech.budget``).
     """
     synthesizer = speaker.synthesizer
+    lengths = [synthesizer.speech_seconds(len(spec.text)) * spec.length_scale for spec in specs]
     ahead = list(zip(clip_keys, specs, strict=True))[: FIRST_SENTENCES + PREFETCH_AHEAD]
-    deadlines = []
-    lengths = [synthesizer.speech_seconds(len(spec.text)) * spec.length_scale for _, spec in ahead]
+    costs = [synthesizer.synthesis_seconds(round(len(s.text) * s.length_scale)) for _, s in ahead]
     fresh = [
         not synthesizer.in_flight(key) and not speaker.is_cached(key, hint) for key, _ in ahead
     ]
     delay = 0.0
     if charge is not None:
-        delay = charge(sum(length for length, new in zip(lengths, fresh, strict=True) if new))
-    deadline = synthesizer.clock() + delay
+        delay = charge(sum(length for length, new in zip(lengths, fresh, strict=False) if new))
+    due = synthesizer.clock() + delay
+    start = synthesizer.ready_at(due, costs[0]) if ahead and fresh[0] else due
+    offsets: list[float] = []
+    spoken = 0.0
     for length in lengths:
-        deadlines.append(deadline)
-        deadline += length
-    if admission_slack is not None:
-        new = [d for d, is_new in zip(deadlines, fresh, strict=True) if is_new]
-        if new and not synthesizer.admits(new, admission_slack):
+        offsets.append(spoken)
+        spoken += length
+    deadlines = ([due] + [start + offset for offset in offsets[1 : len(ahead)]])[: len(ahead)]
+    if admission_slack is not None and listening is not None and any(fresh):
+        playing, next_end = listening
+        # One listener is always served: the capacity is about crowds, not one visitor.
+        if playing and playing + 1 > CAPACITY_SHARE * synthesizer.capacity():
+            synthesizer.reject()
+            raise Overloaded(
+                f"This server reads aloud to {playing} listeners now, as many as it can "
+                "without pauses; try again in a moment.",
+                retry_after=max(1, math.ceil(next_end or synthesizer.backlog_seconds())),
+            )
+    # Alone (nobody playing, nothing due queued), a listener is always served: refusing
+    # would keep no one else from stalling.
+    alone = listening is not None and not listening[0] and synthesizer.backlog_seconds() == 0
+    if admission_slack is not None and not alone:
+        new = [(d, c) for d, c, is_new in zip(deadlines, costs, fresh, strict=True) if is_new]
+        if new and not synthesizer.admits(
+            [d for d, _ in new], admission_slack, [c for _, c in new]
+        ):
             synthesizer.reject()
             raise Overloaded(
                 "Too many listeners right now for this server to read aloud without pauses; "
                 "try again in a moment.",
                 retry_after=max(1, math.ceil(synthesizer.backlog_seconds())),
             )
+    if plans is not None:
+        plans.plan(clip_keys, offsets, start)
     for position, ((key, spec), deadline) in enumerate(zip(ahead, deadlines, strict=True)):
         priority = Priority.VISITOR if position < FIRST_SENTENCES else Priority.PREFETCH
         queued = speaker.prefetch(key, spec, hint, priority, deadline=deadline)

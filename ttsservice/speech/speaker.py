@@ -31,6 +31,7 @@ from ttsservice.speech.cache import AudioCache, CachedFile, StorageUnavailable
 from ttsservice.speech.clips import (
     CHUNK_PAUSE_SECONDS,
     GONE_POLL_SECONDS,
+    LONG_TEXTS_AT_ONCE,
     MAX_GROUP_KEYS,
     MAX_REMEMBERED_SPECS,
     PARTS_AS_JOBS,
@@ -94,6 +95,7 @@ class Speaker:
         self._wanted: dict[str, Priority] = {}  # most urgent priority asked for a render
         self._parts: dict[str, list[str]] = {}  # queue keys of a long text's parts
         self._waiters: dict[str, int] = {}  # requests waiting for a clip's audio now
+        self._assembling = asyncio.Semaphore(LONG_TEXTS_AT_ONCE)
 
     @property
     def rendering(self) -> int:
@@ -440,13 +442,14 @@ class Speaker:
         same as :func:`speak_in_chunks_timed` makes.
         """
         synthesizer = self.synthesizer
-        made: dict[int, tuple[Samples, WordTimes | None]] = {}
+        # Parts kept as 16-bit PCM until joined: half the memory of float32.
+        made: dict[int, tuple[npt.NDArray[np.int16], WordTimes | None]] = {}
 
         def part_job(index: int, text: str) -> Callable[[], tuple[Samples, int]]:
             def run() -> tuple[Samples, int]:
                 yield_to_event_loop()
                 samples, words = _speak_timed(voice, text, spec.length_scale)
-                made[index] = (samples, words)
+                made[index] = ((np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16), words)
                 return samples, voice.sample_rate
 
             return run
@@ -460,6 +463,17 @@ class Speaker:
         part_keys = [f"{key}/part{index}" for index in range(len(parts))]
         self._parts[key] = part_keys
         try:
+            # Only a few long texts are assembled at once: each holds its parts until the
+            # last is made (18 MB for 3,000 characters), and forty in step would hold
+            # them all (and every one would finish late); the others wait their turn.
+            await self._assembling.acquire()
+        except BaseException:
+            if self._parts.get(key) is part_keys:
+                del self._parts[key]
+            raise
+        try:
+            if self._parts.get(key) is not part_keys:  # abandoned while waiting its turn
+                raise Abandoned()
             for index in range(len(parts)):
                 while len(queued) < PARTS_QUEUED and index + len(queued) < len(parts):
                     ahead = index + len(queued)
@@ -477,6 +491,7 @@ class Speaker:
                 if self._parts.get(key) is not part_keys:  # abandoned by every listener
                     raise Abandoned()
         finally:
+            self._assembling.release()
             if self._parts.get(key) is part_keys:
                 del self._parts[key]
             for left, _ in queued:  # given up (an error, or shutting down): nobody needs them
@@ -490,7 +505,8 @@ class Speaker:
             words: WordTimes | None = []
             offset = 0.0
             for index in range(len(parts)):
-                samples, times = made[index]
+                pcm, times = made.pop(index)
+                samples = pcm.astype(np.float32) / np.float32(32767)
                 if pieces:
                     pieces.append(pause)
                     offset += pause.size / rate

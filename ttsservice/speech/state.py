@@ -10,6 +10,7 @@ from aiohttp import web
 from ttsservice.speech.budget import SpeechBudget
 from ttsservice.speech.listeners import ListenerBook
 from ttsservice.speech.metrics import SpeechMetrics
+from ttsservice.speech.playback import PlaybackPlans
 from ttsservice.speech.ratelimit import ClientLimiter
 from ttsservice.speech.speaker import Speaker
 
@@ -46,6 +47,8 @@ class SpeechState:
     """Per-client seconds of speech for readings, extraction and read-selection."""
     listeners: ListenerBook
     """Readings being listened to, and their time to first audio."""
+    plans: PlaybackPlans
+    """When each sentence of a reading being listened to will be needed."""
 
 
 SPEECH: web.AppKey[SpeechState] = web.AppKey("speech")

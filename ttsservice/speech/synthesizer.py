@@ -102,6 +102,8 @@ class _Job:
     deadline: float | None = None
     chars: int = 0
     started: bool = False
+    started_at: float = 0.0
+    """When (on the queue's clock) its synthesis started."""
     due_now: bool = False
     """The deadline is the submit time of a visitor request, not a playback deadline."""
 
@@ -215,33 +217,98 @@ class Synthesizer:
         """
         return chars * self._speech_per_char
 
-    def admits(self, deadlines: list[float], slack: float) -> bool:
-        """Whether sentences due at ``deadlines`` can join without a listener stalling.
+    def calibrate(self, seconds: float, audio_seconds: float) -> None:
+        """Start from a measured synthesis speed: ``seconds`` for ``audio_seconds`` of speech.
 
-        Simulates earliest-deadline-first over every waiting sentence with a
-        deadline plus the new ones, each taking the measured mean time spread
-        over the workers: when any would be ready more than ``slack`` seconds
-        after its deadline, a new listener would make someone wait, so the
-        caller refuses it (503) while those already listening keep playing.
+        Called with the warm-up sentence, so the capacity that admission uses is
+        this machine's from the first listener on, not a guess.
         """
-        waiting = [
-            job.deadline
+        if seconds > 0 and audio_seconds > 0:
+            self._realtime_factor = seconds / audio_seconds
+
+    def synthesis_seconds(self, chars: int) -> float:
+        """Estimated seconds one lane takes to synthesise ``chars`` characters (normal speed).
+
+        From the measured speaking rate and real-time factor; the measured mean
+        time per sentence when the length is not known.
+        """
+        if chars <= 0:
+            return self._mean_seconds
+        return self.speech_seconds(chars) * self._realtime_factor
+
+    def _cost(self, job: _Job) -> float:
+        return self.synthesis_seconds(job.chars)
+
+    def _lanes(self, now: float) -> list[float]:
+        """When each synthesis lane is estimated to be free (a heap), from what runs now."""
+        lanes = [now] * self.concurrency
+        for job in self._jobs.values():
+            if job.started:
+                free = heapq.heappop(lanes)
+                heapq.heappush(lanes, max(free, job.started_at + self._cost(job)))
+        return lanes
+
+    def _simulate(self, work: list[tuple[float, float, int]], now: float) -> list[float]:
+        """Finish times of ``work`` (deadline, cost, tag) run earliest deadline first.
+
+        Only the finishes of items with a tag >= 0 are returned, in tag order.
+        """
+        lanes = self._lanes(now)
+        finishes: dict[int, float] = {}
+        for _deadline, cost, tag in sorted(work, key=lambda item: (item[0], item[2] >= 0)):
+            free = heapq.heappop(lanes)
+            heapq.heappush(lanes, free + cost)
+            if tag >= 0:
+                finishes[tag] = free + cost
+        return [finishes[tag] for tag in sorted(finishes)]
+
+    def _waiting_work(self) -> list[tuple[float, float, int]]:
+        return [
+            (job.deadline, self._cost(job), -1)
             for job in self._jobs.values()
             if not job.started and job.deadline is not None
         ]
-        busy = len(self._jobs) - self._waiting  # sentences being synthesised now
-        step = self._mean_seconds / self.concurrency
-        finish = self.clock() + (step if busy else 0.0)
-        for deadline in sorted(waiting + deadlines):
-            finish += step
-            if finish > deadline + slack:
+
+    def ready_at(self, deadline: float, cost: float) -> float:
+        """When a new sentence due at ``deadline`` taking ``cost`` seconds would be ready.
+
+        Earliest deadline first: it waits for what runs now and for every waiting
+        sentence due no later than it (a new reading's first sentence waits for
+        the first sentences of the readings before it, not for their later ones).
+        """
+        if self.scheduler == "fifo":
+            ahead = [(-math.inf, c, -1) for _, c, _ in self._waiting_work()]
+            return self._simulate([*ahead, (math.inf, cost, 0)], self.clock())[0]
+        return self._simulate([*self._waiting_work(), (deadline, cost, 0)], self.clock())[0]
+
+    def admits(
+        self, deadlines: list[float], slack: float, costs: list[float] | None = None
+    ) -> bool:
+        """Whether sentences due at ``deadlines`` can join without a listener stalling.
+
+        Simulates earliest-deadline-first over every waiting sentence with a
+        deadline plus the new ones, each taking its estimated synthesis time
+        (``costs``, else the measured mean) on the first free lane after what
+        runs now: when any would be ready more than ``slack`` seconds after its
+        deadline, a new listener would make someone wait, so the caller refuses
+        it (503) while those already listening keep playing.
+        """
+        if costs is None:
+            costs = [self._mean_seconds] * len(deadlines)
+        work = self._waiting_work()
+        work += [(d, c, i) for i, (d, c) in enumerate(zip(deadlines, costs, strict=True))]
+        lanes = self._lanes(self.clock())
+        for deadline, cost, _tag in sorted(work, key=lambda item: (item[0], item[2] >= 0)):
+            free = heapq.heappop(lanes)
+            heapq.heappush(lanes, free + cost)
+            if free + cost > deadline + slack:
                 return False
         return True
 
     def backlog_seconds(self) -> float:
         """Estimated seconds until every sentence with a deadline is synthesised."""
-        count = sum(1 for j in self._jobs.values() if j.deadline is not None)
-        return count * self._mean_seconds / self.concurrency
+        work = sum(self._cost(j) for j in self._jobs.values() if j.deadline is not None)
+        return work / self.concurrency
 
     def retry_after(self) -> int:
         """Seconds until the queue has likely drained enough to take a new sentence."""
@@ -455,6 +522,7 @@ class Synthesizer:
                 await self._run_side(job)
                 continue
             job.started = True
+            job.started_at = self.clock()
             self._set_waiting(self._waiting - 1)
             started = time.perf_counter()
             try:

@@ -1,0 +1,273 @@
+"""Deadlines against each listener's own playback start, and admission by capacity.
+
+On a fake clock: the playback plans, and the queue's estimate of when a new
+reading's first sentence is ready. Then the real app on the tiny voice: a
+later listener's sentences are due after its own start, a sentence the widget
+asks for long after the reading was made carries its deadline, and listeners
+beyond the measured capacity get 503 at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pytest
+from aiohttp import web
+
+from ttsservice.speech.playback import PlaybackPlans
+from ttsservice.speech.readings import FIRST_SENTENCES, PREFETCH_AHEAD
+from ttsservice.speech.state import SPEECH
+from ttsservice.speech.synthesizer import Priority, Synthesizer
+
+pytest_plugins = ["tests.conftest_voices", "tests.conftest_speech"]
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _key(n: int) -> str:
+    return hashlib.sha256(str(n).encode()).hexdigest()
+
+
+def test_a_sentences_deadline_is_its_readings_start_plus_its_offset() -> None:
+    plans = PlaybackPlans(max_sentences=6)
+    plans.plan([_key(1), _key(2), _key(3)], [0.0, 2.0, 9.0], start=100.0)
+    assert plans.deadline(_key(2)) == pytest.approx(102.0)
+    assert plans.deadline(_key(3)) == pytest.approx(109.0)
+    plans.played(_key(2), 150.0)  # not a first sentence: nothing moves
+    assert plans.deadline(_key(3)) == pytest.approx(109.0)
+    plans.played(_key(1), 104.5)  # the first audio went out later than estimated
+    assert plans.deadline(_key(2)) == pytest.approx(106.5)
+    assert plans.deadline(_key(3)) == pytest.approx(113.5)
+    assert plans.deadline(_key(99)) is None
+    # Bounded: the oldest reading's sentences are forgotten first.
+    plans.plan([_key(10 + i) for i in range(5)], [float(i) for i in range(5)], start=200.0)
+    assert len(plans) == 6
+    assert plans.deadline(_key(1)) is None
+    assert plans.deadline(_key(3)) == pytest.approx(113.5)
+    assert plans.deadline(_key(14)) == pytest.approx(204.0)
+
+
+class Gate:
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.started = threading.Event()
+
+    def job(self) -> Callable[[], tuple[np.ndarray, int]]:
+        def run() -> tuple[np.ndarray, int]:
+            self.started.set()
+            self.release.wait(5)
+            return np.zeros(100, dtype=np.float32), 1000
+
+        return run
+
+
+async def test_a_first_sentence_waits_only_for_earlier_first_sentences() -> None:
+    """EDF estimate of first audio: sentences due later than it do not count."""
+    clock = FakeClock()
+    executor = ThreadPoolExecutor(max_workers=2)
+    queue = Synthesizer(executor, queue_size=50, clock=clock)
+    await queue.start()
+    try:
+        queue.calibrate(1.0, 10.0)  # 0.1 s of synthesis per second of speech
+        chars = round(10.0 / queue.speech_seconds(1))  # 10 s of speech: 1 s to synthesise
+        assert queue.synthesis_seconds(chars) == pytest.approx(1.0, rel=0.01)
+        gate = Gate()
+        futures = [queue.submit("busy", "v", gate.job(), Priority.WARM, chars=chars)]
+        await asyncio.to_thread(gate.started.wait, 5)
+        # Two readings: first sentences due now, second ones due 10 s after their start.
+        for reading in range(2):
+            futures.append(
+                queue.submit(
+                    f"r{reading}s0",
+                    "v",
+                    gate.job(),
+                    Priority.VISITOR,
+                    deadline=clock.now,
+                    chars=chars,
+                )
+            )
+            futures.append(
+                queue.submit(
+                    f"r{reading}s1",
+                    "v",
+                    gate.job(),
+                    Priority.VISITOR,
+                    deadline=clock.now + 10.0,
+                    chars=chars,
+                )
+            )
+        # After the running sentence (1 s) and the two first sentences (1 s each).
+        assert queue.ready_at(clock.now, queue.synthesis_seconds(chars)) == pytest.approx(
+            clock.now + 4.0, rel=0.01
+        )
+        # Per-sentence costs: a short new first sentence fits where a long one would not.
+        short = queue.synthesis_seconds(chars // 10)
+        assert queue.admits([clock.now], slack=3.2, costs=[short])
+        assert not queue.admits([clock.now], slack=3.2, costs=[1.0])
+        gate.release.set()
+        await asyncio.gather(*futures)
+    finally:
+        await queue.close()
+        executor.shutdown(wait=True)
+
+
+def _hold_lanes(synthesizer: Synthesizer) -> tuple[threading.Event, list[Any]]:
+    release = threading.Event()
+
+    def blocker() -> tuple[np.ndarray, int]:
+        release.wait(10)
+        return np.zeros(10, dtype=np.float32), 1000
+
+    blockers = [
+        synthesizer.submit(f"block{i}", "v", blocker, Priority.WARM)
+        for i in range(synthesizer.concurrency)
+    ]
+    return release, blockers
+
+
+async def test_later_listeners_sentences_are_due_after_their_own_start(
+    aiohttp_client: Any, reading_app: Callable[..., web.Application]
+) -> None:
+    app = reading_app(TTS_ADMISSION_SLACK="600")
+    client = await aiohttp_client(app)
+    synthesizer = app[SPEECH].speaker.synthesizer
+    plans = app[SPEECH].plans
+    synthesizer.calibrate(1.0, 5.0)  # slow enough that queueing shows in the estimates
+    release, blockers = _hold_lanes(synthesizer)
+    readings = []
+    try:
+        for n in range(3):
+            text = (
+                f"Läsning {n} börjar här. Den andra meningen handlar om ämne {n} och är längre. "
+                + " ".join(f"Mening {i} av läsning {n} om boken." for i in range(12))
+            )
+            response = await client.post("/api/v1/readings", json={"text": text, "lang": "sv"})
+            assert response.status == 200, await response.text()
+            readings.append(await response.json())
+        keys = [
+            [s["audio"]["mp3"].rsplit("/", 1)[1][:64] for s in r["sentences"]] for r in readings
+        ]
+        seconds = synthesizer.synthesis_seconds
+        texts = [[s["text"] for s in r["sentences"]] for r in readings]
+        # Reading 2 starts playing only when its first sentence is ready: after the first
+        # sentences of readings 0 and 1 (EDF), so its second sentence is due that much later
+        # than reading 0's.
+        firsts = sum(seconds(len(t[0])) for t in texts[:2])
+        gap = plans.deadline(keys[2][1]) - plans.deadline(keys[0][1])
+        assert gap >= firsts * 0.9, (gap, firsts)
+        # A sentence far down the reading (not queued when the reading was made) has a
+        # deadline too: its reading's start plus the speech before it.
+        far = FIRST_SENTENCES + PREFETCH_AHEAD + 2
+        assert not synthesizer.in_flight(keys[0][far])
+        assert plans.deadline(keys[0][far]) > plans.deadline(keys[0][far - 1])
+        # Asked for by the widget, it is queued with that deadline: before warming work and
+        # before a later sentence of another reading, not after every deadline.
+        request = asyncio.create_task(client.get(f"/api/v1/audio/{keys[0][far]}.mp3"))
+        for _ in range(100):
+            if synthesizer.in_flight(keys[0][far]):
+                break
+            await asyncio.sleep(0.02)
+        job = synthesizer._jobs[keys[0][far]]
+        assert job.deadline == pytest.approx(plans.deadline(keys[0][far]))
+    finally:
+        release.set()
+        await asyncio.gather(*blockers)
+    response = await request
+    assert response.status == 200
+
+
+async def test_listeners_beyond_the_measured_capacity_get_503_at_once(
+    aiohttp_client: Any, reading_app: Callable[..., web.Application]
+) -> None:
+    app = reading_app(TTS_TRUSTED_PROXIES="127.0.0.1")
+    client = await aiohttp_client(app)
+    synthesizer = app[SPEECH].speaker.synthesizer
+    # Measured: 1 s of synthesis makes 3 s of speech: three listeners at most (95 %: two).
+    synthesizer.calibrate(1.0, 3.0)
+    assert synthesizer.capacity() == pytest.approx(3.0)
+    statuses = []
+    bodies = []
+    for n in range(4):
+        text = f"Lyssnare {n} läser om biblioteket. Det öppnar klockan nio på måndag {n}."
+        response = await client.post(
+            "/api/v1/readings",
+            json={"text": text, "lang": "sv"},
+            headers={"X-Forwarded-For": f"203.0.113.{n + 1}"},
+        )
+        statuses.append(response.status)
+        bodies.append(await response.json())
+        if response.status == 503:
+            assert 1 <= int(response.headers["Retry-After"]) <= 30
+    assert statuses == [200, 200, 503, 503], statuses
+    assert bodies[2]["error"]["code"] == "overloaded"
+    assert "2 listeners" in bodies[2]["error"]["message"]
+    # A listener who stops (the widget's release beacon) makes room.
+    first = bodies[0]["sentences"][0]["audio"]["mp3"]
+    response = await client.post("/api/v1/release", json={"audio": [first]})
+    assert response.status == 204
+    for _ in range(200):  # the admitted readings' sentences are made (the queue is idle)
+        if synthesizer.waiting == 0 and app[SPEECH].speaker.rendering == 0:
+            break
+        await asyncio.sleep(0.02)
+    response = await client.post(
+        "/api/v1/readings",
+        json={"text": "Nu finns det plats för en till.", "lang": "sv"},
+        headers={"X-Forwarded-For": "203.0.113.9"},
+    )
+    assert response.status == 200, await response.text()
+
+
+async def test_a_listener_alone_is_served_however_slow_the_machine_measures(
+    aiohttp_client: Any, reading_app: Callable[..., web.Application]
+) -> None:
+    """Refusing the only listener keeps nobody else from stalling; the next one is refused."""
+    app = reading_app(TTS_TRUSTED_PROXIES="127.0.0.1")
+    client = await aiohttp_client(app)
+    synthesizer = app[SPEECH].speaker.synthesizer
+    synthesizer.calibrate(10.0, 5.0)  # measured: slower than real time
+    release, blockers = _hold_lanes(synthesizer)
+    statuses = []
+    try:
+        for n in range(2):
+            text = f"Ensam lyssnare {n} läser om biblioteket. Det öppnar klockan nio, varje dag."
+            response = await client.post(
+                "/api/v1/readings",
+                json={"text": text, "lang": "sv"},
+                headers={"X-Forwarded-For": f"203.0.113.{n + 1}"},
+            )
+            statuses.append(response.status)
+            await response.read()
+    finally:
+        release.set()
+        await asyncio.gather(*blockers)
+    assert statuses == [200, 503], statuses
+
+
+async def test_a_page_with_nothing_to_read_is_a_reading_without_sentences(
+    aiohttp_client: Any, aiohttp_server: Any, speech_app: Callable[..., web.Application]
+) -> None:
+    async def empty(request: web.Request) -> web.Response:
+        return web.Response(text="<html><body><nav>…</nav></body></html>", content_type="text/html")
+
+    site = web.Application()
+    site.router.add_get("/empty", empty)
+    server = await aiohttp_server(site, host="127.0.0.1")
+    origin = str(server.make_url("")).rstrip("/")
+    client = await aiohttp_client(
+        speech_app(TTS_ALLOWED_ORIGINS=origin, TTS_ALLOW_PRIVATE_ADDRESSES="true")
+    )
+    response = await client.post("/api/v1/readings", json={"url": f"{origin}/empty"})
+    assert response.status == 200, await response.text()
+    assert (await response.json())["sentences"] == []
