@@ -34,7 +34,9 @@ _DATE_BEFORE = re.compile(
 _MONTH_YEAR = re.compile(
     r"\b(jan|febr?|mar|apr|jun|jul|aug|sept?|okt|nov|dec)\.?\s+(?=\d{4}(?!\d))", re.IGNORECASE
 )
-_MONTH_DASH = re.compile(r"\b(" + "|".join(tb.MONTH_NAMES) + r")\s?[-–—]\s?(?=\w)", re.IGNORECASE)
+_MONTH_DASH = re.compile(
+    r"\b(" + "|".join(tb.MONTH_NAMES) + r")\s?[-–—]\s?(?=\w)(?!minus\b)", re.IGNORECASE
+)
 _MONTH_RANGE = re.compile(rf"\b({_MONTH_ALT})\.?{_DASH}({_MONTH_ALT})\b\.?", re.IGNORECASE)
 _WEEKDAY_RANGE = re.compile(
     rf"(?<![\w])({_WEEKDAY_ALT})\.?{_DASH}({_WEEKDAY_ALT})\b\.?(?!\w)", re.IGNORECASE
