@@ -29,20 +29,17 @@ import numpy.typing as npt
 from ttsservice.speech.audio import AudioFormat, encode, level_loudness
 from ttsservice.speech.cache import AudioCache, CachedFile, StorageUnavailable
 from ttsservice.speech.clips import (
-    CHUNK_PAUSE_SECONDS,
     GONE_POLL_SECONDS,
     LONG_TEXTS_AT_ONCE,
     MAX_GROUP_KEYS,
     MAX_REMEMBERED_SPECS,
     PARTS_AS_JOBS,
-    PARTS_QUEUED,
     ClientGone,
     ClipRecords,
     ClipSpec,
     Samples,
     UnknownClip,
     _encode_in_background,
-    _speak_timed,
     clip_path,
     clips_of_group,
     group_clips,
@@ -51,7 +48,8 @@ from ttsservice.speech.clips import (
     speech_chunks,
     yield_to_event_loop,
 )
-from ttsservice.speech.synthesizer import Abandoned, Priority, Synthesizer
+from ttsservice.speech.longtexts import LongTextParts, assemble
+from ttsservice.speech.synthesizer import Priority, Synthesizer
 from voices.engine import SpeechVoice, WordTimes
 from voices.registry import ESPEAK_PREFIX, VoiceRegistry
 
@@ -433,99 +431,22 @@ class Speaker:
         encoded: dict[str, bytes] | None,
         deadline: float | None,
     ) -> Samples:
-        """A long text synthesised one queued part at a time, then joined and levelled.
-
-        One long selection as a single job would hold a synthesis lane for seconds
-        (8 s for 3,000 characters on a medium voice) while new listeners wait for
-        their first sentence. As parts, each due when it would be heard, other
-        sentences with earlier deadlines go between them. The joined clip is the
-        same as :func:`speak_in_chunks_timed` makes.
-        """
-        synthesizer = self.synthesizer
-        # Parts kept as 16-bit PCM until joined: half the memory of float32.
-        made: dict[int, tuple[npt.NDArray[np.int16], WordTimes | None]] = {}
-
-        def part_job(index: int, text: str) -> Callable[[], tuple[Samples, int]]:
-            def run() -> tuple[Samples, int]:
-                yield_to_event_loop()
-                samples, words = _speak_timed(voice, text, spec.length_scale)
-                made[index] = ((np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16), words)
-                return samples, voice.sample_rate
-
-            return run
-
-        due = synthesizer.clock() if deadline is None else deadline
-        dues: list[float] = []
-        for part in parts:
-            dues.append(due)
-            due += synthesizer.speech_seconds(len(part)) * spec.length_scale
-        queued: list[tuple[str, asyncio.Future[Samples]]] = []
-        part_keys = [f"{key}/part{index}" for index in range(len(parts))]
-        self._parts[key] = part_keys
-        try:
-            # Only a few long texts are assembled at once: each holds its parts until the
-            # last is made (18 MB for 3,000 characters), and forty in step would hold
-            # them all (and every one would finish late); the others wait their turn.
-            await self._assembling.acquire()
-        except BaseException:
-            if self._parts.get(key) is part_keys:
-                del self._parts[key]
-            raise
-        try:
-            if self._parts.get(key) is not part_keys:  # abandoned while waiting its turn
-                raise Abandoned()
-            for index in range(len(parts)):
-                while len(queued) < PARTS_QUEUED and index + len(queued) < len(parts):
-                    ahead = index + len(queued)
-                    future = synthesizer.submit(
-                        part_keys[ahead],
-                        voice.name,
-                        part_job(ahead, parts[ahead]),
-                        priority,
-                        # The first part is due now unless the caller said otherwise.
-                        deadline=dues[ahead] if ahead or deadline is not None else None,
-                        chars=round(len(parts[ahead]) * spec.length_scale),
-                    )
-                    queued.append((part_keys[ahead], future))
-                await asyncio.shield(queued.pop(0)[1])
-                if self._parts.get(key) is not part_keys:  # abandoned by every listener
-                    raise Abandoned()
-        finally:
-            self._assembling.release()
-            if self._parts.get(key) is part_keys:
-                del self._parts[key]
-            for left, _ in queued:  # given up (an error, or shutting down): nobody needs them
-                synthesizer.drop(left)
-        rate = voice.sample_rate
-
-        def join() -> tuple[Samples, WordTimes | None, bytes | None]:
-            yield_to_event_loop()
-            pause = np.zeros(int(rate * CHUNK_PAUSE_SECONDS), dtype=np.float32)
-            pieces: list[Samples] = []
-            words: WordTimes | None = []
-            offset = 0.0
-            for index in range(len(parts)):
-                pcm, times = made.pop(index)
-                samples = pcm.astype(np.float32) / np.float32(32767)
-                if pieces:
-                    pieces.append(pause)
-                    offset += pause.size / rate
-                pieces.append(samples)
-                if words is not None and times is not None:
-                    words.extend((start + offset, end + offset) for start, end in times)
-                else:
-                    words = None
-                offset += samples.size / rate
-            joined = np.concatenate(pieces).astype(np.float32, copy=False)
-            levelled = level_loudness(joined, rate)
-            data = encode(levelled, rate, encode_as) if encode_as is not None else None
-            return levelled, words, data
-
-        levelled, words, data = await synthesizer.run_between(join, priority)
+        """A long text made part by part (see :func:`~ttsservice.speech.longtexts.assemble`)."""
+        levelled, words, data = await assemble(
+            self.synthesizer,
+            LongTextParts(self._parts, self._assembling),
+            key,
+            spec,
+            voice,
+            parts,
+            priority,
+            encode_as,
+            deadline,
+        )
         if encode_as is not None and encoded is not None and data is not None:
             encoded[encode_as.ext] = data
         self._keep_samples(key, levelled)
-        self._timings[key] = (levelled.size / rate, words)
+        self._timings[key] = (levelled.size / voice.sample_rate, words)
         while len(self._timings) > 4096:
             del self._timings[next(iter(self._timings))]
         return levelled
