@@ -1,12 +1,17 @@
-"""Helpers for the speech tests: ffprobe a clip, read a metric."""
+"""Helpers for the speech tests: ffprobe a clip, read a metric, hold the synthesis lanes."""
 
 from __future__ import annotations
 
 import json
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+
+from ttsservice.speech.synthesizer import Priority, Synthesizer
 
 
 def ffprobe(data: bytes, folder: Path, name: str) -> dict[str, Any]:
@@ -45,3 +50,18 @@ async def metric_value(client: Any, name: str, labels: str = "") -> float:
         if line.startswith(wanted + " "):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
+
+
+def hold_lanes(synthesizer: Synthesizer) -> tuple[threading.Event, list[Any]]:
+    """Keep every synthesis lane busy until the returned event is set (work then queues)."""
+    release = threading.Event()
+
+    def blocker() -> tuple[np.ndarray, int]:
+        release.wait(10)
+        return np.zeros(10, dtype=np.float32), 1000
+
+    blockers = [
+        synthesizer.submit(f"block{i}", "v", blocker, Priority.WARM)
+        for i in range(synthesizer.concurrency)
+    ]
+    return release, blockers

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,7 +17,7 @@ import numpy as np
 import pytest
 from aiohttp import web
 
-from tests.speechutil import metric_value
+from tests.speechutil import hold_lanes, metric_value
 from ttsservice.speech.state import SPEECH
 from ttsservice.speech.synthesizer import Abandoned, Priority, Synthesizer
 
@@ -26,21 +25,6 @@ pytest_plugins = ["tests.conftest_voices", "tests.conftest_speech"]
 
 TINY = "sv_SE-test-tiny"
 SYNTHESISED = ("tts_synthesis_seconds_count", f'voice="{TINY}"')
-
-
-def _hold_lanes(synthesizer: Synthesizer) -> tuple[threading.Event, list[Any]]:
-    """Keep every synthesis lane busy until the returned event is set (work then queues)."""
-    release = threading.Event()
-
-    def blocker() -> tuple[np.ndarray, int]:
-        release.wait(20)
-        return np.zeros(10, dtype=np.float32), 1000
-
-    blockers = [
-        synthesizer.submit(f"block{i}", "v", blocker, Priority.WARM)
-        for i in range(synthesizer.concurrency)
-    ]
-    return release, blockers
 
 
 async def _until(check: Callable[[], bool], what: str) -> None:
@@ -56,7 +40,7 @@ async def test_drop_takes_a_waiting_sentence_out_but_lets_a_running_one_finish()
     synthesizer = Synthesizer(executor, queue_size=8, concurrency=1)
     await synthesizer.start()
     try:
-        release, blockers = _hold_lanes(synthesizer)
+        release, blockers = hold_lanes(synthesizer)
         await _until(lambda: synthesizer.waiting == 0, "the blocker did not start")
         ran: list[str] = []
 
@@ -114,7 +98,7 @@ async def test_forty_abandoned_speaks_are_not_all_synthesised(
         async with aiohttp.ClientSession(base) as client:
             synthesizer = app[SPEECH].speaker.synthesizer
             before = await metric_value(client, *SYNTHESISED)
-            release, blockers = _hold_lanes(synthesizer)
+            release, blockers = hold_lanes(synthesizer)
 
             async def speak(n: int) -> None:
                 text = f"Meddelande nummer {n} om bibliotekets öppettider under hösten."
@@ -148,7 +132,7 @@ async def test_release_beacon_drops_a_stopped_readings_queued_sentences(
     app = speech_app()
     client = await aiohttp_client(app)
     synthesizer = app[SPEECH].speaker.synthesizer
-    release, blockers = _hold_lanes(synthesizer)
+    release, blockers = hold_lanes(synthesizer)
     try:
         text = " ".join(f"Mening {n} av en lång text om biblioteket." for n in range(12))
         response = await client.post("/api/v1/readings", json={"text": text, "lang": "sv"})
@@ -180,7 +164,7 @@ async def test_release_keeps_a_sentence_another_request_waits_for(
     app = speech_app()
     client = await aiohttp_client(app)
     synthesizer = app[SPEECH].speaker.synthesizer
-    release, blockers = _hold_lanes(synthesizer)
+    release, blockers = hold_lanes(synthesizer)
     response = await client.post(
         "/api/v1/readings", json={"text": "En mening. En annan mening.", "lang": "sv"}
     )

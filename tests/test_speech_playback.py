@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from aiohttp import web
 
+from tests.speechutil import hold_lanes
 from ttsservice.speech.playback import PlaybackPlans
 from ttsservice.speech.readings import FIRST_SENTENCES, PREFETCH_AHEAD
 from ttsservice.speech.state import SPEECH
@@ -123,20 +124,6 @@ async def test_a_first_sentence_waits_only_for_earlier_first_sentences() -> None
         executor.shutdown(wait=True)
 
 
-def _hold_lanes(synthesizer: Synthesizer) -> tuple[threading.Event, list[Any]]:
-    release = threading.Event()
-
-    def blocker() -> tuple[np.ndarray, int]:
-        release.wait(10)
-        return np.zeros(10, dtype=np.float32), 1000
-
-    blockers = [
-        synthesizer.submit(f"block{i}", "v", blocker, Priority.WARM)
-        for i in range(synthesizer.concurrency)
-    ]
-    return release, blockers
-
-
 async def test_later_listeners_sentences_are_due_after_their_own_start(
     aiohttp_client: Any, reading_app: Callable[..., web.Application]
 ) -> None:
@@ -145,7 +132,7 @@ async def test_later_listeners_sentences_are_due_after_their_own_start(
     synthesizer = app[SPEECH].speaker.synthesizer
     plans = app[SPEECH].plans
     synthesizer.calibrate(1.0, 5.0)  # slow enough that queueing shows in the estimates
-    release, blockers = _hold_lanes(synthesizer)
+    release, blockers = hold_lanes(synthesizer)
     readings = []
     try:
         for n in range(3):
@@ -237,7 +224,7 @@ async def test_a_listener_alone_is_served_however_slow_the_machine_measures(
     client = await aiohttp_client(app)
     synthesizer = app[SPEECH].speaker.synthesizer
     synthesizer.calibrate(10.0, 5.0)  # measured: slower than real time
-    release, blockers = _hold_lanes(synthesizer)
+    release, blockers = hold_lanes(synthesizer)
     statuses = []
     try:
         for n in range(2):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from aiohttp import web
 
-from tests.speechutil import ffprobe, metric_value
+from tests.speechutil import ffprobe, hold_lanes, metric_value
 from ttsservice import keys
 from ttsservice.speech.readings import FIRST_SENTENCES, PREFETCH_AHEAD
 from ttsservice.speech.state import SPEECH
@@ -334,21 +334,6 @@ async def test_an_empty_format_is_400_like_any_unknown_one(
         assert (await response.json())["error"]["code"] == "unsupported_format"
 
 
-def _hold_lanes(synthesizer: Any) -> tuple[threading.Event, list[Any]]:
-    """Keep every synthesis lane busy until the returned event is set (work then queues)."""
-    release = threading.Event()
-
-    def blocker() -> tuple[np.ndarray, int]:
-        release.wait(10)
-        return np.zeros(10, dtype=np.float32), 1000
-
-    blockers = [
-        synthesizer.submit(f"block{i}", "v", blocker, Priority.WARM)
-        for i in range(synthesizer.concurrency)
-    ]
-    return release, blockers
-
-
 @pytest.mark.parametrize(("scheduler", "overtakes"), [("deadline", True), ("fifo", False)])
 async def test_first_sentence_of_every_reading_before_second_of_any(
     aiohttp_client: Any,
@@ -373,7 +358,7 @@ async def test_first_sentence_of_every_reading_before_second_of_any(
         keep(key, samples)
 
     speaker._keep_samples = record
-    release, blockers = _hold_lanes(synthesizer)
+    release, blockers = hold_lanes(synthesizer)
     texts = {
         "a": "Första läsningen börjar här. Den har en andra mening. Och en tredje mening.",
         "b": "Andra läsningen kommer sedan. Även den har mer text. Och ännu en mening.",
@@ -407,7 +392,7 @@ async def test_new_listeners_get_503_when_they_would_make_others_stall(
     # that it would take dozens of readings to fill 2 s. Measured as a slow medium voice:
     # 1 s of synthesis for 5 s of speech (a capacity of 5 listeners).
     synthesizer.calibrate(1.0, 5.0)
-    release, blockers = _hold_lanes(synthesizer)
+    release, blockers = hold_lanes(synthesizer)
     admitted: list[dict[str, Any]] = []
     refused = None
     for n in range(40):
