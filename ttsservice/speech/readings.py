@@ -40,6 +40,7 @@ from ttsservice.speech.languages import (
 )
 from ttsservice.speech.leadin import first_clause_end
 from ttsservice.speech.notices import notice_language, unreadable_notice
+from ttsservice.speech.pacing import cut_points, part_limits
 from ttsservice.speech.playback import PlaybackPlans
 from ttsservice.speech.readingrecords import record_path, share_reading_record
 from ttsservice.speech.speaker import Speaker
@@ -147,11 +148,15 @@ def plan_reading(
     max_sentences: int | None = None,
     max_chars: int | None = None,
     split_first: bool = False,
+    part_limit: Callable[[int], int] | None = None,
 ) -> ReadingPlan:
     """Split and normalise blocks until the reading's limits (blocking: run in the executor).
 
     With ``split_first``, a long first sentence with an early clause boundary is
     two entries, its first clause and the rest (see :mod:`ttsservice.speech.leadin`).
+    With ``part_limit`` (the service is loaded), every sentence longer than
+    ``part_limit(characters spoken before it)`` is cut into parts instead, each
+    an entry (see :mod:`ttsservice.speech.pacing`).
 
     Stops at ``max_sentences`` sentences or ``max_chars`` characters of text
     (sentences with nothing to say count towards it too), so a huge page costs
@@ -160,6 +165,7 @@ def plan_reading(
     """
     sentences: list[Sentence] = []
     chars = 0
+    spoken_chars = 0
     truncated = False
     last_block: Block | None = None
     for block in reading.blocks:
@@ -179,13 +185,20 @@ def plan_reading(
             chars += len(text)
             last_block = block
             spoken = spoken_text(normalizer, text, lang)
-            cut = first_clause_end(text) if split_first and not sentences else None
-            if cut is not None and any(ch.isalnum() for ch in spoken):
-                # Faster first sound (speech.leadin): its first clause, then the rest.
-                rest = cut + len(text[cut:]) - len(text[cut:].lstrip())
-                for a, b in ((0, cut), (rest, len(text))):
+            cuts: list[tuple[int, int]] | None = None
+            if part_limit is not None:
+                # Paced parts (speech.pacing): short at the start, longer as playback goes on.
+                cuts = cut_points(text, part_limit(spoken_chars))
+            elif split_first and not sentences:
+                cut = first_clause_end(text)
+                if cut is not None:
+                    # Faster first sound (speech.leadin): its first clause, then the rest.
+                    cuts = [(0, cut), (cut + len(text[cut:]) - len(text[cut:].lstrip()), len(text))]
+            if cuts is not None and len(cuts) > 1 and any(ch.isalnum() for ch in spoken):
+                for a, b in cuts:
                     part = text[a:b]
                     said = spoken_text(normalizer, part, lang)
+                    spoken_chars += len(said)
                     sentences.append(
                         Sentence(
                             len(sentences),
@@ -198,6 +211,7 @@ def plan_reading(
                         )
                     )
             elif any(ch.isalnum() for ch in spoken):
+                spoken_chars += len(spoken)
                 sentences.append(
                     Sentence(len(sentences), block.index, span.start, end, text, spoken, lang)
                 )
@@ -354,42 +368,65 @@ async def prepare_reading(
     normalizer = normalizer_of(app)
     languages = app[LANGUAGE_VOICES]
     loop = asyncio.get_running_loop()
-    plan = await loop.run_in_executor(
-        app[keys.CPU_EXECUTOR],
-        functools.partial(
-            plan_reading,
-            reading,
-            normalizer,
-            max_sentences=settings.max_reading_sentences,
-            max_chars=settings.max_reading_chars,
-            split_first=True,
-        ),
-    )
-    reading = plan.reading
     executor = app[keys.CPU_EXECUTOR]
-    speaks_main = voice or await loop.run_in_executor(executor, languages.voice_for, reading.lang)
-    voiced = await loop.run_in_executor(
-        executor, voice_sentences, plan.sentences, reading.lang, speaks_main, languages, normalizer
-    )
-    # The reading's voice: the one asked for, its language's, or its notices' when none.
-    voice = speaks_main
-    if voice is None:
-        voice = await loop.run_in_executor(
-            executor, main_voice, languages, notice_language(reading.lang)
-        )
-    sentences = [s for s, _ in voiced]
-    specs = [
-        dataclasses.replace(
-            speaker.spec(
-                s.spoken,
-                s.notice_lang or s.lang,
-                speaking,
-                normalizer_version_for(normalizer, s.notice_lang or s.lang),
+    given_voice = voice
+
+    async def planned(
+        part_limit: Callable[[int], int] | None,
+    ) -> tuple[ReadingPlan, SpeechVoice, list[tuple[Sentence, SpeechVoice]], list[ClipSpec]]:
+        plan = await loop.run_in_executor(
+            executor,
+            functools.partial(
+                plan_reading,
+                reading,
+                normalizer,
+                max_sentences=settings.max_reading_sentences,
+                max_chars=settings.max_reading_chars,
+                split_first=True,
+                part_limit=part_limit,
             ),
-            written=s.notice or s.text,
         )
-        for s, speaking in voiced
-    ]
+        lang = plan.reading.lang
+        speaks_main = given_voice or await loop.run_in_executor(executor, languages.voice_for, lang)
+        voiced = await loop.run_in_executor(
+            executor, voice_sentences, plan.sentences, lang, speaks_main, languages, normalizer
+        )
+        # The reading's voice: the one asked for, its language's, or its notices' when none.
+        main = speaks_main
+        if main is None:
+            main = await loop.run_in_executor(
+                executor, main_voice, languages, notice_language(lang)
+            )
+        specs = [
+            dataclasses.replace(
+                speaker.spec(
+                    s.spoken,
+                    s.notice_lang or s.lang,
+                    speaking,
+                    normalizer_version_for(normalizer, s.notice_lang or s.lang),
+                ),
+                written=s.notice or s.text,
+            )
+            for s, speaking in voiced
+        ]
+        return plan, main, voiced, specs
+
+    plan, voice, voiced, specs = await planned(None)
+    synthesizer = speaker.synthesizer
+    if start_in is not None and synthesizer.scheduler == "deadline":
+        # With others listening, paced parts keep everyone's next clip in time, unless
+        # this page's first sentences are made or being made already (someone else is
+        # reading it: sharing their clips costs no synthesis at all).
+        part_limit = part_limits(
+            app[SPEECH].listeners.active(),
+            synthesizer.capacity(),
+            synthesizer.speech_seconds(1),
+        )
+        shared = all(speaker.is_cached(spec.key(), start_in) for spec in specs[:FIRST_SENTENCES])
+        if part_limit is not None and not shared:
+            plan, voice, voiced, specs = await planned(part_limit)
+    reading = plan.reading
+    sentences = [s for s, _ in voiced]
     if start_in is not None:
         slack = app[keys.SETTINGS].admission_slack
         start_synthesis(

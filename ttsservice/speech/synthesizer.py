@@ -42,6 +42,13 @@ DEFAULT_REALTIME_FACTOR = 0.1
 """Seconds of synthesis per second of speech before any is measured (a medium voice on
 two cores measures about 0.06)."""
 
+RATE_DECAY = 0.97
+"""Weight kept by the past at each sentence in the measured real-time factor (the last
+thirty or so sentences count most)."""
+
+CALIBRATION_WEIGHT = 20.0
+"""Seconds of speech the start's estimate (measured at warm-up, or the default) counts as."""
+
 Samples = npt.NDArray[np.float32]
 T = TypeVar("T")
 
@@ -159,6 +166,8 @@ class Synthesizer:
         self._mean_seconds = initial_mean_seconds
         self._speech_per_char = DEFAULT_SPEECH_PER_CHAR
         self._realtime_factor = DEFAULT_REALTIME_FACTOR
+        self._synthesis_sum = CALIBRATION_WEIGHT * DEFAULT_REALTIME_FACTOR
+        self._audio_sum = CALIBRATION_WEIGHT
         self._closed = False
 
     # --- lifecycle ------------------------------------------------------------
@@ -225,6 +234,9 @@ class Synthesizer:
         """
         if seconds > 0 and audio_seconds > 0:
             self._realtime_factor = seconds / audio_seconds
+            # Weighs as much as a few sentences: the first measured ones soon outweigh it.
+            self._synthesis_sum = CALIBRATION_WEIGHT * self._realtime_factor
+            self._audio_sum = CALIBRATION_WEIGHT
 
     def synthesis_seconds(self, chars: int) -> float:
         """Estimated seconds one lane takes to synthesise ``chars`` characters (normal speed).
@@ -549,8 +561,12 @@ class Synthesizer:
                 per_char = audio_seconds / job.chars
                 self._speech_per_char = 0.8 * self._speech_per_char + 0.2 * per_char
             if audio_seconds > 0:
-                factor = seconds / audio_seconds
-                self._realtime_factor = 0.8 * self._realtime_factor + 0.2 * factor
+                # A ratio of decaying sums, weighted by length: short clips (paced parts) and
+                # a moment's contention move it little, so the capacity admission uses is
+                # the one sustained over the last few dozen sentences.
+                self._synthesis_sum = RATE_DECAY * self._synthesis_sum + seconds
+                self._audio_sum = RATE_DECAY * self._audio_sum + audio_seconds
+                self._realtime_factor = self._synthesis_sum / self._audio_sum
             self._metrics.synthesized(job.voice_name, seconds, audio_seconds)
             late = self.clock() - job.deadline if job.deadline is not None else 0.0
             if not job.due_now and late > MISS_GRACE_SECONDS:
