@@ -115,6 +115,8 @@ class Listener:
     refused: bool = False
     refused_after: float | None = None
     """Seconds until the 503 came, for a refused listener."""
+    index: int = 0
+    """Which listener (in the order they pressed Lyssna)."""
     refusal: str = ""
     """The 503's message, for a refused listener."""
     first_audio: float | None = None
@@ -133,7 +135,7 @@ async def listen(
 
     Counted in seconds, not entries: under load the service cuts sentences into parts.
     """
-    result = Listener()
+    result = Listener(index=n)
     headers = {"X-Forwarded-For": f"10.{n // 250}.{n % 250}.7"}
     started = time.monotonic()
     async with session.post(base + "/api/v1/readings", json={"url": page}, headers=headers) as r:
@@ -267,7 +269,7 @@ def run(
         "stalled": len(stalled),
         "longest_silence": max((max(x.stalls) for x in stalled), default=0.0),
         "errors": [e for x in listeners for e in x.errors][:5],
-        "stalled_at": [x.stalled_at for x in stalled],
+        "stalled_at": {x.index: x.stalled_at for x in stalled},
         "refusals": sorted({x.refusal for x in listeners if x.refused}),
         "entries": [round(sum(x.entries), 1) for x in admitted][:1]
         + [[round(e, 1) for e in x.entries] for x in admitted][:1],

@@ -14,6 +14,7 @@ import hashlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,12 @@ from aiohttp import web
 
 from tests.speechutil import hold_lanes
 from ttsservice.speech.playback import PlaybackPlans
-from ttsservice.speech.readings import FIRST_SENTENCES, PREFETCH_AHEAD
+from ttsservice.speech.readings import (
+    FIRST_AUDIO_ALLOWANCES,
+    FIRST_SENTENCES,
+    PREFETCH_AHEAD,
+    start_synthesis,
+)
 from ttsservice.speech.state import SPEECH
 from ttsservice.speech.synthesizer import Priority, Synthesizer
 
@@ -258,3 +264,86 @@ async def test_a_page_with_nothing_to_read_is_a_reading_without_sentences(
     response = await client.post("/api/v1/readings", json={"url": f"{origin}/empty"})
     assert response.status == 200, await response.text()
     assert (await response.json())["sentences"] == []
+
+
+class _Speaker:
+    """What start_synthesis needs of a speaker: the queue, and sentences queued in it."""
+
+    def __init__(self, queue: Synthesizer, gate: Gate) -> None:
+        self.synthesizer = queue
+        self.gate = gate
+        self.futures: list[asyncio.Future[Any]] = []
+
+    def is_cached(self, key: str, hint: object) -> bool:
+        return False
+
+    def prefetch(
+        self, key: str, spec: Any, hint: object, priority: Priority, *, deadline: float | None
+    ) -> bool:
+        chars = len(spec.text)
+        job = self.gate.job()
+        self.futures.append(
+            self.synthesizer.submit(key, "v", job, priority, deadline=deadline, chars=chars)
+        )
+        return True
+
+
+async def test_a_new_listeners_first_clip_waits_as_little_as_keeps_others_on_time() -> None:
+    """With others listening, a first clip is due as late as needed, within the allowance."""
+    clock = FakeClock()
+    executor = ThreadPoolExecutor(max_workers=2)
+    queue = Synthesizer(executor, queue_size=50, clock=clock)
+    await queue.start()
+    gate = Gate()
+    speaker = _Speaker(queue, gate)
+    try:
+        queue.calibrate(1.0, 10.0)  # 0.1 s of synthesis per second of speech
+        per_second = round(1 / queue.speech_seconds(1))  # characters in a second of speech
+        speaker.futures.append(queue.submit("busy", "v", gate.job(), Priority.WARM, chars=1))
+        await asyncio.to_thread(gate.started.wait, 5)
+        # A listener playing: its next clip, 5 s of speech (0.5 s to make), due in 0.85 s.
+        playing = queue.submit(
+            "next",
+            "v",
+            gate.job(),
+            Priority.VISITOR,
+            deadline=clock.now + 0.85,
+            chars=5 * per_second,
+        )
+        speaker.futures.append(playing)
+        # A new listener: a 3-second first clip (0.3 s to make), then a long one.
+        specs = [
+            SimpleNamespace(text="x" * (3 * per_second), length_scale=1.0),
+            SimpleNamespace(text="x" * (9 * per_second), length_scale=1.0),
+        ]
+        keys = [_key(100), _key(101)]
+        start_synthesis(
+            speaker,  # type: ignore[arg-type]
+            keys,
+            specs,  # type: ignore[arg-type]
+            hint=None,  # type: ignore[arg-type]
+            admission_slack=600,
+            listening=(1, 60.0),
+        )
+        # Due 0.6 s from now or sooner it would go first and leave the other listener's
+        # clip too little time (ready 0.8 s from now, due at 0.85: within the margin);
+        # due 0.9 s from now it goes after it, and is still ready within the allowance.
+        assert FIRST_AUDIO_ALLOWANCES[2:4] == (0.6, 0.9)
+        first = queue._jobs[keys[0]].deadline
+        assert first is not None
+        assert first - clock.now == pytest.approx(0.9)
+        # Alone, a listener's first clip is due at once.
+        start_synthesis(
+            speaker,  # type: ignore[arg-type]
+            [_key(200)],
+            [SimpleNamespace(text="x" * per_second, length_scale=1.0)],  # type: ignore[list-item]
+            hint=None,  # type: ignore[arg-type]
+            admission_slack=600,
+            listening=(0, None),
+        )
+        assert queue._jobs[_key(200)].deadline == pytest.approx(clock.now)
+    finally:
+        gate.release.set()
+        await asyncio.gather(*speaker.futures, return_exceptions=True)
+        await queue.close()
+        executor.shutdown(wait=True)

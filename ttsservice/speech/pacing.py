@@ -9,7 +9,10 @@ seconds due after ``S`` seconds of playback can be made in time only if
 time until it is due; ``A`` is the head start the first clip gives). So
 ``L <= (A + (1 - u) * S) / u``: short clips at the start, longer ones as the
 listeners' lead grows. A whole sentence of 10 s after a heading of 2 s (the
-seed page) needs ``u <= 0.2``; in parts it plays at ``u`` near 0.9.
+seed page) needs ``u <= 0.2``; in parts (never shorter than
+:data:`MIN_PART_CHARS`, which is more than the limit for the first seconds)
+listeners in step at ``u`` of 0.8 to 0.9 are at most about a second behind at
+the start, which the spread of a crowd's first audio takes up.
 
 So while others listen, a new reading's sentences longer than that limit are
 cut into parts (for the load with the new listener, at least
@@ -30,7 +33,15 @@ from collections.abc import Callable
 
 from ttsservice.speech.clips import MAX_CHUNK_CHARS
 
-__all__ = ["CROWD_LOAD", "HEAD_START_SECONDS", "MIN_PART_CHARS", "cut_points", "part_limits"]
+__all__ = [
+    "CROWD_LOAD",
+    "HEAD_START_SECONDS",
+    "MAX_LOAD",
+    "MIN_PART_CHARS",
+    "MIN_PIECE_CHARS",
+    "cut_points",
+    "part_limits",
+]
 
 CROWD_LOAD = 0.8
 """The share of the synthesis capacity readings are paced for when others listen."""
@@ -44,8 +55,9 @@ MIN_PART_CHARS = 30
 MIN_PIECE_CHARS = 15
 """No part is shorter than this (the end of a sentence is not left alone as a word or two)."""
 
-MAX_LOAD = 0.97
-"""The load the limits are computed for at most (above it they would shrink without end)."""
+MAX_LOAD = 0.9
+"""The load the limits are computed for at most: above it the parts stay short for minutes,
+and every part costs a request, an encoding and a timings file of its own."""
 
 _CLAUSE = re.compile(r"[,;:]$")
 

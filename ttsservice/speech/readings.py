@@ -52,6 +52,7 @@ from voices.registry import VOICES
 
 __all__ = [
     "CAPACITY_SHARE",
+    "FIRST_AUDIO_ALLOWANCES",
     "FIRST_SENTENCES",
     "PREFETCH_AHEAD",
     "PreparedReading",
@@ -73,6 +74,16 @@ PREFETCH_AHEAD = 5
 CAPACITY_SHARE = 0.95
 """Share of the measured synthesis capacity (listeners it can keep playing) that admission
 fills: the rest absorbs the estimate's error and the work of page extraction and encoding."""
+
+FIRST_AUDIO_ALLOWANCES = (0.0, 0.3, 0.6, 0.9, 1.2)
+"""Seconds a new listener's first clip may be due after the request while others listen,
+tried in turn: the first with which every queued clip (theirs and the new listener's) is
+estimated ready in time. Without it a crowd pressing Lyssna together would each wait for
+everyone's first clip before their own second one, and the first of them would stall."""
+
+ON_TIME_MARGIN = 0.3
+"""Seconds before its deadline a clip must be estimated ready to count as on time when
+choosing a wait: the estimate errs in a burst, when page parsing and requests take CPU."""
 
 DOWNLOAD_PATIENCE = 300.0
 """Seconds a whole-page download may wait in total for a busy queue."""
@@ -186,14 +197,14 @@ def plan_reading(
             last_block = block
             spoken = spoken_text(normalizer, text, lang)
             cuts: list[tuple[int, int]] | None = None
-            if part_limit is not None:
-                # Paced parts (speech.pacing): short at the start, longer as playback goes on.
-                cuts = cut_points(text, part_limit(spoken_chars))
-            elif split_first and not sentences:
+            if split_first and not sentences:
                 cut = first_clause_end(text)
                 if cut is not None:
                     # Faster first sound (speech.leadin): its first clause, then the rest.
                     cuts = [(0, cut), (cut + len(text[cut:]) - len(text[cut:].lstrip()), len(text))]
+            if cuts is None and part_limit is not None:
+                # Paced parts (speech.pacing): short at the start, longer as playback goes on.
+                cuts = cut_points(text, part_limit(spoken_chars))
             if cuts is not None and len(cuts) > 1 and any(ch.isalnum() for ch in spoken):
                 for a, b in cuts:
                     part = text[a:b]
@@ -519,14 +530,32 @@ def start_synthesis(
     delay = 0.0
     if charge is not None:
         delay = charge(sum(length for length, new in zip(lengths, fresh, strict=False) if new))
-    due = synthesizer.clock() + delay
-    start = synthesizer.ready_at(due, costs[0]) if ahead and fresh[0] else due
     offsets: list[float] = []
     spoken = 0.0
     for length in lengths:
         offsets.append(spoken)
         spoken += length
-    deadlines = ([due] + [start + offset for offset in offsets[1 : len(ahead)]])[: len(ahead)]
+
+    def schedule(wait: float) -> tuple[float, list[float]]:
+        due = synthesizer.clock() + delay + wait
+        start = synthesizer.ready_at(due, costs[0]) if ahead and fresh[0] else due
+        deadlines = [due] + [start + offset for offset in offsets[1 : len(ahead)]]
+        return start, deadlines[: len(ahead)]
+
+    start, deadlines = schedule(0.0)
+    if listening is not None and listening[0]:
+        # Others are listening: their clips due sooner go before this first one, which
+        # waits as little as keeps everyone on time (a crowd pressing Lyssna together
+        # then starts over a second or so; see FIRST_AUDIO_ALLOWANCES).
+        for wait in FIRST_AUDIO_ALLOWANCES:
+            start, deadlines = schedule(wait)
+            if not fresh[0]:
+                break  # the first clip is made or being made: nothing to choose
+            new = [(d, c) for d, c, is_new in zip(deadlines, costs, fresh, strict=True) if is_new]
+            if synthesizer.admits(
+                [d for d, _ in new], -ON_TIME_MARGIN, [c for _, c in new], check_first=False
+            ):
+                break
     if admission_slack is not None and listening is not None and any(fresh):
         playing, next_end = listening
         # One listener is always served: the capacity is about crowds, not one visitor.

@@ -42,11 +42,12 @@ DEFAULT_REALTIME_FACTOR = 0.1
 """Seconds of synthesis per second of speech before any is measured (a medium voice on
 two cores measures about 0.06)."""
 
-RATE_DECAY = 0.97
+RATE_DECAY = 0.99
 """Weight kept by the past at each sentence in the measured real-time factor (the last
-thirty or so sentences count most)."""
+hundred or so count most: a crowd's first second, when page parsing and requests take
+CPU, does not swing the capacity that admission uses)."""
 
-CALIBRATION_WEIGHT = 20.0
+CALIBRATION_WEIGHT = 60.0
 """Seconds of speech the start's estimate (measured at warm-up, or the default) counts as."""
 
 Samples = npt.NDArray[np.float32]
@@ -294,7 +295,12 @@ class Synthesizer:
         return self._simulate([*self._waiting_work(), (deadline, cost, 0)], self.clock())[0]
 
     def admits(
-        self, deadlines: list[float], slack: float, costs: list[float] | None = None
+        self,
+        deadlines: list[float],
+        slack: float,
+        costs: list[float] | None = None,
+        *,
+        check_first: bool = True,
     ) -> bool:
         """Whether sentences due at ``deadlines`` can join without a listener stalling.
 
@@ -303,17 +309,19 @@ class Synthesizer:
         (``costs``, else the measured mean) on the first free lane after what
         runs now: when any would be ready more than ``slack`` seconds after its
         deadline, a new listener would make someone wait, so the caller refuses
-        it (503) while those already listening keep playing.
+        it (503) while those already listening keep playing. Without
+        ``check_first`` the first new sentence takes its lane time but may be late
+        (its deadline is a choice being tried, not a listener's).
         """
         if costs is None:
             costs = [self._mean_seconds] * len(deadlines)
         work = self._waiting_work()
         work += [(d, c, i) for i, (d, c) in enumerate(zip(deadlines, costs, strict=True))]
         lanes = self._lanes(self.clock())
-        for deadline, cost, _tag in sorted(work, key=lambda item: (item[0], item[2] >= 0)):
+        for deadline, cost, tag in sorted(work, key=lambda item: (item[0], item[2] >= 0)):
             free = heapq.heappop(lanes)
             heapq.heappush(lanes, free + cost)
-            if free + cost > deadline + slack:
+            if free + cost > deadline + slack and (check_first or tag != 0):
                 return False
         return True
 
@@ -569,6 +577,17 @@ class Synthesizer:
                 self._realtime_factor = self._synthesis_sum / self._audio_sum
             self._metrics.synthesized(job.voice_name, seconds, audio_seconds)
             late = self.clock() - job.deadline if job.deadline is not None else 0.0
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "synthesised %s (%d chars) in %.3f s, estimated %.3f s; ready %+.2f s "
+                    "after its deadline; %d waiting",
+                    job.key[:12],
+                    job.chars,
+                    seconds,
+                    self._cost(job),
+                    late,
+                    self._waiting,
+                )
             if not job.due_now and late > MISS_GRACE_SECONDS:
                 self._metrics.deadline_missed(late)
             self._finish(job, samples=samples)
