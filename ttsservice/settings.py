@@ -212,7 +212,7 @@ class Settings:
         maximum=10_000,
     )
     client_speech_burst: float = setting(
-        300.0,
+        600.0,
         "Seconds of speech one client may ask for at once before the rate applies.",
         minimum=10,
         maximum=1_000_000,
