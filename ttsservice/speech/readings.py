@@ -78,7 +78,8 @@ fills: the rest absorbs the estimate's error and the work of page extraction and
 FIRST_AUDIO_ALLOWANCES = (0.0, 0.3, 0.6, 0.9, 1.2)
 """Seconds a new listener's first clip may be due after the request while others listen,
 tried in turn: the first with which every queued clip (theirs and the new listener's) is
-estimated ready in time. Without it a crowd pressing Lyssna together would each wait for
+estimated ready :data:`ON_TIME_MARGIN` early; the longest when none is (admission then
+decides). Without it a crowd pressing Lyssna together would each wait for
 everyone's first clip before their own second one, and the first of them would stall."""
 
 ON_TIME_MARGIN = 0.3
@@ -165,7 +166,7 @@ def plan_reading(
 
     With ``split_first``, a long first sentence with an early clause boundary is
     two entries, its first clause and the rest (see :mod:`ttsservice.speech.leadin`).
-    With ``part_limit`` (the service is loaded), every sentence longer than
+    With ``part_limit`` (others are listening), every sentence longer than
     ``part_limit(characters spoken before it)`` is cut into parts instead, each
     an entry (see :mod:`ttsservice.speech.pacing`).
 
