@@ -270,8 +270,8 @@ def run(
         "errors": [e for x in listeners for e in x.errors][:5],
         "stalled_at": {x.index: x.stalled_at for x in stalled},
         "refusals": sorted({x.refusal for x in listeners if x.refused}),
-        "entries": [round(sum(x.entries), 1) for x in admitted][:1]
-        + [[round(e, 1) for e in x.entries] for x in admitted][:1],
+        # The first listener's entries (seconds each): whole sentences or paced parts.
+        "first_listener_entries": [round(e, 1) for e in admitted[0].entries] if admitted else [],
         "peak_rss_mb": round(rss, 1),
         "synthesis_per_sentence": synthesis / sentences_made if sentences_made else None,
         "speech_per_synthesis_second": speed,

@@ -18,11 +18,12 @@ So while others listen, a new reading's sentences longer than that limit are
 cut into parts (for the load with the new listener, at least
 :data:`CROWD_LOAD`), each an entry of the reading (the widget plays and
 highlights it as it does any sentence, as with :mod:`ttsservice.speech.leadin`). Cuts
-are where a long sentence's speech chunks are cut anyway (after clause
-punctuation, else between words; see ``speech.clips.speech_chunks``), never
-after an abbreviation's dot or between two numbers, and no part is shorter
-than :data:`MIN_PIECE_CHARS`. A listener alone hears whole sentences as before,
-and their clips are shared with every other reading of them.
+are made in the written text, as a long sentence's speech chunks are (after
+clause punctuation, else between words; see ``speech.clips.speech_chunks``),
+never next to a number, after an abbreviation's dot or before a regnal numeral,
+and no part is shorter than :data:`MIN_PIECE_CHARS`. A listener alone hears
+whole sentences as before, and their clips are shared with every other reading
+of them.
 """
 
 from __future__ import annotations
