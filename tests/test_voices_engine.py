@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from tests.tinyvoice import SAMPLE_RATE, expected_samples
+from voices import engine
 from voices.engine import FallbackVoice, PiperSpeechVoice, SpeechVoice, VoiceLoadError
 
 pytest_plugins = ["tests.conftest_voices"]
@@ -56,6 +60,37 @@ def test_fingerprint_follows_model_bytes(tiny_voice_path: Path, tmp_path: Path) 
     config = Path(f"{copy}.json")
     config.write_text(config.read_text("utf-8").replace('"length_scale": 1', '"length_scale": 1.1'))
     assert PiperSpeechVoice.load(copy).fingerprint != first.fingerprint
+
+
+def test_a_model_the_patch_cannot_align_is_tried_once_until_it_changes(
+    tiny_voice_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tiny model has nothing for Piper's alignment patch to patch: its child process
+    fails once, a marker beside the model says why, and later loads start no child."""
+    copy = tmp_path / "copy.onnx"
+    copy.write_bytes(tiny_voice_path.read_bytes())
+    Path(f"{copy}.json").write_text(Path(f"{tiny_voice_path}.json").read_text("utf-8"), "utf-8")
+    children: list[Any] = []
+    run = subprocess.run
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        children.append(args[0])
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(engine.subprocess, "run", counted)
+    first = PiperSpeechVoice.load(copy)
+    assert len(children) == 1
+    marker = engine.unaligned_marker(copy)
+    assert b"ceil" in marker.read_bytes()  # the patch's own complaint, kept for a person
+    assert not engine.aligned_path(copy).exists()
+    again = PiperSpeechVoice.load(copy)
+    assert len(children) == 1  # remembered: no second child
+    assert again.fingerprint == first.fingerprint
+    assert again.synthesize("Hej.").size > 0
+    later = marker.stat().st_mtime + 10
+    os.utime(copy, (later, later))  # a new model: the patch is tried again
+    PiperSpeechVoice.load(copy)
+    assert len(children) == 2
 
 
 def test_broken_model_raises_voice_load_error(tiny_voice_path: Path, tmp_path: Path) -> None:

@@ -41,7 +41,18 @@ def test_joe_installs_as_swedish_standin(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+    # The aligned copy made while checking that the model loads is installed with it (no
+    # second patch at the service's first start) and nothing hidden is left behind.
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "sv-standin.install.json",
+        "sv-standin.onnx",
+        "sv-standin.onnx.aligned",
+        "sv-standin.onnx.json",
+    ]
+    aligned = folder / "sv-standin.onnx.aligned"
+    made = aligned.stat().st_mtime_ns
     voice = PiperSpeechVoice.load(folder / "sv-standin.onnx")
+    assert aligned.stat().st_mtime_ns == made
     assert (voice.name, voice.language, voice.sample_rate) == ("sv-standin", "sv", 22050)
     samples = voice.synthesize("Välkommen till Region Stockholm. Här kan du läsa om vården.")
     seconds = samples.size / voice.sample_rate

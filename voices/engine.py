@@ -278,18 +278,30 @@ def aligned_path(model_path: Path) -> Path:
     return model_path.with_name(model_path.name + ".aligned")
 
 
+def unaligned_marker(model_path: Path) -> Path:
+    """The file saying that ``model_path`` cannot be patched (so no child is started again)."""
+    return model_path.with_name(model_path.name + ".aligned.failed")
+
+
 def aligned_model(model_path: Path) -> Path | None:
     """A copy of the model that also outputs samples per phoneme, made once; None if none.
 
     The copy is written by ``piper.patch_voice_with_alignment`` in a child process
     (the onnx graph is loaded and saved there, not in the service) and renamed into
     place; it is made again when the model is newer. None when the folder is not
-    writable or the model needs no patch (it already has the output).
+    writable or the model needs no patch (it already has the output) or cannot be
+    patched: that is remembered beside the model (:func:`unaligned_marker`, with the
+    patch's complaint), so later starts do not spend a second on it again until the
+    model changes.
     """
     target = aligned_path(model_path)
+    failed = unaligned_marker(model_path)
     try:
-        if target.is_file() and target.stat().st_mtime >= model_path.stat().st_mtime:
+        made = model_path.stat().st_mtime
+        if target.is_file() and target.stat().st_mtime >= made:
             return target
+        if failed.is_file() and failed.stat().st_mtime >= made:
+            return None
         partial = target.with_name(f".{target.name}.{os.getpid()}.part")
         result = subprocess.run(  # noqa: S603 - our own interpreter and piper's module
             [*_PATCH_COMMAND, str(model_path), "--output", str(partial)],
@@ -299,6 +311,7 @@ def aligned_model(model_path: Path) -> Path | None:
         )
         if result.returncode != 0 or not partial.is_file():
             partial.unlink(missing_ok=True)
+            failed.write_bytes(result.stderr[-4000:])
             return None
         os.replace(partial, target)
     except (OSError, subprocess.SubprocessError) as exc:

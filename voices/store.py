@@ -29,7 +29,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from voices.catalog import Catalog, CatalogFile, CatalogVoice, load_catalog
-from voices.engine import PiperSpeechVoice, VoiceLoadError, aligned_path, file_sha256
+from voices.engine import (
+    PiperSpeechVoice,
+    VoiceLoadError,
+    aligned_path,
+    file_sha256,
+    unaligned_marker,
+)
 
 __all__ = [
     "ChecksumMismatch",
@@ -259,6 +265,9 @@ class VoiceStore:
         finally:  # also on KeyboardInterrupt
             for path in paths:
                 path.unlink(missing_ok=True)
+            if paths:  # what loading the model to check it left beside it
+                aligned_path(paths[0]).unlink(missing_ok=True)
+                unaligned_marker(paths[0]).unlink(missing_ok=True)
 
     def _download(
         self, url: str, expected: CatalogFile, target: Path, *, timeout: float, progress: bool
@@ -319,7 +328,15 @@ class VoiceStore:
         for path in (tmp_model, tmp_config):
             path.chmod(0o644)  # mkstemp makes 0600; the service may run as another user
         os.replace(tmp_config, self.config_path(name))
-        os.replace(tmp_model, self.model_path(name))
+        model = self.model_path(name)
+        os.replace(tmp_model, model)
+        # What loading it left beside it (the aligned copy, or the note that there can be
+        # none) goes with it: the service's first start need not patch the model again.
+        for made in (aligned_path, unaligned_marker):
+            if made(tmp_model).is_file():
+                os.replace(made(tmp_model), made(model))
+            else:
+                made(model).unlink(missing_ok=True)
         _write_atomically(self.record_path(name), json.dumps(record, indent=2) + "\n")
         logger.info("installed voice %s from %s", name, source)
         voice = self.find(name)
@@ -356,7 +373,13 @@ class VoiceStore:
         if self.find(name) is None:
             raise self._not_installed(name)
         model = self.model_path(name)
-        for path in (model, aligned_path(model), self.config_path(name), self.record_path(name)):
+        for path in (
+            model,
+            aligned_path(model),
+            unaligned_marker(model),
+            self.config_path(name),
+            self.record_path(name),
+        ):
             path.unlink(missing_ok=True)
         logger.info("removed voice %s", name)
 
