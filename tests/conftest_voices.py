@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -26,13 +27,30 @@ def tiny_voice_path(tiny_voice_dir: Path) -> Path:
     return tiny_voice_dir / f"{TINY_VOICE_NAME}.onnx"
 
 
-@pytest.fixture
-def voices_dir_with_tiny(tmp_path: Path, tiny_voice_path: Path) -> Path:
-    """A voices folder where the tiny voice is installed (with its install record)."""
+@pytest.fixture(scope="session")
+def tiny_voice_installed(tmp_path_factory: pytest.TempPathFactory, tiny_voice_path: Path) -> Path:
+    """A voices folder with the tiny voice installed by the store, made once per session.
+
+    Installing loads the model to check it, and that tries Piper's alignment patch in a
+    child process (about a second, and it fails for the tiny model: a note beside the
+    model says so; tests/test_voices_engine.py checks that).
+    """
     from voices.store import VoiceStore
 
-    folder = tmp_path / "voices"
+    folder = tmp_path_factory.mktemp("tiny-installed") / "voices"
     VoiceStore(folder).install_from(tiny_voice_path)
+    return folder
+
+
+@pytest.fixture
+def voices_dir_with_tiny(tmp_path: Path, tiny_voice_installed: Path) -> Path:
+    """A voices folder where the tiny voice is installed (with its install record).
+
+    A copy of the session's installed folder (times kept, so nothing looks newer than
+    what was made from it): each test may change its own.
+    """
+    folder = tmp_path / "voices"
+    shutil.copytree(tiny_voice_installed, folder)
     return folder
 
 

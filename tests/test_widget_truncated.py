@@ -21,6 +21,8 @@ async def test_a_truncated_reading_is_announced_at_start_and_end(demo: DemoPage)
     page = demo.page
     await demo.open()
     await demo.accept_cookies()
+    # At 2×: what is announced is the subject here, not the pace (half the test's time).
+    await page.locator(".tts-player").get_by_label("Hastighet").select_option("2")
     reading = await demo.listen()
     assert reading["truncated"] is True
     assert len(reading["sentences"]) == 2

@@ -107,6 +107,8 @@ async def test_an_unreadable_passage_is_played_highlighted_and_its_notice_shown(
 
     await demo.open()
     await demo.accept_cookies()
+    # At 2×: what is shown is the subject here, not the pace (half the test's time).
+    await page.locator(".tts-player").get_by_label("Hastighet").select_option("2")
     await page.route("**/api/v1/readings", _readings_changed_by(change))
     reading = await demo.listen()
     sentences = reading["sentences"]
