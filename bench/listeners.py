@@ -6,8 +6,9 @@ shared or cached), each from its own client address (X-Forwarded-For through a
 trusted proxy, as behind nginx), and each plays as the widget does: the first
 two sentences asked for with ``priority=high``, three sentences fetched ahead
 while one plays, a sentence's length taken from its word timings
-(``KEY.json``, which the widget fetches too). A listener *stalls* when the next
-sentence is not there when the one playing ends.
+(``KEY.json``, which the widget fetches beside the audio; it starts playing when
+the audio has arrived, so that is when first audio is counted). A listener
+*stalls* when the next sentence's audio is not there when the one playing ends.
 
 For every N the same run is made with ``TTS_SCHEDULER=deadline`` and with
 ``TTS_SCHEDULER=fifo`` (the previous first-come-first-served order), each on a
@@ -148,42 +149,55 @@ async def listen(
             return result
         reading = await r.json()
     items = reading["sentences"]
-    ready: dict[int, asyncio.Task[float]] = {}
+    ready: dict[int, asyncio.Task[tuple[float, float]]] = {}
 
-    async def fetch(i: int) -> float:
-        """Fetch sentence i's audio and timings; its spoken length in seconds."""
-        path = items[i]["audio"]["mp3"] + ("?priority=high" if i < HIGH else "")
-        for _ in range(20):
-            async with session.get(base + path, headers=headers) as audio:
-                if audio.status == 503:
-                    await asyncio.sleep(float(audio.headers.get("Retry-After", "1")))
-                    continue
-                if audio.status != 200:
-                    raise RuntimeError(f"audio {audio.status}")
-                await audio.read()
-                break
-        async with session.get(base + items[i]["audio"]["json"], headers=headers) as timings:
-            return float((await timings.json())["duration"])
+    async def fetch(i: int) -> tuple[float, float]:
+        """Sentence i's audio and timings, fetched together as the widget does.
 
-    def want(i: int) -> asyncio.Task[float]:
+        Returns when its audio arrived (the widget plays it then; the timings only
+        move the word highlight) and its spoken length in seconds.
+        """
+
+        async def audio() -> float:
+            path = items[i]["audio"]["mp3"] + ("?priority=high" if i < HIGH else "")
+            for _ in range(20):
+                async with session.get(base + path, headers=headers) as answer:
+                    if answer.status == 503:
+                        await asyncio.sleep(float(answer.headers.get("Retry-After", "1")))
+                        continue
+                    if answer.status != 200:
+                        raise RuntimeError(f"audio {answer.status}")
+                    await answer.read()
+                    return time.monotonic()
+            raise RuntimeError("audio 503 twenty times")
+
+        async def length() -> float:
+            async with session.get(base + items[i]["audio"]["json"], headers=headers) as answer:
+                return float((await answer.json())["duration"])
+
+        arrived, seconds = await asyncio.gather(audio(), length())
+        return arrived, seconds
+
+    def want(i: int) -> asyncio.Task[tuple[float, float]]:
         if i not in ready:
             ready[i] = asyncio.create_task(fetch(i))
         return ready[i]
 
     try:
-        length = await want(0)
-        result.first_audio = time.monotonic() - started
+        arrived, length = await want(0)
+        result.first_audio = arrived - started
+        ends = arrived + length
         heard = 0.0
         for i in range(len(items)):
             for k in range(i + 1, min(i + 1 + AHEAD, len(items))):
                 want(k)  # fetched ahead while sentence i plays
-            ends = time.monotonic() + length
-            await asyncio.sleep(length)
+            await asyncio.sleep(max(0.0, ends - time.monotonic()))
             heard += length
             if i + 1 >= len(items) or heard >= seconds:
                 break
-            length = await want(i + 1)
-            silence = time.monotonic() - ends
+            arrived, length = await want(i + 1)
+            silence = arrived - ends
+            ends = max(ends, arrived) + length
             result.entries.append(length)
             if silence > STALL_GRACE:
                 result.stalls.append(silence)
