@@ -102,3 +102,34 @@ def test_long_sentences_are_spoken_in_clause_sized_parts() -> None:
     words = " ".join(["ord"] * 60)  # no punctuation at all: cut between words
     assert all(len(p) <= MAX_CHUNK_CHARS for p in speech_chunks(words))
     assert " ".join(speech_chunks(words)) == words
+
+
+def test_a_long_clip_is_levelled_and_encoded_in_blocks_as_if_whole() -> None:
+    """Blocks keep a 3,000-character speak's temporaries small; the result is what the
+    whole-clip computation gives, to the bit."""
+    import lameenc
+
+    rng = np.random.default_rng(7)
+    rate = 22050
+    clip = (rng.standard_normal(rate * 200) * 0.1).astype(np.float32)  # 200 s, 4.4 M samples
+    clip[: rate * 2] *= 0.0001  # a quiet start the gate leaves out
+    clip[rate * 50] = 1.5  # a sample over full scale, clipped when encoded
+    frames = clip[: clip.size - clip.size % 441].astype(np.float64).reshape(-1, 441)
+    energy = np.mean(np.square(frames), axis=1)
+    whole_rms = float(np.sqrt(np.mean(energy[energy > 10 ** (-45 / 10)])))
+    assert speech_rms(clip, rate) == whole_rms
+    gain = min(10 ** (-20 / 20) / whole_rms, 0.97 / float(np.max(np.abs(clip))))
+    whole = (clip * np.float32(gain)).astype(np.float32)
+    assert np.array_equal(level_loudness(clip, rate), whole)
+    in_place = clip.copy()
+    assert level_loudness(in_place, rate, in_place=True) is in_place
+    assert np.array_equal(in_place, whole)
+    encoder = lameenc.Encoder()
+    encoder.set_channels(1)
+    encoder.set_in_sample_rate(rate)
+    encoder.set_out_sample_rate(16000)
+    encoder.set_bit_rate(24)
+    encoder.set_quality(3)
+    pcm = np.round(np.clip(whole, -1.0, 1.0) * 32767.0).astype("<i2")
+    at_once = bytes(encoder.encode(pcm.tobytes()) + encoder.flush())
+    assert encode(whole, rate, FORMATS["mp3"]) == at_once

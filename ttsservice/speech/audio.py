@@ -97,14 +97,30 @@ def duration_seconds(samples: Samples, sample_rate: int) -> float:
     return float(samples.size) / float(sample_rate)
 
 
+BLOCK_SAMPLES = 1 << 16
+"""Long clips are worked through in blocks of this many samples (3 s at 22,050 Hz): a
+3,000-character speak is 4.8 million samples, and whole-clip temporaries in float64 were
+most of the memory forty of them took."""
+
+
 def speech_rms(samples: Samples, sample_rate: int) -> float:
     """RMS over the frames louder than the gate: how loud the speech in a clip sounds."""
     frame = max(1, int(sample_rate * _FRAME_SECONDS))
     usable = samples.size - samples.size % frame
     if usable == 0:
         return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if samples.size else 0
-    frames = samples[:usable].astype(np.float64).reshape(-1, frame)
-    energy = np.mean(np.square(frames), axis=1)
+    step = max(1, BLOCK_SAMPLES // frame) * frame  # whole frames per block
+    energy = np.concatenate(
+        [
+            np.mean(
+                np.square(
+                    samples[at : min(at + step, usable)].astype(np.float64).reshape(-1, frame)
+                ),
+                axis=1,
+            )
+            for at in range(0, usable, step)
+        ]
+    )
     gate = 10 ** (_GATE_DBFS / 10)
     voiced = energy[energy > gate]
     if voiced.size == 0:
@@ -112,20 +128,24 @@ def speech_rms(samples: Samples, sample_rate: int) -> float:
     return float(np.sqrt(np.mean(voiced)))
 
 
-def level_loudness(samples: Samples, sample_rate: int) -> Samples:
+def level_loudness(samples: Samples, sample_rate: int, *, in_place: bool = False) -> Samples:
     """Scale a clip so its speech sits at :data:`TARGET_RMS_DBFS`, peaks under the limit.
 
     Piper normalises every sentence to one peak, which leaves short and long
     sentences at different loudness; levelling by speech RMS keeps a page at
-    one volume from sentence to sentence.
+    one volume from sentence to sentence. ``in_place`` scales ``samples`` itself
+    (float32, owned by the caller) instead of a copy.
     """
     if samples.size == 0:
         return samples
     rms = speech_rms(samples, sample_rate)
-    peak = float(np.max(np.abs(samples)))
+    peak = max(float(np.max(samples)), -float(np.min(samples)))  # no copy of the clip
     if rms < 1e-6 or peak < 1e-6:
         return samples
     gain = min(10 ** (TARGET_RMS_DBFS / 20) / rms, PEAK_LIMIT / peak)
+    if in_place:
+        samples *= np.float32(gain)
+        return samples
     return (samples * np.float32(gain)).astype(np.float32, copy=False)
 
 
@@ -137,12 +157,12 @@ def encode(samples: Samples, sample_rate: int, audio_format: AudioFormat) -> byt
     import soundfile
 
     rate = sample_rate
-    data = np.clip(samples, -1.0, 1.0).astype(np.float32, copy=False)
-    if data.size == 0:
+    if samples.size == 0:
         # Encoders refuse an empty stream; a few milliseconds of silence is a valid clip.
-        data = np.zeros(sample_rate // 100, dtype=np.float32)
+        samples = np.zeros(sample_rate // 100, dtype=np.float32)
     if audio_format.subtype == "MPEG_LAYER_III":
-        return _encode_mp3(data, sample_rate, audio_format)
+        return _encode_mp3(samples, sample_rate, audio_format)
+    data = np.clip(samples, -1.0, 1.0).astype(np.float32, copy=False)
     if audio_format.sample_rate and audio_format.sample_rate != sample_rate:
         import soxr
 
@@ -163,7 +183,11 @@ def encode(samples: Samples, sample_rate: int, audio_format: AudioFormat) -> byt
 
 
 def _encode_mp3(data: Samples, sample_rate: int, audio_format: AudioFormat) -> bytes:
-    """Constant-bitrate MP3 frames with no tag, so clips can be concatenated."""
+    """Constant-bitrate MP3 frames with no tag, so clips can be concatenated.
+
+    The samples go to LAME a block at a time (the same bytes as all at once: LAME
+    keeps what it has not encoded yet), so a long clip has no whole-clip copies.
+    """
     import lameenc
 
     encoder = lameenc.Encoder()
@@ -173,5 +197,16 @@ def _encode_mp3(data: Samples, sample_rate: int, audio_format: AudioFormat) -> b
         encoder.set_out_sample_rate(audio_format.sample_rate)  # LAME resamples
     encoder.set_bit_rate(MP3_KBPS)
     encoder.set_quality(MP3_QUALITY)
-    pcm = np.round(data * 32767.0).astype("<i2")
-    return bytes(encoder.encode(pcm.tobytes()) + encoder.flush())
+    out = bytearray()
+    for at in range(0, data.size, BLOCK_SAMPLES):
+        out += encoder.encode(pcm16(data[at : at + BLOCK_SAMPLES]).tobytes())
+    return bytes(out + encoder.flush())
+
+
+def pcm16(samples: Samples) -> npt.NDArray[np.int16]:
+    """Float samples as 16-bit PCM (clipped to ±1, rounded), a block at a time."""
+    out = np.empty(samples.size, dtype="<i2")
+    for at in range(0, samples.size, BLOCK_SAMPLES):
+        block = np.clip(samples[at : at + BLOCK_SAMPLES], -1.0, 1.0)
+        out[at : at + block.size] = np.round(block * np.float32(32767.0))
+    return out

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ttsservice.speech.audio import AudioFormat, encode, level_loudness
+from ttsservice.speech.audio import BLOCK_SAMPLES, AudioFormat, encode, level_loudness
 from ttsservice.speech.cache import AudioCache, CachedFile, StorageUnavailable
 from ttsservice.speech.clips import (
     GONE_POLL_SECONDS,
@@ -567,7 +567,10 @@ class Speaker:
     def _keep_samples(self, key: str, samples: Samples) -> None:
         if key in self._samples:
             return
-        pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
+        pcm = np.empty(samples.size, dtype=np.int16)
+        for at in range(0, samples.size, BLOCK_SAMPLES):  # no whole-clip float copies
+            block = samples[at : at + BLOCK_SAMPLES]
+            pcm[at : at + block.size] = np.clip(block, -1.0, 1.0) * 32767
         self._samples[key] = pcm
         self._samples_total += pcm.nbytes
         while self._samples_total > self._samples_bytes and self._samples:
