@@ -107,7 +107,8 @@ def _espeak_data_digest(data_dir: Path, language: str) -> str:
 
 
 def _piper_voice(model_path: Path, config: dict[str, Any]) -> Any:
-    """A ``PiperVoice`` of ``model_path``, its onnxruntime threads never spin-waiting.
+    """A ``PiperVoice`` of ``model_path``: onnxruntime threads never spin-waiting, no
+    memory patterns kept.
 
     onnxruntime's threads spin between the parallel steps of a sentence by
     default, taking a core that the event loop, page parsing and encoding need:
@@ -121,6 +122,10 @@ def _piper_voice(model_path: Path, config: dict[str, Any]) -> Any:
 
     options = onnxruntime.SessionOptions()
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # No memory patterns: onnxruntime plans one per input shape and keeps it, and every
+    # sentence length is a shape of its own. Measured on the medium voice over 27 lengths:
+    # 323 MB instead of 368 MB, at the same speed.
+    options.enable_mem_pattern = False
     session = onnxruntime.InferenceSession(
         str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
     )
