@@ -122,9 +122,18 @@ class ClipSpec:
 
     def key(self) -> str:
         """sha256 over every field and the encoder settings: the clip's name."""
-        fields = asdict(self)
-        if not self.written:
-            del fields["written"]
+        # The fields by hand, not dataclasses.asdict (which deep-copies each one and was most
+        # of the time a reading of a long page took on the event loop); the same JSON.
+        fields: dict[str, Any] = {
+            "text": self.text,
+            "lang": self.lang,
+            "voice": self.voice,
+            "fingerprint": self.fingerprint,
+            "normalizer": self.normalizer,
+            "length_scale": self.length_scale,
+        }
+        if self.written:
+            fields["written"] = self.written
         payload = json.dumps(
             {**fields, "encoder": ENCODER_REVISION, "clip": CLIP_REVISION},
             sort_keys=True,
