@@ -64,3 +64,19 @@ async def test_long_speaks_are_assembled_a_few_at_a_time(
         await watcher
     assert statuses == [200] * 8, statuses
     assert 1 <= most <= LONG_TEXTS_AT_ONCE, most
+
+
+async def test_a_long_texts_samples_are_not_kept_in_memory(
+    aiohttp_client: Any, speech_app: Callable[..., web.Application]
+) -> None:
+    """Recent clips' samples are kept for encoding other formats, but not a long text's:
+    it would push out dozens of sentences (and forty long speaks would hold one each)."""
+    client = await aiohttp_client(speech_app())
+    speaker = client.app[SPEECH].speaker
+    sentence = await client.post("/api/v1/speak", json={"text": "En kort mening."})
+    assert sentence.status == 200
+    assert len(speaker._samples) == 1
+    long = await client.post("/api/v1/speak", json={"text": _long_text(6)})
+    assert long.status == 200
+    kept = sum(pcm.nbytes for pcm in speaker._samples.values())
+    assert len(speaker._samples) == 1 and kept == speaker._samples_total

@@ -567,6 +567,11 @@ class Speaker:
     def _keep_samples(self, key: str, samples: Samples) -> None:
         if key in self._samples:
             return
+        if samples.size * 2 > self._samples_bytes // 4:
+            # A long text (over 95 s at 22 kHz by default) would push out dozens of
+            # sentences and hold megabytes per client while forty long speaks run; its
+            # audio is on disk, and only another format of it needs synthesis again.
+            return
         pcm = np.empty(samples.size, dtype=np.int16)
         for at in range(0, samples.size, BLOCK_SAMPLES):  # no whole-clip float copies
             block = samples[at : at + BLOCK_SAMPLES]
