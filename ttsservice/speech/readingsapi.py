@@ -18,12 +18,13 @@ from ttsservice.errors import BadRequest, Overloaded
 from ttsservice.reading import read_page
 from ttsservice.reading.model import Block, Reading
 from ttsservice.speech.api import WORDS_PATTERN, client_address, format_from_ext
-from ttsservice.speech.audio import FORMATS
-from ttsservice.speech.budget import EXTRACTION_COST, Charge
+from ttsservice.speech.audio import FORMATS, AudioFormat
+from ttsservice.speech.budget import EXTRACTION_COST, Charge, SpeechBudget
 from ttsservice.speech.readingrecords import reading_keys
 from ttsservice.speech.readings import (
     DOWNLOAD_AHEAD,
     DOWNLOAD_PATIENCE,
+    PreparedReading,
     prepare_reading,
 )
 from ttsservice.speech.state import SPEECH
@@ -36,6 +37,7 @@ from ttsservice.web.openapi import (
     page_url_schema,
 )
 from ttsservice.web.requests import field_str, read_json_object
+from voices.engine import SpeechVoice
 from voices.registry import VOICES
 
 logger = logging.getLogger(__name__)
@@ -257,14 +259,36 @@ async def _reading_for(
     # Fetching and parsing a page, or splitting and normalising a text, is work too:
     # charged before it is done, so a client over its budget costs nothing more.
     budget.charge(address, EXTRACTION_COST, "page extraction" if url else "reading")
+    if text is not None and not any(ch.isalnum() for ch in text):  # the same rule as /speak
+        raise BadRequest(
+            "There is nothing to read aloud: send text with words in it.", code="empty_text"
+        )
+    with app[SPEECH].speaker.synthesizer.beside():  # not counted in its measured speed
+        prepared = await _prepare(app, budget, address, url, text, lang, voice, hint)
+    if prepared.keys:
+        synthesizer = app[SPEECH].speaker.synthesizer
+        spoken = sum(
+            synthesizer.speech_seconds(len(spec.text)) * spec.length_scale
+            for spec in prepared.specs
+        )
+        app[SPEECH].listeners.started(prepared.keys[0], spoken)
+    return web.json_response(prepared.to_json(), headers={"Cache-Control": "no-cache"})
+
+
+async def _prepare(
+    app: web.Application,
+    budget: SpeechBudget,
+    address: str,
+    url: str | None,
+    text: str | None,
+    lang: str | None,
+    voice: SpeechVoice | None,
+    hint: AudioFormat,
+) -> PreparedReading:
     if url is not None:
         reading = await read_page(app, url)
     else:
         assert text is not None
-        if not any(ch.isalnum() for ch in text):  # the same rule as /speak
-            raise BadRequest(
-                "There is nothing to read aloud: send text with words in it.", code="empty_text"
-            )
         language = lang or "sv"
         block = Block(0, "paragraph", text, language, None, "")
         reading = Reading(url=None, title="", lang=language, blocks=(block,))
@@ -275,19 +299,11 @@ async def _reading_for(
         return charges[-1].delay
 
     try:
-        prepared = await prepare_reading(app, reading, voice, start_in=hint, charge=charge)
+        return await prepare_reading(app, reading, voice, start_in=hint, charge=charge)
     except Overloaded:
         for paid in charges:  # refused for the service's load: the client made nothing
             budget.refund(paid)
         raise
-    if prepared.keys:
-        synthesizer = app[SPEECH].speaker.synthesizer
-        spoken = sum(
-            synthesizer.speech_seconds(len(spec.text)) * spec.length_scale
-            for spec in prepared.specs
-        )
-        app[SPEECH].listeners.started(prepared.keys[0], spoken)
-    return web.json_response(prepared.to_json(), headers={"Cache-Control": "no-cache"})
 
 
 @operation(

@@ -11,13 +11,14 @@ with a Retry-After estimated from the queue depth and the mean synthesis time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import heapq
 import itertools
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -46,6 +47,12 @@ RATE_DECAY = 0.99
 """Weight kept by the past at each sentence in the measured real-time factor (the last
 hundred or so count most: a crowd's first second, when page parsing and requests take
 CPU, does not swing the capacity that admission uses)."""
+
+CONTENTION_WEIGHT = 0.3
+"""Weight of the last sentence made beside other work in the measured slowdown it causes."""
+
+MAX_CONTENTION = 3.0
+"""The measured slowdown beside other work is taken as at most this."""
 
 CALIBRATION_WEIGHT = 60.0
 """Seconds of speech the start's estimate (measured at warm-up, or the default) counts as."""
@@ -169,6 +176,9 @@ class Synthesizer:
         self._realtime_factor = DEFAULT_REALTIME_FACTOR
         self._synthesis_sum = CALIBRATION_WEIGHT * DEFAULT_REALTIME_FACTOR
         self._audio_sum = CALIBRATION_WEIGHT
+        self._beside = 0  # pieces of work running beside the synthesis now
+        self._beside_started = 0  # ever started: a sentence saw none when this did not move
+        self._contention = 1.0  # how much longer sentences take beside that work
         self._closed = False
 
     # --- lifecycle ------------------------------------------------------------
@@ -239,15 +249,38 @@ class Synthesizer:
             self._synthesis_sum = CALIBRATION_WEIGHT * self._realtime_factor
             self._audio_sum = CALIBRATION_WEIGHT
 
-    def synthesis_seconds(self, chars: int) -> float:
-        """Estimated seconds one lane takes to synthesise ``chars`` characters (normal speed).
+    @contextlib.contextmanager
+    def beside(self) -> Iterator[None]:
+        """Mark CPU work that runs beside the synthesis (a page being fetched, read, planned).
 
-        From the measured speaking rate and real-time factor; the measured mean
+        Sentences synthesised while any runs are left out of the measured
+        real-time factor. A crowd pressing Lyssna in the same second has its pages
+        parsed while the first clips are made, which then take up to 1.7 times as
+        long; counted in, they cut the capacity admission uses by a fifth within a
+        second, and listeners the service can keep playing were refused. Page work
+        is brief and comes only with new listeners: :data:`CAPACITY_SHARE` of the
+        readings module keeps the headroom for it.
+        """
+        self._beside += 1
+        self._beside_started += 1
+        try:
+            yield
+        finally:
+            self._beside -= 1
+
+    def synthesis_seconds(self, chars: int) -> float:
+        """Estimated seconds one lane takes now to synthesise ``chars`` characters (normal speed).
+
+        From the measured speaking rate and real-time factor, times the measured
+        slowdown while work runs :meth:`beside` it (pages being parsed in a
+        crowd's first second make a clip take up to 1.7 times as long, and the
+        order chosen for the next seconds must allow for it); the measured mean
         time per sentence when the length is not known.
         """
         if chars <= 0:
             return self._mean_seconds
-        return self.speech_seconds(chars) * self._realtime_factor
+        quiet = self.speech_seconds(chars) * self._realtime_factor
+        return quiet * self._contention if self._beside else quiet
 
     def _cost(self, job: _Job) -> float:
         return self.synthesis_seconds(job.chars)
@@ -544,6 +577,8 @@ class Synthesizer:
             job.started = True
             job.started_at = self.clock()
             self._set_waiting(self._waiting - 1)
+            quiet_since = None if self._beside else self._beside_started
+            expected = self.speech_seconds(job.chars) * self._realtime_factor if job.chars else 0.0
             started = time.perf_counter()
             try:
                 samples, rate = await loop.run_in_executor(self._executor, job.run)
@@ -568,7 +603,11 @@ class Synthesizer:
             if job.chars > 0 and audio_seconds > 0:
                 per_char = audio_seconds / job.chars
                 self._speech_per_char = 0.8 * self._speech_per_char + 0.2 * per_char
-            if audio_seconds > 0:
+            quiet = not self._beside and quiet_since == self._beside_started
+            if not quiet and expected > 0:
+                slowdown = min(MAX_CONTENTION, max(1.0, seconds / expected))
+                self._contention += CONTENTION_WEIGHT * (slowdown - self._contention)
+            if audio_seconds > 0 and quiet:
                 # A ratio of decaying sums, weighted by length: short clips (paced parts) and
                 # a moment's contention move it little, so the capacity admission uses is
                 # the one sustained over the last few dozen sentences.
