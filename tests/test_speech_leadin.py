@@ -21,7 +21,7 @@ import pytest
 from aiohttp import web
 
 from ttsservice.speech.clips import speak_in_chunks_timed
-from ttsservice.speech.leadin import first_clause_end
+from ttsservice.speech.leadin import LEAD_PART_CHARS, first_clause_end
 
 pytest_plugins = ["tests.conftest_voices", "tests.conftest_speech"]
 
@@ -57,15 +57,19 @@ async def test_a_readings_long_first_sentence_is_two_entries_that_highlight_it(
     reading = await response.json()
     block = reading["blocks"][0]["text"]
     sentences = reading["sentences"]
+    # The rest, in the first seconds too, is cut into parts of at most LEAD_PART_CHARS
+    # (after a comma where one is near); the sentence after them is whole.
     assert [s["text"] for s in sentences] == [
         "Att främja intresset för bildning,",
-        "upplysning, utbildning och forskning kan bidra till ökad livskvalitet.",
+        "upplysning, utbildning och forskning",
+        "kan bidra till ökad livskvalitet.",
         "Den andra meningen, som också har ett komma, läses hel som förut.",
     ]
+    assert all(len(s["text"]) <= LEAD_PART_CHARS for s in sentences[:3])
     for index, sentence in enumerate(sentences):
         assert sentence["index"] == index
         assert block[sentence["start"] : sentence["end"]] == sentence["text"]
-    for sentence in sentences[:2]:
+    for sentence in sentences[:3]:
         audio = await client.get(sentence["audio"]["mp3"] + "?priority=high")
         assert audio.status == 200
         assert len(await audio.read()) > 100

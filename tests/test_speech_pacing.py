@@ -13,6 +13,7 @@ from aiohttp import web
 from tests.speechutil import metric_value
 from ttsservice.reading.extract import extract_reading
 from ttsservice.speech.clips import MAX_CHUNK_CHARS
+from ttsservice.speech.leadin import LEAD_IN_SECONDS, LEAD_PART_CHARS, NOMINAL_SECONDS_PER_CHAR
 from ttsservice.speech.pacing import (
     CROWD_LOAD,
     HEAD_START_SECONDS,
@@ -189,3 +190,27 @@ async def test_a_reading_made_while_another_plays_is_paced(
     assert again["id"] == alone["id"]
     assert again["sentences"] == alone["sentences"]
     assert await metric_value(client, *SYNTHESISED) == made
+
+
+def test_alone_the_seed_pages_first_seconds_are_short_parts_then_whole_sentences() -> None:
+    """speech.leadin: a listener alone may be joined by a crowd in its first seconds."""
+    reading = extract_reading(SEED_HTML.read_text(encoding="utf-8"), "https://x.se/")
+    normalizer = Normalizer()
+    lead = plan_reading(reading, normalizer, lead_in=True).sentences
+    whole = plan_reading(reading, normalizer).sentences
+    # The heading, then the 130-character sentence after it in parts of at most
+    # LEAD_PART_CHARS (between words: it has no comma), never next to a number.
+    assert lead[0].text == whole[0].text == "Regionbibliotek Stockholm"
+    parts = [s.text for s in lead[1:] if s.start < whole[1].end and s.block == whole[1].block]
+    assert len(parts) == 3
+    assert " ".join(parts) == whole[1].text
+    assert all(MIN_PIECE_CHARS <= len(p) <= LEAD_PART_CHARS for p in parts)
+    # From the end of the window on, whole sentences as before, shared with every reading.
+    assert sum(len(s.spoken) for s in lead[:2]) * NOMINAL_SECONDS_PER_CHAR < LEAD_IN_SECONDS
+    assert sum(len(s.spoken) for s in lead[:4]) * NOMINAL_SECONDS_PER_CHAR >= LEAD_IN_SECONDS
+    later = [s.text for s in lead[len(parts) + 1 :]]
+    assert later == [s.text for s in whole[2:]]
+    # Cut by the text alone: the same parts every time.
+    assert [s.text for s in plan_reading(reading, normalizer, lead_in=True).sentences] == [
+        s.text for s in lead
+    ]

@@ -38,7 +38,7 @@ from ttsservice.speech.languages import (
     normalizer_version_for,
     spoken_text,
 )
-from ttsservice.speech.leadin import first_clause_end
+from ttsservice.speech.leadin import LEAD_PART_CHARS, first_clause_end, in_lead_in
 from ttsservice.speech.notices import notice_language, unreadable_notice
 from ttsservice.speech.pacing import cut_points, part_limits
 from ttsservice.speech.playback import PlaybackPlans
@@ -75,12 +75,15 @@ CAPACITY_SHARE = 0.95
 """Share of the measured synthesis capacity (listeners it can keep playing) that admission
 fills: the rest absorbs the estimate's error and the work of page extraction and encoding."""
 
-FIRST_AUDIO_ALLOWANCES = (0.0, 0.3, 0.6, 0.9, 1.2)
+FIRST_AUDIO_ALLOWANCES = tuple(step / 10 for step in range(19))
 """Seconds a new listener's first clip may be due after the request while others listen,
-tried in turn: the first with which every queued clip (theirs and the new listener's) is
-estimated ready :data:`ON_TIME_MARGIN` early; the longest when none is (admission then
-decides). Without it a crowd pressing Lyssna together would each wait for
-everyone's first clip before their own second one, and the first of them would stall."""
+tried in turn (0 to 1.8 s by tenths): the first with which every queued clip (theirs and the
+new listener's) is estimated ready :data:`ON_TIME_MARGIN` early; the longest when none is
+(admission then decides). Without it a crowd pressing Lyssna together would each wait for
+everyone's first clip before their own second one, and the first of them would stall. Up to
+1.2 s, 24 listeners pressing within a second still left the first two stalling at their
+second clip; steps of 0.3 s made waits longer than needed (16 listeners: p95 1.54-1.65 s
+against 1.29-1.45 s by tenths)."""
 
 ON_TIME_MARGIN = 0.3
 """Seconds before its deadline a clip must be estimated ready to count as on time when
@@ -159,16 +162,18 @@ def plan_reading(
     *,
     max_sentences: int | None = None,
     max_chars: int | None = None,
-    split_first: bool = False,
+    lead_in: bool = False,
     part_limit: Callable[[int], int] | None = None,
 ) -> ReadingPlan:
     """Split and normalise blocks until the reading's limits (blocking: run in the executor).
 
-    With ``split_first``, a long first sentence with an early clause boundary is
-    two entries, its first clause and the rest (see :mod:`ttsservice.speech.leadin`).
-    With ``part_limit`` (others are listening), every sentence longer than
-    ``part_limit(characters spoken before it)`` is cut into parts instead, each
-    an entry (see :mod:`ttsservice.speech.pacing`).
+    With ``lead_in`` (see :mod:`ttsservice.speech.leadin`), a long first sentence
+    with an early clause boundary is two entries, its first clause and the rest,
+    and the sentences (and that rest) starting in the lead-in window are cut into
+    parts of at most ``LEAD_PART_CHARS``. With ``part_limit`` (others are
+    listening), every sentence longer than ``part_limit(characters spoken before
+    it)`` is cut into parts instead, each an entry (see
+    :mod:`ttsservice.speech.pacing`); only the first sentence's clause cut stays.
 
     Stops at ``max_sentences`` sentences or ``max_chars`` characters of text
     (sentences with nothing to say count towards it too), so a huge page costs
@@ -198,11 +203,18 @@ def plan_reading(
             last_block = block
             spoken = spoken_text(normalizer, text, lang)
             cuts: list[tuple[int, int]] | None = None
-            if split_first and not sentences:
+            if lead_in and not sentences:
                 cut = first_clause_end(text)
                 if cut is not None:
                     # Faster first sound (speech.leadin): its first clause, then the rest.
-                    cuts = [(0, cut), (cut + len(text[cut:]) - len(text[cut:].lstrip()), len(text))]
+                    rest = cut + len(text[cut:]) - len(text[cut:].lstrip())
+                    cuts = [(0, cut), (rest, len(text))]
+                    if part_limit is None and in_lead_in(len(text[:cut])):
+                        tail = cut_points(text[rest:], LEAD_PART_CHARS)
+                        cuts[1:] = [(rest + a, rest + b) for a, b in tail]
+            elif lead_in and part_limit is None and in_lead_in(spoken_chars):
+                # The first seconds in short parts, for a listener alone too (speech.leadin).
+                cuts = cut_points(text, LEAD_PART_CHARS)
             if cuts is None and part_limit is not None:
                 # Paced parts (speech.pacing): short at the start, longer as playback goes on.
                 cuts = cut_points(text, part_limit(spoken_chars))
@@ -394,7 +406,7 @@ async def prepare_reading(
                 normalizer,
                 max_sentences=settings.max_reading_sentences,
                 max_chars=settings.max_reading_chars,
-                split_first=True,
+                lead_in=True,
                 part_limit=part_limit,
             ),
         )
