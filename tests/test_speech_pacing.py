@@ -214,3 +214,8 @@ def test_alone_the_seed_pages_first_seconds_are_short_parts_then_whole_sentences
     assert [s.text for s in plan_reading(reading, normalizer, lead_in=True).sentences] == [
         s.text for s in lead
     ]
+    # TTS_MAX_READING_SENTENCES counts sentences as written, not their parts.
+    three = plan_reading(reading, normalizer, lead_in=True, max_sentences=3)
+    assert three.truncated
+    assert [s.text for s in three.sentences] == [s.text for s in lead[: len(parts) + 2]]
+    assert three.sentences[-1].text == whole[2].text

@@ -181,6 +181,7 @@ def plan_reading(
     word when nothing has been read yet.
     """
     sentences: list[Sentence] = []
+    whole_sentences = 0  # sentences as written (an entry may be a part of one)
     chars = 0
     spoken_chars = 0
     truncated = False
@@ -188,7 +189,7 @@ def plan_reading(
     for block in reading.blocks:
         for span, lang in block_sentences(block, block.lang or reading.lang or "sv"):
             text, end = span.text, span.end
-            full = (max_sentences is not None and len(sentences) >= max_sentences) or (
+            full = (max_sentences is not None and whole_sentences >= max_sentences) or (
                 max_chars is not None and chars + len(text) > max_chars
             )
             if full:
@@ -218,6 +219,8 @@ def plan_reading(
             if cuts is None and part_limit is not None:
                 # Paced parts (speech.pacing): short at the start, longer as playback goes on.
                 cuts = cut_points(text, part_limit(spoken_chars))
+            if any(ch.isalnum() for ch in spoken):
+                whole_sentences += 1
             if cuts is not None and len(cuts) > 1 and any(ch.isalnum() for ch in spoken):
                 for a, b in cuts:
                     part = text[a:b]
