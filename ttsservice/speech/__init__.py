@@ -67,7 +67,7 @@ longer than long ones (the stand-in medium voice: 25 characters 0.060 s, 43 char
 the one a crowd then measured."""
 
 WARM_UP_TIMINGS = 5
-"""Times the warm-up sentence is spoken and timed (about a fifth of a second each)."""
+"""Times :data:`TIMED_SENTENCE` is spoken and timed at start (about 0.15 s each)."""
 
 
 def warm_up(voice: SpeechVoice) -> tuple[float, float] | None:

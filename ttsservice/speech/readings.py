@@ -175,10 +175,10 @@ def plan_reading(
     it)`` is cut into parts instead, each an entry (see
     :mod:`ttsservice.speech.pacing`); only the first sentence's clause cut stays.
 
-    Stops at ``max_sentences`` sentences or ``max_chars`` characters of text
-    (sentences with nothing to say count towards it too), so a huge page costs
-    no more than the limits; a sentence that does not fit whole is cut after a
-    word when nothing has been read yet.
+    Stops at ``max_sentences`` sentences as written (not their parts) or
+    ``max_chars`` characters of text (those of sentences with nothing to say
+    count too), so a huge page costs no more than the limits; a sentence that
+    does not fit whole is cut after a word when nothing has been read yet.
     """
     sentences: list[Sentence] = []
     whole_sentences = 0  # sentences as written (an entry may be a part of one)
