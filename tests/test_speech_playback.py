@@ -221,6 +221,30 @@ async def test_listeners_beyond_the_measured_capacity_get_503_at_once(
     assert response.status == 200, await response.text()
 
 
+async def test_the_capacity_holds_for_listeners_pressing_lyssna_in_the_same_moment(
+    aiohttp_client: Any, reading_app: Callable[..., web.Application]
+) -> None:
+    """Requests admitted together each count the others: no burst gets past the capacity."""
+    app = reading_app(TTS_TRUSTED_PROXIES="127.0.0.1")
+    client = await aiohttp_client(app)
+    synthesizer = app[SPEECH].speaker.synthesizer
+    synthesizer.calibrate(1.0, 3.0)  # three listeners at most (95 %: two)
+
+    async def press(n: int) -> int:
+        text = f"Samtidig lyssnare {n} läser om biblioteket. Det öppnar klockan nio {n}."
+        response = await client.post(
+            "/api/v1/readings",
+            json={"text": text, "lang": "sv"},
+            headers={"X-Forwarded-For": f"203.0.113.{n + 1}"},
+        )
+        await response.read()
+        return response.status
+
+    statuses = await asyncio.gather(*(press(n) for n in range(6)))
+    assert sorted(statuses) == [200, 200, 503, 503, 503, 503], statuses
+    assert app[SPEECH].listeners.active() == 2
+
+
 async def test_a_listener_alone_is_served_however_slow_the_machine_measures(
     aiohttp_client: Any, reading_app: Callable[..., web.Application]
 ) -> None:

@@ -452,20 +452,48 @@ async def prepare_reading(
         shared = all(speaker.is_cached(spec.key(), start_in) for spec in specs[:FIRST_SENTENCES])
         if part_limit is not None and not shared:
             plan, voice, voiced, specs = await planned(part_limit)
-    reading = plan.reading
-    sentences = [s for s, _ in voiced]
+    listener: str | None = None
     if start_in is not None:
         slack = app[keys.SETTINGS].admission_slack
+        listeners = app[SPEECH].listeners
+        first_keys = speaker.remember(specs)
         start_synthesis(
             speaker,
-            speaker.remember(specs),
+            first_keys,
             specs,
             start_in,
             admission_slack=slack,
             charge=charge,
             plans=app[SPEECH].plans,
-            listening=(app[SPEECH].listeners.active(), app[SPEECH].listeners.next_end()),
+            listening=(listeners.active(), listeners.next_end()),
         )
+        if first_keys:
+            # Counted at once, with no await since the admission check: readings admitted
+            # in the same moment each see the others (the capacity holds under a burst).
+            spoken = sum(
+                synthesizer.speech_seconds(len(spec.text)) * spec.length_scale for spec in specs
+            )
+            listener = first_keys[0]
+            listeners.started(listener, spoken)
+    try:
+        return await _registered(app, plan, voice, voiced, specs)
+    except BaseException:
+        if listener is not None:
+            app[SPEECH].listeners.stopped(listener)  # not served: not listening
+        raise
+
+
+async def _registered(
+    app: web.Application,
+    plan: ReadingPlan,
+    voice: SpeechVoice,
+    voiced: list[tuple[Sentence, SpeechVoice]],
+    specs: list[ClipSpec],
+) -> PreparedReading:
+    """Record a planned reading (for downloads and every copy) and describe it."""
+    speaker = app[SPEECH].speaker
+    reading = plan.reading
+    sentences = [s for s, _ in voiced]
     ident = reading_id(voice, speaker.remember(specs))
 
     def about(clip_keys: list[str]) -> dict[str, Any]:

@@ -265,13 +265,6 @@ async def _reading_for(
         )
     with app[SPEECH].speaker.synthesizer.beside():  # not counted in its measured speed
         prepared = await _prepare(app, budget, address, url, text, lang, voice, hint)
-    if prepared.keys:
-        synthesizer = app[SPEECH].speaker.synthesizer
-        spoken = sum(
-            synthesizer.speech_seconds(len(spec.text)) * spec.length_scale
-            for spec in prepared.specs
-        )
-        app[SPEECH].listeners.started(prepared.keys[0], spoken)
     return web.json_response(prepared.to_json(), headers={"Cache-Control": "no-cache"})
 
 
