@@ -17,6 +17,7 @@ from aiohttp import web
 
 from tests.speechutil import metric_value
 from ttsservice.speech.listeners import MAX_TRACKED, ListenerBook
+from ttsservice.speech.recentpages import RecentPages, reading_source
 
 pytest_plugins = ["tests.conftest_voices", "tests.conftest_speech"]
 
@@ -70,6 +71,28 @@ def test_the_book_is_bounded() -> None:
         book.started(f"k{n}", 1000.0 + n)
     assert book.active() == MAX_TRACKED
     assert len(book._first) <= MAX_TRACKED
+
+
+def test_recent_pages_tell_sources_apart_and_forget_the_oldest_first() -> None:
+    page = reading_source("https://example.se/a", None, None, None)
+    assert page == reading_source("https://example.se/a", None, None, None)
+    others = {
+        reading_source("https://example.se/b", None, None, None),
+        reading_source("https://example.se/a", None, None, "sv_SE-nst-medium"),
+        reading_source(None, "https://example.se/a", None, None),  # a text, not a page
+        reading_source(None, "Hej", "sv", None),
+        reading_source(None, "Hej", "en", None),
+    }
+    assert page not in others and len(others) == 5
+    pages = RecentPages(max_pages=2)
+    pages.read("a", ["k1", "k2"])
+    pages.read("b", ["k3"])
+    pages.read("a", ["k4"])  # read again: the newest, with its new first sentences
+    pages.read("c", [])
+    assert pages.first_keys("a") == ("k4",)
+    assert pages.first_keys("b") is None  # the oldest went first
+    assert pages.first_keys("c") == ()
+    assert len(pages) == 2
 
 
 async def test_listener_metrics_in_metrics_and_promtool_clean(

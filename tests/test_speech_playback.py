@@ -245,6 +245,54 @@ async def test_the_capacity_holds_for_listeners_pressing_lyssna_in_the_same_mome
     assert app[SPEECH].listeners.active() == 2
 
 
+async def test_a_full_service_refuses_a_new_page_before_fetching_it_but_serves_a_shared_one(
+    aiohttp_client: Any, speech_app: Callable[..., web.Application], aiohttp_server: Any
+) -> None:
+    """At capacity, reading a page would be wasted work: 503 first, unless its clips are made."""
+    fetched: list[str] = []
+
+    async def page(request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        fetched.append(name)
+        html = (
+            f"<html lang='sv'><body><main><h1>Sidan {name}</h1><p>Biblioteket på sidan "
+            f"{name} öppnar klockan nio. Välkommen dit på måndag.</p></main></body></html>"
+        )
+        return web.Response(text=html, content_type="text/html", charset="utf-8")
+
+    site = web.Application()
+    site.router.add_get("/{name}", page)
+    server = await aiohttp_server(site)
+    app = speech_app(
+        TTS_ALLOWED_ORIGINS=str(server.make_url("/")).rstrip("/"),
+        TTS_ALLOW_PRIVATE_ADDRESSES="true",
+        TTS_TRUSTED_PROXIES="127.0.0.1",
+    )
+    client = await aiohttp_client(app)
+    app[SPEECH].speaker.synthesizer.calibrate(1.0, 3.0)  # three listeners at most (95 %: two)
+
+    async def press(name: str, n: int) -> tuple[int, dict[str, Any]]:
+        response = await client.post(
+            "/api/v1/readings",
+            json={"url": str(server.make_url(f"/{name}"))},
+            headers={"X-Forwarded-For": f"203.0.113.{n}"},
+        )
+        return response.status, await response.json()
+
+    assert (await press("a", 1))[0] == 200
+    assert (await press("b", 2))[0] == 200
+    status, body = await press("c", 3)
+    assert status == 503, body
+    assert body["error"]["code"] == "overloaded"
+    assert "2 listeners" in body["error"]["message"]
+    assert fetched == ["a", "b"]  # page c was never fetched
+    # Page a's first sentences are made or being made: a third listener of it costs no
+    # synthesis, so the full service still reads it to them (a crowd on one page is served).
+    status, body = await press("a", 4)
+    assert status == 200, body
+    assert fetched == ["a", "b", "a"]
+
+
 async def test_a_listener_alone_is_served_however_slow_the_machine_measures(
     aiohttp_client: Any, reading_app: Callable[..., web.Application]
 ) -> None:

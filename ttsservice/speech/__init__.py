@@ -33,6 +33,7 @@ from ttsservice.speech.readingsapi import (
     readings_get_handler,
     readings_post_handler,
 )
+from ttsservice.speech.recentpages import RecentPages
 from ttsservice.speech.release import release_handler
 from ttsservice.speech.speaker import Speaker
 from ttsservice.speech.state import SPEECH, SpeechState
@@ -159,6 +160,7 @@ def setup(app: web.Application) -> None:
             ),
             listeners=listeners,
             plans=PlaybackPlans(),
+            pages=RecentPages(),
         )
         # Readings made before a restart: their sentences stay playable (in the background,
         # so a large cache does not hold up the start).

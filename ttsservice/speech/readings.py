@@ -45,7 +45,7 @@ from ttsservice.speech.playback import PlaybackPlans
 from ttsservice.speech.readingrecords import record_path, share_reading_record
 from ttsservice.speech.speaker import Speaker
 from ttsservice.speech.state import SPEECH, TextNormalizer
-from ttsservice.speech.synthesizer import Priority
+from ttsservice.speech.synthesizer import Priority, Synthesizer
 from voices.engine import SpeechVoice
 from voices.languages import LANGUAGE_VOICES, LanguageVoices, language_key
 from voices.registry import VOICES
@@ -530,6 +530,25 @@ async def _registered(
     )
 
 
+def over_capacity(synthesizer: Synthesizer, playing: int) -> bool:
+    """Whether one more listener needing synthesis would take ``playing`` listeners beyond
+    :data:`CAPACITY_SHARE` of the synthesis capacity (their later sentences would come late).
+
+    One listener is always served: the capacity is about crowds, not one visitor.
+    """
+    return bool(playing) and playing + 1 > CAPACITY_SHARE * synthesizer.capacity()
+
+
+def capacity_refusal(synthesizer: Synthesizer, playing: int, next_end: float | None) -> Overloaded:
+    """The 503 for a listener :func:`over_capacity` refuses (counted as a refusal)."""
+    synthesizer.reject()
+    return Overloaded(
+        f"This server reads aloud to {playing} listeners now, as many as it can "
+        "without pauses; try again in a moment.",
+        retry_after=max(1, math.ceil(next_end or synthesizer.backlog_seconds())),
+    )
+
+
 def start_synthesis(
     speaker: Speaker,
     clip_keys: list[str],
@@ -602,14 +621,8 @@ def start_synthesis(
                 break
     if admission_slack is not None and listening is not None and any(fresh):
         playing, next_end = listening
-        # One listener is always served: the capacity is about crowds, not one visitor.
-        if playing and playing + 1 > CAPACITY_SHARE * synthesizer.capacity():
-            synthesizer.reject()
-            raise Overloaded(
-                f"This server reads aloud to {playing} listeners now, as many as it can "
-                "without pauses; try again in a moment.",
-                retry_after=max(1, math.ceil(next_end or synthesizer.backlog_seconds())),
-            )
+        if over_capacity(synthesizer, playing):
+            raise capacity_refusal(synthesizer, playing, next_end)
     # Alone (nobody playing, nothing due queued), a listener is always served: refusing
     # would keep no one else from stalling.
     alone = listening is not None and not listening[0] and synthesizer.backlog_seconds() == 0

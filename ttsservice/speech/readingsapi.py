@@ -24,10 +24,15 @@ from ttsservice.speech.readingrecords import reading_keys
 from ttsservice.speech.readings import (
     DOWNLOAD_AHEAD,
     DOWNLOAD_PATIENCE,
+    FIRST_SENTENCES,
+    PREFETCH_AHEAD,
     PreparedReading,
+    capacity_refusal,
+    over_capacity,
     prepare_reading,
 )
-from ttsservice.speech.state import SPEECH
+from ttsservice.speech.recentpages import reading_source
+from ttsservice.speech.state import SPEECH, SpeechState
 from ttsservice.speech.synthesizer import Priority
 from ttsservice.web.openapi import (
     error_ref,
@@ -254,6 +259,10 @@ async def _reading_for(
             'Send either "url" (a page to read) or "text" (a selection), not both.',
             code="missing_field",
         )
+    # A full service refuses a reading that needs synthesis before its page is read: the
+    # work of reading it would go to waste and slow those already listening.
+    source = reading_source(url, text, lang, voice_name)
+    _refuse_when_full(app[SPEECH], source, hint)
     budget = app[SPEECH].budget
     address = client_address(request)
     # Fetching and parsing a page, or splitting and normalising a text, is work too:
@@ -265,7 +274,23 @@ async def _reading_for(
         )
     with app[SPEECH].speaker.synthesizer.beside():  # not counted in its measured speed
         prepared = await _prepare(app, budget, address, url, text, lang, voice, hint)
+    app[SPEECH].pages.read(source, prepared.keys[: FIRST_SENTENCES + PREFETCH_AHEAD])
     return web.json_response(prepared.to_json(), headers={"Cache-Control": "no-cache"})
+
+
+def _refuse_when_full(state: SpeechState, source: str, hint: AudioFormat) -> None:
+    """503 at once when the listeners fill the capacity and ``source``'s reading would need
+    synthesis: not read lately, or its first sentences neither made nor being made."""
+    synthesizer = state.speaker.synthesizer
+    playing = state.listeners.active()
+    if not over_capacity(synthesizer, playing):
+        return
+    known = state.pages.first_keys(source)
+    if known is not None and all(
+        synthesizer.in_flight(key) or state.speaker.is_cached(key, hint) for key in known
+    ):
+        return  # shared with those already listening: costs no synthesis
+    raise capacity_refusal(synthesizer, playing, state.listeners.next_end())
 
 
 async def _prepare(

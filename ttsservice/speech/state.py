@@ -12,6 +12,7 @@ from ttsservice.speech.listeners import ListenerBook
 from ttsservice.speech.metrics import SpeechMetrics
 from ttsservice.speech.playback import PlaybackPlans
 from ttsservice.speech.ratelimit import ClientLimiter
+from ttsservice.speech.recentpages import RecentPages
 from ttsservice.speech.speaker import Speaker
 
 __all__ = ["SpeechState", "TextNormalizer", "normalizer_version"]
@@ -49,6 +50,8 @@ class SpeechState:
     """Readings being listened to, and their time to first audio."""
     plans: PlaybackPlans
     """When each sentence of a reading being listened to will be needed."""
+    pages: RecentPages
+    """The first sentences of the pages read lately (a full service refuses the others)."""
 
 
 SPEECH: web.AppKey[SpeechState] = web.AppKey("speech")
