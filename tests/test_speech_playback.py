@@ -245,10 +245,9 @@ async def test_the_capacity_holds_for_listeners_pressing_lyssna_in_the_same_mome
     assert app[SPEECH].listeners.active() == 2
 
 
-async def test_a_full_service_refuses_a_new_page_before_fetching_it_but_serves_a_shared_one(
-    aiohttp_client: Any, speech_app: Callable[..., web.Application], aiohttp_server: Any
-) -> None:
-    """At capacity, reading a page would be wasted work: 503 first, unless its clips are made."""
+@pytest.fixture
+async def named_pages(aiohttp_server: Any) -> tuple[Any, list[str]]:
+    """A site of short pages at ``/{name}``, each different, and the names fetched in order."""
     fetched: list[str] = []
 
     async def page(request: web.Request) -> web.Response:
@@ -262,35 +261,82 @@ async def test_a_full_service_refuses_a_new_page_before_fetching_it_but_serves_a
 
     site = web.Application()
     site.router.add_get("/{name}", page)
-    server = await aiohttp_server(site)
-    app = speech_app(
+    return await aiohttp_server(site), fetched
+
+
+def _pages_app(speech_app: Callable[..., web.Application], server: Any) -> web.Application:
+    return speech_app(
         TTS_ALLOWED_ORIGINS=str(server.make_url("/")).rstrip("/"),
         TTS_ALLOW_PRIVATE_ADDRESSES="true",
         TTS_TRUSTED_PROXIES="127.0.0.1",
     )
+
+
+async def _press(client: Any, server: Any, name: str, n: int) -> tuple[int, dict[str, Any]]:
+    response = await client.post(
+        "/api/v1/readings",
+        json={"url": str(server.make_url(f"/{name}"))},
+        headers={"X-Forwarded-For": f"203.0.113.{n}"},
+    )
+    return response.status, await response.json()
+
+
+async def _idle(app: web.Application) -> None:
+    speaker = app[SPEECH].speaker
+    for _ in range(600):
+        if speaker.rendering == 0 and speaker.synthesizer.waiting == 0:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("synthesis did not finish")
+
+
+async def test_a_full_service_refuses_a_new_page_before_fetching_it_but_serves_a_shared_one(
+    aiohttp_client: Any,
+    speech_app: Callable[..., web.Application],
+    named_pages: tuple[Any, list[str]],
+) -> None:
+    """At capacity, reading a page would be wasted work: 503 first, unless its clips are made."""
+    server, fetched = named_pages
+    app = _pages_app(speech_app, server)
     client = await aiohttp_client(app)
     app[SPEECH].speaker.synthesizer.calibrate(1.0, 3.0)  # three listeners at most (95 %: two)
-
-    async def press(name: str, n: int) -> tuple[int, dict[str, Any]]:
-        response = await client.post(
-            "/api/v1/readings",
-            json={"url": str(server.make_url(f"/{name}"))},
-            headers={"X-Forwarded-For": f"203.0.113.{n}"},
-        )
-        return response.status, await response.json()
-
-    assert (await press("a", 1))[0] == 200
-    assert (await press("b", 2))[0] == 200
-    status, body = await press("c", 3)
+    assert (await _press(client, server, "a", 1))[0] == 200
+    assert (await _press(client, server, "b", 2))[0] == 200
+    status, body = await _press(client, server, "c", 3)
     assert status == 503, body
     assert body["error"]["code"] == "overloaded"
     assert "2 listeners" in body["error"]["message"]
     assert fetched == ["a", "b"]  # page c was never fetched
     # Page a's first sentences are made or being made: a third listener of it costs no
     # synthesis, so the full service still reads it to them (a crowd on one page is served).
-    status, body = await press("a", 4)
+    status, body = await _press(client, server, "a", 4)
     assert status == 200, body
     assert fetched == ["a", "b", "a"]
+
+
+async def test_pages_read_before_a_restart_are_known_to_a_full_service(
+    aiohttp_client: Any,
+    speech_app: Callable[..., web.Application],
+    named_pages: tuple[Any, list[str]],
+) -> None:
+    server, fetched = named_pages
+    before = _pages_app(speech_app, server)
+    client = await aiohttp_client(before)
+    assert (await _press(client, server, "a", 1))[0] == 200
+    await _idle(before)  # its first sentences are in the audio cache
+    await client.close()
+    app = _pages_app(speech_app, server)  # the same data directory
+    client = await aiohttp_client(app)
+    for _ in range(200):  # the records are recalled in the background
+        if len(app[SPEECH].pages):
+            break
+        await asyncio.sleep(0.02)
+    app[SPEECH].speaker.synthesizer.calibrate(1.0, 3.0)
+    assert (await _press(client, server, "b", 2))[0] == 200
+    assert (await _press(client, server, "c", 3))[0] == 200
+    assert (await _press(client, server, "d", 4))[0] == 503
+    assert (await _press(client, server, "a", 5))[0] == 200
+    assert fetched == ["a", "b", "c", "a"]
 
 
 async def test_a_listener_alone_is_served_however_slow_the_machine_measures(

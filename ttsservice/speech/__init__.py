@@ -15,6 +15,7 @@ import statistics
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from aiohttp import web
 
@@ -27,13 +28,13 @@ from ttsservice.speech.listeners import ListenerBook
 from ttsservice.speech.metrics import SpeechMetrics
 from ttsservice.speech.playback import PlaybackPlans
 from ttsservice.speech.ratelimit import ClientLimiter
-from ttsservice.speech.readings import DOWNLOAD_ROUTE
+from ttsservice.speech.readings import DOWNLOAD_ROUTE, FIRST_SENTENCES, PREFETCH_AHEAD
 from ttsservice.speech.readingsapi import (
     readings_download_handler,
     readings_get_handler,
     readings_post_handler,
 )
-from ttsservice.speech.recentpages import RecentPages
+from ttsservice.speech.recentpages import RecentPages, reading_source
 from ttsservice.speech.release import release_handler
 from ttsservice.speech.speaker import Speaker
 from ttsservice.speech.state import SPEECH, SpeechState
@@ -100,9 +101,18 @@ def warm_up(voice: SpeechVoice) -> tuple[float, float] | None:
         return None
 
 
-async def _recall_readings(speaker: Speaker) -> None:
+async def _recall_readings(speaker: Speaker, pages: RecentPages) -> None:
+    def learn(record: dict[str, Any], keys: list[str]) -> None:
+        # A page read (or warmed) before the start is known to admission as read lately.
+        url, voice = record.get("url"), record.get("voice")
+        if isinstance(url, str):
+            first = keys[: FIRST_SENTENCES + PREFETCH_AHEAD]
+            pages.read(reading_source(url, None, None, None), first)
+            if isinstance(voice, str):
+                pages.read(reading_source(url, None, None, voice), first)
+
     try:
-        known = await speaker.recall_groups("readings/")
+        known = await speaker.recall_groups("readings/", learn)
     except Exception:  # a damaged cache costs the recall, not the service
         logger.exception("recalling the readings in the audio cache failed")
         return
@@ -164,7 +174,9 @@ def setup(app: web.Application) -> None:
         )
         # Readings made before a restart: their sentences stay playable (in the background,
         # so a large cache does not hold up the start).
-        recall = asyncio.create_task(_recall_readings(speaker), name="tts-recall-readings")
+        recall = asyncio.create_task(
+            _recall_readings(speaker, app[SPEECH].pages), name="tts-recall-readings"
+        )
         try:
             yield
         finally:

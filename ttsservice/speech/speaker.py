@@ -204,15 +204,22 @@ class Speaker:
             await loop.run_in_executor(self._executor, self.voices.espeak, language)
         return spec
 
-    async def recall_groups(self, prefix: str) -> int:
+    async def recall_groups(
+        self, prefix: str, learn: Callable[[dict[str, Any], list[str]], None] | None = None
+    ) -> int:
         """Learn which keys the group records under ``prefix`` hold (at start: a reading made
-        before a restart keeps its sentences playable); the most recent win. How many."""
+        before a restart keeps its sentences playable); the most recent win. How many.
+
+        ``learn`` is given each readable record and its keys."""
         for path in self.cache.paths(prefix):
             data = await self.cache.peek(path)
             try:
-                keys = [str(key) for key in json.loads(data or b"")["keys"]]
+                record = json.loads(data or b"")
+                keys = [str(key) for key in record["keys"]]
             except (ValueError, KeyError, TypeError):
                 continue  # unreadable or from an older version: nothing to learn
+            if learn is not None and isinstance(record, dict):
+                learn(record, keys)
             for key in keys:
                 if is_clip_key(key):
                     short = bytes.fromhex(key[:32])
