@@ -96,6 +96,48 @@ def test_no_cut_splits_a_number_an_abbreviation_or_a_regent(text: str, together:
         assert all(len(p) >= MIN_PIECE_CHARS for p in pieces), (limit, pieces)
 
 
+FUNCTION_WORDS = {"i", "med", "att", "och", "för", "en", "ett", "den", "det", "som", "har", "the"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        LONG,
+        "Regionbibliotek Stockholm arbetar med att i samråd med folkbiblioteken i Stockholms "
+        "län främja verksamhetsutveckling och kvalitet.",
+        "Du kan låna böcker och filmer på alla bibliotek i regionen med samma lånekort som du "
+        "redan har.",
+        "The library works together with the public libraries of the region to develop the "
+        "quality of their services.",
+    ],
+)
+def test_no_part_ends_on_a_word_that_begins_a_phrase(text: str) -> None:
+    for limit in range(MIN_PART_CHARS, len(text), 5):
+        pieces = _pieces(text, limit)
+        ends = [p.split()[-1].lower() for p in pieces[:-1]]
+        assert not FUNCTION_WORDS & set(ends), (limit, pieces)
+
+
+def test_a_part_ends_before_a_phrase_where_that_takes_no_more_parts() -> None:
+    # Cut by length alone: "… läxhjälp och | språkcaféer …", "… ger stöd till | …".
+    assert _pieces("Biblioteket erbjuder läxhjälp och språkcaféer för vuxna varje vecka.", 45) == [
+        "Biblioteket erbjuder läxhjälp",
+        "och språkcaféer för vuxna varje vecka.",
+    ]
+    text = "Regionbiblioteket ger stöd till folkbiblioteken med utbildning och omvärldsbevakning."
+    assert _pieces(text, 45) == [
+        "Regionbiblioteket ger stöd",
+        "till folkbiblioteken med utbildning",
+        "och omvärldsbevakning.",
+    ]
+    # Not when it would take a part more: 105 characters in three parts of at most 45.
+    long = (
+        "Att främja intresset för bildning, upplysning, utbildning och forskning kan bidra "
+        "till ökad livskvalitet."
+    )
+    assert len(_pieces(long, 45)) == 3
+
+
 def _lockstep_late(lengths: list[float], load: float) -> float:
     """How late the worst clip comes for listeners in step at ``load`` (seconds; <= 0: none).
 
@@ -199,10 +241,16 @@ def test_alone_the_seed_pages_first_seconds_are_short_parts_then_whole_sentences
     lead = plan_reading(reading, normalizer, lead_in=True).sentences
     whole = plan_reading(reading, normalizer).sentences
     # The heading, then the 130-character sentence after it in parts of at most
-    # LEAD_PART_CHARS (between words: it has no comma), never next to a number.
+    # LEAD_PART_CHARS (between words: it has no comma), never next to a number, never
+    # ending on a word that begins a phrase ("med att i | samråd").
     assert lead[0].text == whole[0].text == "Regionbibliotek Stockholm"
     parts = [s.text for s in lead[1:] if s.start < whole[1].end and s.block == whole[1].block]
-    assert len(parts) == 3
+    assert parts == [
+        "Regionbibliotek Stockholm arbetar",
+        "med att i samråd med folkbiblioteken",
+        "i Stockholms län främja",
+        "verksamhetsutveckling och kvalitet.",
+    ]
     assert " ".join(parts) == whole[1].text
     assert all(MIN_PIECE_CHARS <= len(p) <= LEAD_PART_CHARS for p in parts)
     # From the end of the window on, whole sentences as before, shared with every reading.

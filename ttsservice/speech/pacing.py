@@ -19,9 +19,11 @@ cut into parts (for the load with the new listener, at least
 :data:`CROWD_LOAD`), each an entry of the reading (the widget plays and
 highlights it as it does any sentence, as with :mod:`ttsservice.speech.leadin`). Cuts
 are made in the written text, as a long sentence's speech chunks are (after
-clause punctuation, else between words; see ``speech.clips.speech_chunks``),
-never next to a number, after an abbreviation's dot or before a regnal numeral,
-and no part is shorter than :data:`MIN_PIECE_CHARS`. A listener alone hears
+clause punctuation, else between words, before a phrase's first word such as
+"och" or a preposition where that takes no more parts; see
+``speech.clips.speech_chunks``), never next to a number, after an abbreviation's
+dot, before a regnal numeral or after a word that begins a phrase (a preposition,
+an article, a conjunction, an auxiliary), and no part is shorter than :data:`MIN_PIECE_CHARS`. A listener alone hears
 whole sentences as before, and their clips are shared with every other reading
 of them.
 """
@@ -63,6 +65,34 @@ and every part costs a request, an encoding and a timings file of its own."""
 _CLAUSE = re.compile(r"[,;:]$")
 
 
+def _words(*lines: str) -> frozenset[str]:
+    return frozenset(word for line in lines for word in line.split())
+
+
+_NO_END_WORDS = _words(
+    # Swedish: prepositions, articles and determiners, possessives, conjunctions and
+    # subjunctions, the infinitive marker and auxiliaries: a part ending on one of them
+    # ("arbetar med att i | samråd") breaks a phrase that belongs to the next part.
+    "i på av för till med om från vid under över efter mot genom utan hos mellan bland",
+    "inom enligt kring åt ur bakom framför inför före via per",
+    "en ett den det de denna detta dessa min mitt mina din ditt dina sin sitt sina vår",
+    "vårt våra ert deras hans hennes dess varje",
+    "och eller men samt att som när eftersom medan innan än",
+    "är har hade kan kunde ska skall skulle vill ville måste bör borde får blir blev kommer",
+    # English
+    "the a an of to in on at by for with from into and or but that as is are was were be",
+    "has have will can our your their its his her my",
+)
+"""Words a part never ends on: they begin a phrase that goes on in the next words."""
+
+_PHRASE_STARTS = _words(
+    "i på av för till med om från vid under över efter mot genom hos mellan bland inom",
+    "enligt och eller men samt att som när eftersom medan innan där vilket vilka vilken",
+    "and or but that which who when where because in on at for with from to of by",
+)
+"""Words a phrase starts with: a part may well end just before one (after the phrase)."""
+
+
 def part_limits(
     listening: int, capacity: float, seconds_per_char: float
 ) -> Callable[[int], int] | None:
@@ -91,7 +121,9 @@ def cut_points(text: str, limit: int) -> list[tuple[int, int]]:
 
     Parts of about equal length, from the start: each ends at the allowed space
     within ``limit`` nearest that length (after clause punctuation when there is
-    one past half of it), or at the first allowed one beyond when none is within.
+    one past half of it, else before a word a phrase starts with, such as "och",
+    "som" or a preposition, where that takes no more parts), or at the first allowed one beyond
+    when none is within. No part ends on such a word, an article or an auxiliary.
     Spaces between parts belong to neither. A text of at most ``limit`` characters, or one with no
     allowed cut, is one part.
     """
@@ -111,12 +143,17 @@ def cut_points(text: str, limit: int) -> list[tuple[int, int]]:
             break
         within = [g for g in allowed if g.start() - begin <= limit]
         if within:
-            clause = [
+            late = [g for g in within if g.start() - begin >= target / 2]
+            clause = [g for g in late if _CLAUSE.search(text, 0, g.start())]
+            # Before a phrase, unless that takes more parts than the text needs from here.
+            needed = math.ceil((len(text) - begin) / limit) - 1
+            phrase = [
                 g
-                for g in within
-                if _CLAUSE.search(text, 0, g.start()) and g.start() - begin >= target / 2
+                for g in late
+                if _word_after(text, g.end()) in _PHRASE_STARTS
+                and math.ceil((len(text) - g.end()) / limit) <= needed
             ]
-            gap = min(clause or within, key=lambda g: abs(g.start() - begin - target))
+            gap = min(clause or phrase or within, key=lambda g: abs(g.start() - begin - target))
         else:
             gap = allowed[0]
         parts.append((begin, gap.start()))
@@ -140,4 +177,12 @@ def _may_cut(text: str, start: int, end: int) -> bool:
         return False  # "Karl XII:s", "EU-kommissionen": read with the word before
     if right[0] in "–—-/%)»”" or left[-1] in "(«“":
         return False
+    if left.lower() in _NO_END_WORDS:
+        return False  # "med att i | samråd": the phrase goes on
     return any(ch.isalnum() for ch in left) and any(ch.isalnum() for ch in right)
+
+
+def _word_after(text: str, at: int) -> str:
+    """The word starting at ``at``, lower-case, without punctuation around it."""
+    word = text[at:].split(None, 1)[0] if text[at:].strip() else ""
+    return word.strip(".,;:!?()«»\"'”“").lower()
