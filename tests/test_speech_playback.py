@@ -307,6 +307,13 @@ async def test_a_full_service_refuses_a_new_page_before_fetching_it_but_serves_a
     assert body["error"]["code"] == "overloaded"
     assert "2 listeners" in body["error"]["message"]
     assert fetched == ["a", "b"]  # page c was never fetched
+    # Bad input is still told what is wrong with it, not that the service is full.
+    response = await client.post("/api/v1/readings", json={"url": "https://example.org/x"})
+    assert response.status == 403
+    assert (await response.json())["error"]["code"] == "page_not_allowed"
+    response = await client.post("/api/v1/readings", json={"text": "… !", "lang": "sv"})
+    assert response.status == 400
+    assert (await response.json())["error"]["code"] == "empty_text"
     # Page a's first sentences are made or being made: a third listener of it costs no
     # synthesis, so the full service still reads it to them (a crowd on one page is served).
     status, body = await _press(client, server, "a", 4)

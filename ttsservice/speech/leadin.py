@@ -23,10 +23,11 @@ always the first one or two, at their second clip). So the entries that start
 within the first :data:`LEAD_IN_SECONDS` of speech are cut as paced parts are
 (:func:`ttsservice.speech.pacing.cut_points`: after clause punctuation where
 there is some, else between words, before a phrase where one fits, never within
-a number, after an abbreviation or after a word that begins a phrase) into parts of at most :data:`LEAD_PART_CHARS`. After them a
-listener alone hears whole sentences. The window is measured at a fixed
-speaking rate, so every reading of a page by a listener alone is cut the same
-way and shares its clips (with each other and with cache warming).
+a number, after an abbreviation or after a word that begins a phrase) into
+parts of at most :data:`LEAD_PART_CHARS`. After them a listener alone hears
+whole sentences. The window is measured at a fixed speaking rate, so every
+reading of a page by a listener alone is cut the same way and shares its clips
+(with each other and with cache warming).
 """
 
 from __future__ import annotations

@@ -23,9 +23,9 @@ clause punctuation, else between words, before a phrase's first word such as
 "och" or a preposition where that takes no more parts; see
 ``speech.clips.speech_chunks``), never next to a number, after an abbreviation's
 dot, before a regnal numeral or after a word that begins a phrase (a preposition,
-an article, a conjunction, an auxiliary), and no part is shorter than :data:`MIN_PIECE_CHARS`. A listener alone hears
-whole sentences as before, and their clips are shared with every other reading
-of them.
+an article, a conjunction, an auxiliary), and no part is shorter than
+:data:`MIN_PIECE_CHARS`. A listener alone hears whole sentences as before, and
+their clips are shared with every other reading of them.
 """
 
 from __future__ import annotations

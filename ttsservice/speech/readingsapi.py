@@ -41,6 +41,7 @@ from ttsservice.web.openapi import (
     operation,
     page_url_schema,
 )
+from ttsservice.web.origins import is_allowed_url
 from ttsservice.web.requests import field_str, read_json_object
 from voices.engine import SpeechVoice
 from voices.registry import VOICES
@@ -259,21 +260,23 @@ async def _reading_for(
             'Send either "url" (a page to read) or "text" (a selection), not both.',
             code="missing_field",
         )
+    if text is not None and not any(ch.isalnum() for ch in text):  # the same rule as /speak
+        raise BadRequest(
+            "There is nothing to read aloud: send text with words in it.", code="empty_text"
+        )
     # A full service refuses a reading that needs synthesis before its page is read: the
-    # work of reading it would go to waste and slow those already listening.
-    source = reading_source(url, text, lang, voice_name)
-    _refuse_when_full(app[SPEECH], source, hint)
+    # work of reading it would go to waste and slow those already listening. (An address
+    # not allowed is left to the fetcher, which answers why at once, without fetching.)
+    if url is None or is_allowed_url(url, app[keys.SETTINGS]):
+        _refuse_when_full(app[SPEECH], reading_source(url, text, lang, voice_name), hint)
     budget = app[SPEECH].budget
     address = client_address(request)
     # Fetching and parsing a page, or splitting and normalising a text, is work too:
     # charged before it is done, so a client over its budget costs nothing more.
     budget.charge(address, EXTRACTION_COST, "page extraction" if url else "reading")
-    if text is not None and not any(ch.isalnum() for ch in text):  # the same rule as /speak
-        raise BadRequest(
-            "There is nothing to read aloud: send text with words in it.", code="empty_text"
-        )
     with app[SPEECH].speaker.synthesizer.beside():  # not counted in its measured speed
         prepared = await _prepare(app, budget, address, url, text, lang, voice, hint)
+    source = reading_source(url, text, lang, voice_name)
     app[SPEECH].pages.read(source, prepared.keys[: FIRST_SENTENCES + PREFETCH_AHEAD])
     return web.json_response(prepared.to_json(), headers={"Cache-Control": "no-cache"})
 
