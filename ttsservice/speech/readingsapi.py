@@ -235,8 +235,10 @@ _READING_ERRORS = {
     ),
     "502": error_ref("upstream_error: the page could not be fetched."),
     "503": error_ref(
-        "overloaded: synthesis queue full; storage_unavailable: the audio store cannot be "
-        "read. See Retry-After."
+        "overloaded: as many listeners as synthesis keeps playing without pauses (refused "
+        "before the page is fetched, unless its first sentences are made already), or the "
+        "synthesis queue full; storage_unavailable: the audio store cannot be read. See "
+        "Retry-After."
     ),
     "504": error_ref("upstream_timeout."),
 }

@@ -19,8 +19,9 @@ from collections import OrderedDict
 
 __all__ = ["MAX_PAGES", "RecentPages", "reading_source"]
 
-MAX_PAGES = 10_000
-"""Pages (or texts) whose first sentences' keys are kept (about 700 bytes each)."""
+MAX_PAGES = 2_000
+"""Pages (or texts) whose first sentences' keys are kept (about 1.2 KB each: eight keys of
+64 hexadecimal digits), the ones read most lately: a portal's much-read pages."""
 
 
 def reading_source(url: str | None, text: str | None, lang: str | None, voice: str | None) -> str:
