@@ -172,8 +172,16 @@ async def listen(
             raise RuntimeError("audio 503 twenty times")
 
         async def length() -> float:
-            async with session.get(base + items[i]["audio"]["json"], headers=headers) as answer:
-                return float((await answer.json())["duration"])
+            for _ in range(20):
+                path = items[i]["audio"]["json"]
+                async with session.get(base + path, headers=headers) as answer:
+                    if answer.status == 503:  # busy: asked again, as for the audio
+                        await asyncio.sleep(float(answer.headers.get("Retry-After", "1")))
+                        continue
+                    if answer.status != 200:
+                        raise RuntimeError(f"timings {answer.status}")
+                    return float((await answer.json())["duration"])
+            raise RuntimeError("timings 503 twenty times")
 
         arrived, seconds = await asyncio.gather(audio(), length())
         return arrived, seconds
