@@ -1,7 +1,9 @@
-"""Helpers for the speech tests: ffprobe a clip, read a metric, hold the synthesis lanes."""
+"""Helpers for the speech tests: ffprobe a clip, read a metric, hold the synthesis lanes,
+wait for synthesis to finish."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
@@ -11,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ttsservice.speech.state import SPEECH
 from ttsservice.speech.synthesizer import Priority, Synthesizer
 
 
@@ -65,3 +68,13 @@ def hold_lanes(synthesizer: Synthesizer) -> tuple[threading.Event, list[Any]]:
         for i in range(synthesizer.concurrency)
     ]
     return release, blockers
+
+
+async def settle(app: Any) -> None:
+    """Wait until the app's synthesis has finished (nothing queued or being rendered)."""
+    speaker = app[SPEECH].speaker
+    for _ in range(600):
+        if speaker.rendering == 0 and speaker.synthesizer.waiting == 0:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("synthesis did not finish")

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.speechutil import metric_value
+from tests.speechutil import metric_value, settle
 from ttsservice import keys
 from ttsservice.speech.cache import AudioCache
 from ttsservice.speech.readings import FIRST_SENTENCES, PREFETCH_AHEAD
@@ -46,15 +46,6 @@ async def _big_site(aiohttp_server: Any) -> Any:
     site = web.Application()
     site.router.add_get("/big", handler)
     return await aiohttp_server(site, host="127.0.0.1")
-
-
-async def _settle(app: web.Application) -> None:
-    speaker = app[SPEECH].speaker
-    for _ in range(600):
-        if speaker.rendering == 0 and speaker.synthesizer.waiting == 0:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("synthesis did not finish")
 
 
 def _files(folder: Path) -> list[Path]:
@@ -93,7 +84,7 @@ async def test_a_huge_page_makes_a_bounded_truncated_reading(
     # Parsing the 2 MB page is most of it; the probe's 250,000 paragraphs took 38.7 s.
     assert elapsed < 20, f"the reading took {elapsed:.1f} s"
 
-    await _settle(app)
+    await settle(app)
     cache_dir = app[keys.SETTINGS].cache_dir
     files = _files(cache_dir)
     ahead = FIRST_SENTENCES + PREFETCH_AHEAD
@@ -150,7 +141,7 @@ async def test_sentences_nobody_asked_for_leave_nothing_on_disk(
     client = await aiohttp_client(app)
     response = await client.post("/api/v1/readings", json={"url": str(seed_site.make_url("/page"))})
     reading = await response.json()
-    await _settle(app)
+    await settle(app)
     ahead = FIRST_SENTENCES + PREFETCH_AHEAD
     assert len(reading["sentences"]) > 3 * ahead
     cache_dir = app[keys.SETTINGS].cache_dir
@@ -217,7 +208,7 @@ async def test_a_reading_made_before_a_restart_plays_on_after_it(
     first = await aiohttp_client(speech_app())
     reading = await (await first.post("/api/v1/readings", json={"text": text})).json()
     last = reading["sentences"][-1]["audio"]["mp3"]
-    await _settle(first.app)
+    await settle(first.app)
     await first.close()
 
     again = speech_app()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from tests.speechutil import metric_value
+from tests.speechutil import metric_value, settle
 from ttsservice.reading.extract import extract_reading
 from ttsservice.speech.clips import MAX_CHUNK_CHARS
 from ttsservice.speech.leadin import LEAD_IN_SECONDS, LEAD_PART_CHARS, NOMINAL_SECONDS_PER_CHAR
@@ -222,11 +222,7 @@ async def test_a_reading_made_while_another_plays_is_paced(
         assert (await client.get(entry["audio"]["mp3"] + "?priority=high")).status == 200
     # Another listener of a page being read gets the same reading, cut as it was: its
     # clips are made already (nothing more is synthesised for it).
-    speaker = app[SPEECH].speaker
-    for _ in range(600):
-        if speaker.rendering == 0 and speaker.synthesizer.waiting == 0:
-            break
-        await asyncio.sleep(0.05)
+    await settle(app)
     made = await metric_value(client, *SYNTHESISED)
     again = await read("a")
     assert again["id"] == alone["id"]

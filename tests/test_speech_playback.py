@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from aiohttp import web
 
-from tests.speechutil import hold_lanes
+from tests.speechutil import hold_lanes, settle
 from ttsservice.speech.playback import PlaybackPlans
 from ttsservice.speech.readings import (
     FIRST_AUDIO_ALLOWANCES,
@@ -281,15 +281,6 @@ async def _press(client: Any, server: Any, name: str, n: int) -> tuple[int, dict
     return response.status, await response.json()
 
 
-async def _idle(app: web.Application) -> None:
-    speaker = app[SPEECH].speaker
-    for _ in range(600):
-        if speaker.rendering == 0 and speaker.synthesizer.waiting == 0:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("synthesis did not finish")
-
-
 async def test_a_full_service_refuses_a_new_page_before_fetching_it_but_serves_a_shared_one(
     aiohttp_client: Any,
     speech_app: Callable[..., web.Application],
@@ -330,7 +321,7 @@ async def test_pages_read_before_a_restart_are_known_to_a_full_service(
     before = _pages_app(speech_app, server)
     client = await aiohttp_client(before)
     assert (await _press(client, server, "a", 1))[0] == 200
-    await _idle(before)  # its first sentences are in the audio cache
+    await settle(before)  # its first sentences are in the audio cache
     await client.close()
     app = _pages_app(speech_app, server)  # the same data directory
     client = await aiohttp_client(app)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from aiohttp import web
 
-from tests.speechutil import ffprobe, hold_lanes, metric_value
+from tests.speechutil import ffprobe, hold_lanes, metric_value, settle
 from ttsservice import keys
 from ttsservice.speech.readings import FIRST_SENTENCES, PREFETCH_AHEAD
 from ttsservice.speech.state import SPEECH
@@ -24,16 +24,6 @@ pytest_plugins = ["tests.conftest_voices", "tests.conftest_speech"]
 
 TINY = "sv_SE-test-tiny"
 SYNTHESISED = ("tts_synthesis_seconds_count", f'voice="{TINY}"')
-
-
-async def _settle(app: web.Application) -> None:
-    """Wait until background synthesis has finished."""
-    speaker = app[SPEECH].speaker
-    for _ in range(600):
-        if speaker.rendering == 0 and speaker.synthesizer.waiting == 0:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("synthesis did not finish")
 
 
 async def _read(client: Any, seed_site: Any, path: str = "/page") -> dict[str, Any]:
@@ -102,7 +92,7 @@ async def test_seed_page_reads_in_order_with_valid_audio(
         assert 0.05 * len(sentence["text"]) < seconds < 0.4 * len(sentence["text"])
     ogg = await client.get(sentences[1]["audio"]["ogg"])
     assert ffprobe(await ogg.read(), tmp_path, "s1.ogg")["stream"]["codec_name"] == "opus"
-    await _settle(app)
+    await settle(app)
 
 
 async def test_only_the_first_sentences_are_synthesised_ahead(
@@ -111,7 +101,7 @@ async def test_only_the_first_sentences_are_synthesised_ahead(
     app = reading_app()
     client = await aiohttp_client(app)
     reading = await _read(client, seed_site)
-    await _settle(app)
+    await settle(app)
     ahead = FIRST_SENTENCES + PREFETCH_AHEAD
     assert len(reading["sentences"]) > ahead
     assert await metric_value(client, *SYNTHESISED) == ahead
@@ -131,10 +121,10 @@ async def test_reading_again_is_the_same_reading_and_synthesises_nothing(
     app = reading_app()
     client = await aiohttp_client(app)
     first = await _read(client, seed_site)
-    await _settle(app)
+    await settle(app)
     count = await metric_value(client, *SYNTHESISED)
     second = await _read(client, seed_site)
-    await _settle(app)
+    await settle(app)
     assert second["id"] == first["id"]
     assert second["sentences"] == first["sentences"]
     assert await metric_value(client, *SYNTHESISED) == count
@@ -186,7 +176,7 @@ async def test_whole_seed_page_download_keeps_the_cache_under_its_bound(
     assert len(data) > 1_000_000  # the page is bigger than the whole cache
     info = ffprobe(data, tmp_path, "page.mp3")
     assert float(info["format"]["duration"]) > 60
-    await _settle(app)
+    await settle(app)
     cache_dir = app[keys.SETTINGS].cache_dir
     on_disk = sum(p.stat().st_size for p in cache_dir.rglob("*") if p.is_file())
     assert on_disk <= 1_000_000
@@ -308,7 +298,7 @@ async def test_get_reading_by_query_matches_post(
     )
     assert response.status == 200
     assert await response.json() == posted
-    await _settle(app)
+    await settle(app)
 
 
 async def test_a_selection_without_words_is_400_like_speak(
@@ -370,7 +360,7 @@ async def test_first_sentence_of_every_reading_before_second_of_any(
         readings[name] = await response.json()
     release.set()
     await asyncio.gather(*blockers)
-    await _settle(app)
+    await settle(app)
     keys_of = {
         name: [s["audio"]["mp3"].rsplit("/", 1)[-1].split(".")[0] for s in r["sentences"]]
         for name, r in readings.items()
@@ -416,7 +406,7 @@ async def test_new_listeners_get_503_when_they_would_make_others_stall(
     # Those already admitted keep playing: their first sentence is served.
     first = admitted[0]["sentences"][0]["audio"]["mp3"]
     assert (await client.get(first + "?priority=high")).status == 200
-    await _settle(app)
+    await settle(app)
     response = await client.post(
         "/api/v1/readings", json={"text": "Nu finns det plats igen.", "lang": "sv"}
     )
