@@ -457,7 +457,7 @@ async def prepare_reading(
         slack = app[keys.SETTINGS].admission_slack
         listeners = app[SPEECH].listeners
         first_keys = speaker.remember(specs)
-        start_synthesis(
+        spoken = start_synthesis(
             speaker,
             first_keys,
             specs,
@@ -470,9 +470,6 @@ async def prepare_reading(
         if first_keys:
             # Counted at once, with no await since the admission check: readings admitted
             # in the same moment each see the others (the capacity holds under a burst).
-            spoken = sum(
-                synthesizer.speech_seconds(len(spec.text)) * spec.length_scale for spec in specs
-            )
             listener = first_keys[0]
             listeners.started(listener, spoken)
     try:
@@ -559,8 +556,9 @@ def start_synthesis(
     charge: Callable[[float], float] | None = None,
     plans: PlaybackPlans | None = None,
     listening: tuple[int, float | None] | None = None,
-) -> None:
-    """Queue the first sentences for a waiting visitor and a few more as prefetch.
+) -> float:
+    """Queue the first sentences for a waiting visitor and a few more as prefetch; the
+    estimated spoken length of the whole reading (seconds).
 
     When even the first sentence finds no room, the reading is refused with 503
     (the visitor would hear nothing); later ones are simply not prefetched.
@@ -650,3 +648,4 @@ def start_synthesis(
             )
         if not queued:
             break
+    return spoken
